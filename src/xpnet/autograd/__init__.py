@@ -1,0 +1,11 @@
+"""Reverse-mode automatic differentiation: Tensor, Function, backward, no_grad, gradcheck."""
+
+# tensor first: it binds the ops, which import Function from an already-loaded tensor module.
+from .tensor import Tensor  # noqa: I001
+from .function import Function
+from .grad_mode import enable_grad, is_grad_enabled, no_grad
+from .gradcheck import GradcheckError, gradcheck
+from .graph import grad
+
+__all__ = ["Function", "GradcheckError", "Tensor", "enable_grad", "grad", "gradcheck",
+           "is_grad_enabled", "no_grad"]

@@ -1,0 +1,106 @@
+"""`Function`: a differentiable primitive as a forward/backward pair on raw backend arrays."""
+
+from __future__ import annotations
+
+from . import grad_mode
+from .tensor import Tensor
+
+__all__ = ["Function", "check_same_backend"]
+
+
+def check_same_backend(op: str, tensors) -> object:
+    """The one Backend all the tensors share; a clear error if two backends or devices mix."""
+    backend = None
+    first = None
+    for t in tensors:
+        if backend is None:
+            backend, first = t._backend, t
+        elif t._backend is not backend:
+            raise ValueError(
+                f"{op}: tensors are on different backends/devices: {backend.name} and "
+                f"{t._backend.name}; move one with .to(backend={backend.name!r}) first")
+    return backend
+
+
+class Function:
+    """Base class of primitives; subclasses define ``forward`` and ``backward`` as staticmethods.
+
+    ``forward(ctx, *args, **kwargs)`` receives backend arrays in place of Tensors (other arguments
+    as given) and returns an array or a tuple of arrays. ``backward(ctx, *grad_outputs)`` receives
+    one gradient array per output and returns one gradient (or None) per positional argument of
+    forward. ``ctx`` is the instance: it carries ``xp`` and ``backend``, ``needs_input_grad`` and
+    ``save_for_backward``/``saved_tensors``. An instance is one node of the graph.
+    """
+
+    __slots__ = ("xp", "backend", "needs_input_grad", "parents", "out_meta", "retained", "_saved",
+                 "freed", "__dict__")
+
+    differentiable = True
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        backend = None
+        arrays = []
+        needs = []
+        parents = []
+        for a in args:
+            if isinstance(a, Tensor):
+                if backend is None:
+                    backend = a._backend
+                elif a._backend is not backend:
+                    check_same_backend(cls.__name__.lower(), [t for t in args if isinstance(t, Tensor)])
+                arrays.append(a.data)
+                needs.append(a.requires_grad)
+                parents.append(a)
+            else:
+                arrays.append(a)
+                needs.append(False)
+                parents.append(None)
+        if backend is None:
+            raise TypeError(f"{cls.__name__.lower()}: expected at least one Tensor argument")
+        ctx = cls()
+        ctx.xp = backend.xp
+        ctx.backend = backend
+        ctx.needs_input_grad = tuple(needs)
+        ctx._saved = ()
+        record = grad_mode._enabled and cls.differentiable and any(needs)
+        out = cls.forward(ctx, *arrays, **kwargs)
+        if isinstance(out, tuple):
+            if not record:
+                return tuple(Tensor._make(o, backend) for o in out)
+            ctx._link(parents, out)
+            return tuple(Tensor._make(o, backend, ctx, i) for i, o in enumerate(out))
+        if not record:
+            return Tensor._make(out, backend)
+        ctx._link(parents, (out,))
+        return Tensor._make(out, backend, ctx, 0)
+
+    def _link(self, parents, outputs):
+        # An edge to each input that needs a gradient: the leaf tensor itself (its .grad is
+        # written), or the node that made it and which output it was. Non-leaf inputs are not
+        # held, so their data is freed unless a backward really saved it.
+        self.parents = tuple(
+            None if (p is None or not p.requires_grad)
+            else (p, None, 0) if p.grad_fn is None
+            else (None, p.grad_fn, p._out_index)
+            for p in parents)
+        self.out_meta = tuple((tuple(o.shape), o.dtype) for o in outputs)
+        self.retained = None
+        self.freed = False
+
+    def save_for_backward(self, *arrays):
+        self._saved = arrays
+
+    @property
+    def saved_tensors(self):
+        return self._saved
+
+    def release(self):
+        """Drop what forward kept for backward (called after backward unless retain_graph)."""
+        self._saved = None
+        self.__dict__.clear()
+        self.parents = ()
+        self.freed = True
+
+    def __repr__(self):
+        return f"<{type(self).__name__}Backward>"

@@ -1,0 +1,179 @@
+"""The backward pass: an iterative walk of the graph in dependency order.
+
+No recursion, so a chain of any length works; each node runs once, after every consumer of its
+outputs has sent its gradient. An edge (see `Function._link`) is ``(leaf, None, 0)`` for a leaf
+tensor or ``(None, node, output_index)`` for a tensor made by ``node``.
+"""
+
+from __future__ import annotations
+
+from .tensor import Tensor
+
+__all__ = ["run_backward", "grad"]
+
+_FREED = ("backward: trying to backward through the graph a second time; the values saved for "
+          "it were freed by the first backward. Pass retain_graph=True to the first "
+          ".backward() call to keep them.")
+
+
+def _edge(t: Tensor):
+    return (t, None, 0) if t.grad_fn is None else (None, t.grad_fn, t._out_index)
+
+
+def _edge_key(edge):
+    leaf, fn, index = edge
+    return id(leaf) if fn is None else (id(fn), index)
+
+
+def _root_grad(t: Tensor, g):
+    if g is None:
+        if t.numel() != 1:
+            raise RuntimeError(f"backward: grad can be omitted only for one-element tensors, "
+                               f"got shape {t.shape}; pass grad= of that shape")
+        return t._backend.xp.ones_like(t.data)
+    if isinstance(g, Tensor):
+        if g._backend is not t._backend:
+            raise ValueError(f"backward: grad is on {g._backend.name}, the tensor on {t._backend.name}")
+        g = g.data
+    else:
+        g = t._backend.asarray(g, dtype=t.dtype)
+    if tuple(g.shape) != t.shape:
+        raise ValueError(f"backward: grad has shape {tuple(g.shape)}, expected {t.shape}")
+    return g
+
+
+def _count_consumers(roots):
+    """Nodes reachable from the roots, each with how many edges into it the walk will deliver."""
+    consumers = {}
+    stack = []
+    for r in roots:
+        fn = r.grad_fn
+        if fn is not None and fn not in consumers:
+            consumers[fn] = 0
+            stack.append(fn)
+    while stack:
+        node = stack.pop()
+        if node.freed:
+            raise RuntimeError(_FREED)
+        for edge in node.parents:
+            if edge is None or edge[1] is None:
+                continue
+            fn = edge[1]
+            if fn in consumers:
+                consumers[fn] += 1
+            else:
+                consumers[fn] = 1
+                stack.append(fn)
+    return consumers
+
+
+def _accumulate(t: Tensor, g):
+    t.grad = Tensor._make(g if t.grad is None else t.grad.data + g, t._backend)
+
+
+def run_backward(roots, grads, retain_graph=False, capture=None):
+    """Backpropagate ``grads`` from ``roots``.
+
+    With ``capture`` (a sequence of tensors), their gradients are returned instead of being
+    accumulated into ``.grad``.
+    """
+    for r in roots:
+        if not r.requires_grad:
+            raise RuntimeError("backward: tensor does not require grad and has no grad_fn; "
+                               "was it made under no_grad() or from tensors that do not require "
+                               "grad?")
+    seeds = [_root_grad(r, g) for r, g in zip(roots, grads)]
+    consumers = _count_consumers(roots)  # raises before any gradient is written if freed
+    captured = None if capture is None else {_edge_key(_edge(t)): None for t in capture}
+    pending = {}
+    ready = []
+
+    def deliver(edge, g):
+        """Hand gradient g to an edge; returns the node it feeds, if any."""
+        leaf, fn, index = edge
+        if captured is not None:
+            key = _edge_key(edge)
+            if key in captured:
+                captured[key] = g if captured[key] is None else captured[key] + g
+        if fn is None:
+            if captured is None:
+                _accumulate(leaf, g)
+            return None
+        slots = pending.get(fn)
+        if slots is None:
+            slots = pending[fn] = [None] * len(fn.out_meta)
+        slots[index] = g if slots[index] is None else slots[index] + g
+        return fn
+
+    for r, g in zip(roots, seeds):
+        fn = deliver(_edge(r), g)
+        if fn is not None and consumers[fn] == 0 and fn not in ready:
+            ready.append(fn)
+    while ready:
+        node = ready.pop()
+        slots = pending.pop(node)
+        xp = node.xp
+        for i, s in enumerate(slots):
+            if s is None:  # an output nobody used: its gradient is zero
+                shape, dtype = node.out_meta[i]
+                slots[i] = xp.zeros(shape, dtype=dtype, device=node.backend.device)
+            if node.retained is not None and i in node.retained and captured is None:
+                _accumulate(node.retained[i], slots[i])
+        in_grads = node.backward(node, *slots)
+        if not isinstance(in_grads, tuple):
+            in_grads = (in_grads,)
+        edges = node.parents
+        if not retain_graph:
+            node.release()
+        for edge, g in zip(edges, in_grads):
+            if edge is None or g is None:
+                continue
+            leaf, fn, index = edge
+            want_shape, want_dtype = (leaf.data.shape, leaf.data.dtype) if fn is None \
+                else fn.out_meta[index]
+            if g.dtype != want_dtype:
+                g = xp.astype(g, want_dtype)
+            if tuple(g.shape) != tuple(want_shape):
+                raise RuntimeError(f"internal error: {node!r} returned a gradient of shape "
+                                   f"{tuple(g.shape)} for an input of shape {tuple(want_shape)}")
+            fn = deliver(edge, g)
+            if fn is not None:
+                consumers[fn] -= 1
+                if consumers[fn] == 0:
+                    ready.append(fn)
+    if captured is not None:
+        out = []
+        for t in capture:
+            g = captured[_edge_key(_edge(t))]
+            out.append(None if g is None else Tensor._make(g, t._backend))
+        return out
+    return None
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=False, allow_unused=False):
+    """Gradients of ``outputs`` with respect to ``inputs``, returned instead of accumulated.
+
+    Parameters
+    ----------
+    outputs : Tensor or sequence of Tensor
+    inputs : Tensor or sequence of Tensor
+    grad_outputs : sequence, optional
+        Gradient for each output (None for one-element outputs).
+    retain_graph : bool, default=False
+    allow_unused : bool, default=False
+        Return None for an input the outputs do not depend on instead of raising.
+    """
+    outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    if grad_outputs is None:
+        grad_outputs = (None,) * len(outputs)
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(f"grad: input {i} does not require grad")
+    result = run_backward(outputs, tuple(grad_outputs), retain_graph=retain_graph, capture=inputs)
+    if not allow_unused:
+        for i, g in enumerate(result):
+            if g is None:
+                raise RuntimeError(f"grad: input {i} was not used to compute the outputs; "
+                                   f"pass allow_unused=True to get None for it")
+    return tuple(result)

@@ -1,0 +1,299 @@
+"""`Tensor`: a backend array with the bookkeeping for reverse-mode autodiff."""
+
+from __future__ import annotations
+
+import math
+
+import array_api_compat
+
+from xpnet import backend as _backends
+from xpnet import dtypes as _dt
+
+__all__ = ["Tensor"]
+
+
+class Tensor:
+    """An array of the active (or given) backend that can record operations for `backward`.
+
+    Make tensors with `xpnet.tensor` and the factories (`xpnet.zeros`, `xpnet.randn`...);
+    ``Tensor(array)`` wraps an array of a supported backend as it is.
+
+    Attributes
+    ----------
+    data : array
+        The backend array (numpy.ndarray, cupy.ndarray, array_api_strict Array, torch.Tensor).
+    grad : Tensor or None
+        Accumulated gradient of a leaf that requires grad, after `backward`.
+    requires_grad : bool
+        Whether operations on this tensor are recorded for differentiation.
+    grad_fn : Function or None
+        The node that produced this tensor (None for leaves).
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_backend", "_out_index",
+                 "__weakref__")
+    # NumPy scalars and arrays on the left of an operator defer to Tensor's reflected methods.
+    __array_priority__ = 1000
+
+    def __init__(self, data, requires_grad=False):
+        backend = _backends.backend_of_array(data)
+        if backend is None:
+            raise TypeError(f"Tensor: expected an array of a supported backend "
+                            f"({', '.join(_backends.FAMILIES)}), got {type(data).__name__}; "
+                            f"use xpnet.tensor(...) for lists and scalars")
+        self.data, self._backend = data, backend
+        self.grad = self.grad_fn = None
+        self._out_index = 0
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _make(cls, data, backend, grad_fn=None, index=0):
+        t = object.__new__(cls)
+        if backend.fix_output is not None:
+            data = backend.fix_output(data)
+        t.data, t._backend, t.grad, t.grad_fn = data, backend, None, grad_fn
+        t._out_index = index
+        t.requires_grad = grad_fn is not None
+        return t
+
+    # -- metadata ----------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return tuple(self.data.shape)
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> _dt.DType:
+        return self._backend.xpnet_dtype(self.data.dtype)
+
+    @property
+    def device(self):
+        return array_api_compat.device(self.data)
+
+    @property
+    def backend(self) -> str:
+        """Name of the backend holding the data, e.g. 'numpy' or 'cupy:0'."""
+        return self._backend.name
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    def size(self, axis=None):
+        return self.shape if axis is None else self.shape[axis]
+
+    def numel(self) -> int:
+        return math.prod(self.shape)
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    # -- leaving the graph / the backend ------------------------------------------------------
+    def numpy(self):
+        """A NumPy copy of the values, from any backend or device."""
+        return self._backend.to_numpy(self.data)
+
+    def tolist(self):
+        return self.numpy().tolist()
+
+    def item(self):
+        """The value of a one-element tensor as a Python scalar."""
+        if self.numel() != 1:
+            raise ValueError(f"item: only one-element tensors convert to a Python scalar, "
+                             f"got shape {self.shape}")
+        value = self._backend.xp.reshape(self.data, ())
+        kind = self.dtype.kind
+        if kind == "bool":
+            return bool(value)
+        if kind.endswith("integer"):
+            return int(value)
+        if kind == "complex floating":
+            return complex(value)
+        return float(value)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        if self.numel() != 1:
+            raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous; "
+                             f"use .any() or .all()")
+        return bool(self.item())
+
+    def __index__(self):
+        if not self.dtype.is_integer or self.numel() != 1:
+            raise TypeError(f"only one-element integer tensors can be used as an index, got "
+                            f"{self.dtype.name} of shape {self.shape}")
+        return int(self.item())
+
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph (shares memory, requires_grad=False)."""
+        return Tensor._make(self.data, self._backend)
+
+    def requires_grad_(self, requires_grad=True) -> Tensor:
+        if requires_grad and not (self.dtype.is_floating_point or self.dtype.kind == "complex floating"):
+            raise TypeError(f"requires_grad: only floating-point tensors can require gradients, "
+                            f"got {self.dtype.name}")
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError("requires_grad_: cannot turn off gradients of a non-leaf tensor; "
+                               "use .detach()")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self) -> Tensor:
+        """Keep ``.grad`` for this non-leaf tensor during backward."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad: tensor does not require grad")
+        if self.grad_fn is not None:
+            node = self.grad_fn
+            if node.retained is None:
+                node.retained = {}
+            node.retained[self._out_index] = self
+        return self
+
+    def backward(self, grad=None, retain_graph=False):
+        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
+
+        Parameters
+        ----------
+        grad : Tensor, array or None
+            Gradient with respect to this tensor; may be omitted for one-element tensors.
+        retain_graph : bool, default=False
+            Keep the graph so backward can run through it again.
+        """
+        from .graph import run_backward
+        run_backward((self,), (grad,), retain_graph=retain_graph)
+
+    def to(self, backend=None, dtype=None) -> Tensor:
+        """This tensor on another backend (copied through the host) and/or in another dtype."""
+        from xpnet import ops
+        out = self
+        if backend is not None:
+            target = _backends.load(backend)
+            if target is not self._backend:
+                out = ops.move_to_backend(out, target)
+        if dtype is not None:
+            out = ops.astype(out, dtype)
+        return out
+
+    def astype(self, dtype) -> Tensor:
+        from xpnet import ops
+        return ops.astype(self, dtype)
+
+    def float(self):
+        return self.astype(_dt.float32)
+
+    def double(self):
+        return self.astype(_dt.float64)
+
+    def long(self):
+        return self.astype(_dt.int64)
+
+    def __repr__(self):
+        values = _backends.format_array(self._backend, self.data)
+        extra = []
+        if self.dtype is not _dt.get_default_dtype() and self.dtype is not _dt.int64 \
+                and self.dtype is not _dt.bool:
+            extra.append(f"dtype={self.dtype.name}")
+        if self._backend.name != "numpy":
+            extra.append(f"backend={self._backend.name!r}")
+        if self.grad_fn is not None:
+            extra.append(f"grad_fn={self.grad_fn!r}")
+        elif self.requires_grad:
+            extra.append("requires_grad=True")
+        return "tensor(" + ", ".join([values] + extra) + ")"
+
+    __hash__ = object.__hash__
+
+    # -- operators: all defined in xpnet.ops -------------------------------------------------
+    def __add__(self, other): return _ops.add(self, other)
+    def __radd__(self, other): return _ops.add(other, self)
+    def __sub__(self, other): return _ops.sub(self, other)
+    def __rsub__(self, other): return _ops.sub(other, self)
+    def __mul__(self, other): return _ops.mul(self, other)
+    def __rmul__(self, other): return _ops.mul(other, self)
+    def __truediv__(self, other): return _ops.div(self, other)
+    def __rtruediv__(self, other): return _ops.div(other, self)
+    def __pow__(self, other): return _ops.pow(self, other)
+    def __rpow__(self, other): return _ops.pow(other, self)
+    def __matmul__(self, other): return _ops.matmul(self, other)
+    def __rmatmul__(self, other): return _ops.matmul(other, self)
+    def __neg__(self): return _ops.neg(self)
+    def __pos__(self): return self
+    def __abs__(self): return _ops.abs(self)
+    def __eq__(self, other): return _ops.eq(self, other)
+    def __ne__(self, other): return _ops.ne(self, other)
+    def __lt__(self, other): return _ops.lt(self, other)
+    def __le__(self, other): return _ops.le(self, other)
+    def __gt__(self, other): return _ops.gt(self, other)
+    def __ge__(self, other): return _ops.ge(self, other)
+    def __and__(self, other): return _ops.logical_and(self, other)
+    def __or__(self, other): return _ops.logical_or(self, other)
+    def __invert__(self): return _ops.logical_not(self)
+    def __getitem__(self, key): return _ops.getitem(self, key)
+
+    @property
+    def T(self):
+        if self.ndim != 2:
+            raise ValueError(f"T: expected a 2-D tensor, got {self.ndim}-D; use .mT or .permute()")
+        return _ops.permute(self, (1, 0))
+
+    @property
+    def mT(self):
+        return _ops.swapaxes(self, -1, -2)
+
+    # -- methods: thin forwards to xpnet.ops -------------------------------------------------
+    def sum(self, *a, **k): return _ops.sum(self, *a, **k)
+    def mean(self, *a, **k): return _ops.mean(self, *a, **k)
+    def max(self, *a, **k): return _ops.max(self, *a, **k)
+    def min(self, *a, **k): return _ops.min(self, *a, **k)
+    def var(self, *a, **k): return _ops.var(self, *a, **k)
+    def std(self, *a, **k): return _ops.std(self, *a, **k)
+    def logsumexp(self, *a, **k): return _ops.logsumexp(self, *a, **k)
+    def argmax(self, *a, **k): return _ops.argmax(self, *a, **k)
+    def argmin(self, *a, **k): return _ops.argmin(self, *a, **k)
+    def any(self, *a, **k): return _ops.any(self, *a, **k)
+    def all(self, *a, **k): return _ops.all(self, *a, **k)
+    def reshape(self, *shape): return _ops.reshape(self, _shape_args(shape))
+    def view(self, *shape): return _ops.reshape(self, _shape_args(shape))
+    def expand(self, *shape): return _ops.expand(self, _shape_args(shape))
+    def permute(self, *axes): return _ops.permute(self, _shape_args(axes))
+    def transpose(self, axis0, axis1): return _ops.swapaxes(self, axis0, axis1)
+    def flatten(self, start_axis=0, end_axis=-1): return _ops.flatten(self, start_axis, end_axis)
+    def squeeze(self, axis=None): return _ops.squeeze(self, axis)
+    def unsqueeze(self, axis): return _ops.unsqueeze(self, axis)
+    def flip(self, axis=None): return _ops.flip(self, axis)
+    def split(self, split_size_or_sections, axis=0): return _ops.split(self, split_size_or_sections, axis)
+    def exp(self): return _ops.exp(self)
+    def log(self): return _ops.log(self)
+    def sqrt(self): return _ops.sqrt(self)
+    def abs(self): return _ops.abs(self)
+    def sigmoid(self): return _ops.sigmoid(self)
+    def tanh(self): return _ops.tanh(self)
+    def relu(self): return _ops.relu(self)
+    def softmax(self, axis=-1): return _ops.softmax(self, axis)
+    def log_softmax(self, axis=-1): return _ops.log_softmax(self, axis)
+    def clip(self, min=None, max=None): return _ops.clip(self, min, max)
+    clamp = clip
+    def pow(self, exponent): return _ops.pow(self, exponent)
+    def matmul(self, other): return _ops.matmul(self, other)
+
+
+def _shape_args(args):
+    """Accept both f(2, 3) and f((2, 3)), as torch does."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        return tuple(args[0])
+    return tuple(args)
+
+
+from xpnet import ops as _ops  # noqa: E402  (ops import Tensor; bound after the class exists)

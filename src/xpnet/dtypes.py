@@ -1,0 +1,85 @@
+"""Backend-independent dtype objects: ``xpnet.float32`` means the same thing on every backend.
+
+Each backend has its own dtype objects (``array_api_strict.float32`` is not ``numpy.float32``),
+so the public API speaks in these and each backend translates them (`Backend.dtype`).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DType", "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+    "float32", "float64", "complex64", "complex128",
+    "get_default_dtype", "set_default_dtype", "as_dtype",
+]
+
+
+class DType:
+    """A dtype name shared by every backend, with its kind and width in bits."""
+
+    __slots__ = ("name", "kind", "bits")
+
+    def __init__(self, name: str, kind: str, bits: int):
+        self.name, self.kind, self.bits = name, kind, bits
+
+    @property
+    def is_floating_point(self) -> bool:
+        return self.kind == "real floating"
+
+    @property
+    def is_integer(self) -> bool:
+        return self.kind in ("signed integer", "unsigned integer")
+
+    def __repr__(self) -> str:
+        return f"xpnet.{self.name}"
+
+    def __reduce__(self):  # copy/deepcopy keep the singleton
+        return (as_dtype, (self.name,))
+
+
+bool = DType("bool", "bool", 8)  # noqa: A001 - mirrors the standard's name
+int8 = DType("int8", "signed integer", 8)
+int16 = DType("int16", "signed integer", 16)
+int32 = DType("int32", "signed integer", 32)
+int64 = DType("int64", "signed integer", 64)
+uint8 = DType("uint8", "unsigned integer", 8)
+uint16 = DType("uint16", "unsigned integer", 16)
+uint32 = DType("uint32", "unsigned integer", 32)
+uint64 = DType("uint64", "unsigned integer", 64)
+float32 = DType("float32", "real floating", 32)
+float64 = DType("float64", "real floating", 64)
+complex64 = DType("complex64", "complex floating", 64)
+complex128 = DType("complex128", "complex floating", 128)
+
+ALL = {d.name: d for d in (bool, int8, int16, int32, int64, uint8, uint16, uint32, uint64,
+                           float32, float64, complex64, complex128)}
+_ALIASES = {"float": float32, "double": float64, "long": int64, "int": int64, "bool_": bool}
+
+_default_float = float32
+
+
+def as_dtype(dtype) -> DType:
+    """Accept an xpnet DType, its name ('float64') or any object whose str() names one."""
+    if isinstance(dtype, DType):
+        return dtype
+    if isinstance(dtype, type) and dtype.__name__ in ALL:  # python's bool, or numpy scalar types
+        return ALL[dtype.__name__]
+    name = str(dtype).rsplit(".", 1)[-1]
+    found = ALL.get(name) or _ALIASES.get(name)
+    if found is None:
+        raise TypeError(f"unknown dtype {dtype!r}; expected one of {', '.join(ALL)}")
+    return found
+
+
+def get_default_dtype() -> DType:
+    """The floating dtype used where none is given (float32 unless changed)."""
+    return _default_float
+
+
+def set_default_dtype(dtype) -> None:
+    """Set the floating dtype used for Python floats and random/float factories."""
+    global _default_float
+    dtype = as_dtype(dtype)
+    if not dtype.is_floating_point:
+        raise TypeError(f"set_default_dtype: expected a floating dtype (float32 or float64), "
+                        f"got {dtype!r}")
+    _default_float = dtype

@@ -1,0 +1,139 @@
+"""Activation functions and (log-)softmax."""
+
+from __future__ import annotations
+
+from xpnet.autograd.function import Function
+
+from .reduce import logsumexp
+from .unary import exp
+
+__all__ = ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "softmax", "log_softmax"]
+
+
+class Sigmoid(Function):
+    @staticmethod
+    def forward(ctx, x):
+        xp = ctx.xp
+        # exp(-|x|) cannot overflow; choose the form by sign.
+        z = xp.exp(-xp.abs(x))
+        out = xp.where(x >= 0, 1 / (1 + z), z / (1 + z))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * out * (1 - out)
+
+
+class Tanh(Function):
+    @staticmethod
+    def forward(ctx, x):
+        out = ctx.xp.tanh(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * (1 - out * out)
+
+
+class LeakyRelu(Function):
+    """max(x, 0) + slope * min(x, 0); slope 0 is ReLU. The derivative at 0 is taken as slope."""
+
+    @staticmethod
+    def forward(ctx, x, negative_slope):
+        xp = ctx.xp
+        positive = x > 0
+        ctx.save_for_backward(positive)
+        ctx.slope = negative_slope
+        if negative_slope == 0:
+            return xp.where(positive, x, xp.zeros_like(x))
+        return xp.where(positive, x, x * negative_slope)
+
+    @staticmethod
+    def backward(ctx, g):
+        (positive,) = ctx.saved_tensors
+        xp = ctx.xp
+        other = xp.zeros_like(g) if ctx.slope == 0 else g * ctx.slope
+        return xp.where(positive, g, other), None
+
+
+class Elu(Function):
+    @staticmethod
+    def forward(ctx, x, alpha):
+        xp = ctx.xp
+        positive = x > 0
+        # expm1 of the clipped input: no overflow warning from the branch where() discards.
+        negative_part = alpha * xp.expm1(xp.minimum(x, xp.zeros_like(x)))
+        out = xp.where(positive, x, negative_part)
+        ctx.save_for_backward(positive, negative_part)
+        ctx.alpha = alpha
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        positive, negative_part = ctx.saved_tensors
+        xp = ctx.xp
+        return xp.where(positive, g, g * (negative_part + ctx.alpha)), None
+
+
+class Softplus(Function):
+    """log(1 + exp(beta x)) / beta, linear above ``threshold`` as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, x, beta, threshold):
+        xp = ctx.xp
+        z = x * beta
+        # log1p(exp(z)) = max(z, 0) + log1p(exp(-|z|)): no overflow for large z.
+        soft = (xp.maximum(z, xp.zeros_like(z)) + xp.log1p(xp.exp(-xp.abs(z)))) / beta
+        linear = z > threshold
+        ctx.save_for_backward(z, linear)
+        return xp.where(linear, x, soft)
+
+    @staticmethod
+    def backward(ctx, g):
+        z, linear = ctx.saved_tensors
+        xp = ctx.xp
+        e = xp.exp(-xp.abs(z))
+        sig = xp.where(z >= 0, 1 / (1 + e), e / (1 + e))
+        return xp.where(linear, g, g * sig), None, None
+
+
+def sigmoid(x):
+    """1 / (1 + exp(-x)), without overflow for any finite x."""
+    return Sigmoid.apply(x)
+
+
+def tanh(x):
+    return Tanh.apply(x)
+
+
+def relu(x):
+    return LeakyRelu.apply(x, 0)
+
+
+def leaky_relu(x, negative_slope=0.01):
+    return LeakyRelu.apply(x, negative_slope)
+
+
+def elu(x, alpha=1.0):
+    return Elu.apply(x, alpha)
+
+
+def softplus(x, beta=1.0, threshold=20.0):
+    if beta <= 0:
+        raise ValueError(f"softplus: beta must be positive, got {beta}")
+    return Softplus.apply(x, beta, threshold)
+
+
+def log_softmax(x, axis=-1, *, dim=None):
+    """``x - logsumexp(x)`` along ``axis``: stable for any finite input."""
+    axis = dim if dim is not None else axis
+    return x - logsumexp(x, axis=axis, keepdims=True)
+
+
+def softmax(x, axis=-1, *, dim=None):
+    """exp(log_softmax(x)) along ``axis``."""
+    return exp(log_softmax(x, axis, dim=dim))

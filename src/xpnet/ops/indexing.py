@@ -1,0 +1,237 @@
+"""Indexing: basic slicing and integer-array gathers (whose backward is the scatter-add kernel).
+
+``x[key]`` follows NumPy's rules for ints, slices, None, Ellipsis, integer arrays (Tensors, lists
+or NumPy arrays) and boolean masks. Everything is lowered to two primitives that the standard
+supports on every backend: `BasicIndex` (slices and ints) and `Take` (``xp.take`` along one axis).
+"""
+
+from __future__ import annotations
+
+import numbers
+
+from xpnet.autograd.function import Function
+from xpnet.autograd.tensor import Tensor
+from xpnet.backend import is_numpy_array
+from xpnet.backend.kernels import get_kernel
+
+from ._util import normalize_axis
+
+__all__ = ["getitem", "take"]
+
+
+class BasicIndex(Function):
+    """``x[key]`` for a key of ints and slices covering every axis."""
+
+    @staticmethod
+    def forward(ctx, x, key):
+        ctx.in_shape, ctx.key = tuple(x.shape), key
+        ctx.in_dtype = x.dtype
+        return x[key]
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = ctx.xp
+        out = xp.zeros(ctx.in_shape, dtype=g.dtype, device=ctx.backend.device)
+        out[ctx.key] = g
+        return out, None
+
+
+class Take(Function):
+    """``xp.take(x, index, axis)`` for a 1-D integer index; repeated indices accumulate."""
+
+    @staticmethod
+    def forward(ctx, x, index, axis):
+        ctx.save_for_backward(index)
+        ctx.axis, ctx.in_shape = axis, tuple(x.shape)
+        return ctx.xp.take(x, index, axis=axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        (index,) = ctx.saved_tensors
+        xp, axis = ctx.xp, ctx.axis
+        moved = xp.moveaxis(g, axis, 0) if axis else g
+        scatter_add = get_kernel("scatter_add", ctx.backend)
+        out = scatter_add(xp, index, moved, ctx.in_shape[axis])
+        return (xp.moveaxis(out, 0, axis) if axis else out), None, None
+
+
+def take(x, index, axis=0):
+    """Elements of ``x`` at integer positions ``index`` (1-D; negative counts from the end)
+    along ``axis``."""
+    axis = normalize_axis("take", axis, x.ndim)
+    index = _index_array(x, index, "take")
+    if index.ndim != 1:
+        raise ValueError(f"take: expected a 1-D index, got shape {tuple(index.shape)}")
+    index = _checked_positions(x, index, x.shape[axis], axis, "take")
+    return Take.apply(x, index, axis)
+
+
+def _index_array(x, obj, op):
+    """An integer or bool backend array on x's backend from a Tensor, list or NumPy array."""
+    backend = x._backend
+    if isinstance(obj, Tensor):
+        if obj._backend is not backend:
+            raise ValueError(f"{op}: index is on {obj._backend.name}, the tensor on {backend.name}")
+        arr = obj.data
+    elif isinstance(obj, (list, tuple)) or is_numpy_array(obj):
+        arr = backend.asarray(obj)
+    else:
+        arr = obj  # an array of the backend itself
+        if not hasattr(arr, "dtype"):
+            raise TypeError(f"{op}: cannot index with {type(obj).__name__}")
+    xp = backend.xp
+    kind = backend.xpnet_dtype(arr.dtype).kind
+    if kind == "bool":
+        return arr
+    if not kind.endswith("integer"):
+        raise IndexError(f"{op}: index arrays must be integers or bools, got "
+                         f"{backend.xpnet_dtype(arr.dtype).name}")
+    if arr.dtype != xp.int64:
+        arr = xp.astype(arr, xp.int64)
+    return arr
+
+
+def _checked_positions(x, index, size, axis, op):
+    """Negative positions wrapped; out-of-range ones raise IndexError (never read past the end)."""
+    xp = x._backend.xp
+    if index.shape[0] == 0:
+        return index
+    if bool(xp.any(index >= size)) or bool(xp.any(index < -size)):
+        lo, hi = int(xp.min(index)), int(xp.max(index))
+        raise IndexError(f"{op}: index out of range for axis {axis} of size {size} "
+                         f"(indices span {lo}..{hi})")
+    return xp.where(index < 0, index + size, index)
+
+
+def _expand_key(x, key):
+    """The key as a tuple with Ellipsis replaced by full slices; arrays are converted."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    parts = []
+    for k in key:
+        if k is None or k is Ellipsis or isinstance(k, slice):
+            parts.append(k)
+        elif isinstance(k, bool):
+            raise IndexError("getitem: a Python bool index is not supported")
+        elif isinstance(k, numbers.Integral):
+            parts.append(int(k))
+        elif isinstance(k, Tensor) and k.ndim == 0 and k.dtype.is_integer:
+            parts.append(int(k.item()))
+        else:
+            parts.append(_index_array(x, k, "getitem"))
+    if sum(p is Ellipsis for p in parts) > 1:
+        raise IndexError("getitem: an index can only have a single ellipsis")
+    used = sum(_axes_used(p, x._backend) for p in parts)
+    if used > x.ndim:
+        raise IndexError(f"getitem: too many indices for a tensor of shape {x.shape}")
+    if Ellipsis in [p for p in parts if not hasattr(p, "shape")]:
+        i = next(j for j, p in enumerate(parts) if p is Ellipsis)
+        parts[i:i + 1] = [slice(None)] * (x.ndim - used)
+    else:
+        parts += [slice(None)] * (x.ndim - used)
+    return parts
+
+
+def _axes_used(p, backend):
+    if p is None or p is Ellipsis:
+        return 0
+    if hasattr(p, "shape") and backend.xpnet_dtype(p.dtype).kind == "bool":
+        return p.ndim
+    return 1
+
+
+def getitem(x, key):
+    """``x[key]`` with NumPy's semantics (see the module docstring)."""
+    parts = _expand_key(x, key)
+    if not any(hasattr(p, "shape") for p in parts):
+        return _basic(x, parts)
+    if any(p is None for p in parts):
+        raise IndexError("getitem: None cannot be combined with array indices; index in two steps")
+    # Boolean masks become one integer array per masked axis (their nonzero positions).
+    xp = x._backend.xp
+    expanded = []
+    for p in parts:
+        if hasattr(p, "shape") and x._backend.xpnet_dtype(p.dtype).kind == "bool":
+            expanded.extend(xp.nonzero(p))
+        else:
+            expanded.append(p)
+    return _advanced(x, expanded)
+
+
+def _basic(x, parts):
+    """Ints and slices through BasicIndex; negative steps by a flip (PyTorch's arrays have none);
+    None by a reshape afterwards."""
+    key, flips, out_axis = [], [], 0
+    for axis, p in enumerate(q for q in parts if q is not None):
+        n = x.shape[axis]
+        if isinstance(p, int):
+            if not -n <= p < n:
+                raise IndexError(f"getitem: index {p} is out of range for axis {axis} of size {n}")
+            key.append(p)
+            continue
+        if p.step == 0:
+            raise ValueError("getitem: slice step cannot be zero")
+        start, stop, step = p.indices(n)
+        if step < 0:
+            count = len(range(start, stop, step))
+            last = start + step * (count - 1)
+            p = slice(last, start + 1, -step) if count else slice(0, 0)
+            flips.append(out_axis)
+        key.append(p)
+        out_axis += 1
+    key = tuple(key)
+    out = x
+    if any(not (isinstance(p, slice) and p == slice(None)) for p in key):
+        out = BasicIndex.apply(x, key)
+    if flips:
+        from .shape import flip
+        out = flip(out, tuple(flips))
+    if len(key) != len(parts):
+        from .shape import reshape
+        shape, dims = [], iter(out.shape)
+        for p in parts:
+            if p is None:
+                shape.append(1)
+            elif not isinstance(p, int):
+                shape.append(next(dims))
+        out = reshape(out, tuple(shape))
+    return out
+
+
+def _advanced(x, parts):
+    """NumPy advanced indexing: slices first, then one flat gather over the indexed axes."""
+    from .shape import permute, reshape
+    xp = x._backend.xp
+    # Ints beside arrays act as 0-d arrays (NumPy's rule); slices are applied first.
+    arrays = {}
+    for axis, p in enumerate(parts):
+        if hasattr(p, "shape"):
+            arrays[axis] = p
+        elif isinstance(p, int):
+            arrays[axis] = x._backend.asarray(p, dtype="int64")
+    sliced = _basic(x, [slice(None) if a in arrays else p for a, p in enumerate(parts)])
+    adv_axes = sorted(arrays)
+    rest_axes = [a for a in range(x.ndim) if a not in arrays]
+    try:
+        broadcast = xp.broadcast_arrays(*(arrays[a] for a in adv_axes))
+    except ValueError:
+        shapes = [tuple(arrays[a].shape) for a in adv_axes]
+        raise IndexError(f"getitem: index arrays of shapes {shapes} cannot be broadcast together") \
+            from None
+    index_shape = tuple(broadcast[0].shape)
+    # Linear position over the indexed axes, in the order they appear.
+    flat = None
+    for a, idx in zip(adv_axes, broadcast):
+        n = sliced.shape[a]
+        idx = _checked_positions(x, xp.reshape(idx, (-1,)), n, a, "getitem")
+        flat = idx if flat is None else flat * n + idx
+    moved = permute(sliced, adv_axes + rest_axes)
+    rest_shape = tuple(sliced.shape[a] for a in rest_axes)
+    gathered = take(reshape(moved, (-1,) + rest_shape), flat, axis=0)
+    out = reshape(gathered, index_shape + rest_shape)
+    # NumPy puts the index dimensions where the indexed axes were when those are adjacent.
+    if adv_axes == list(range(adv_axes[0], adv_axes[-1] + 1)) and adv_axes[0] > 0:
+        k, first = len(index_shape), adv_axes[0]
+        order = list(range(k, k + first)) + list(range(k)) + list(range(k + first, out.ndim))
+        out = permute(out, order)
+    return out

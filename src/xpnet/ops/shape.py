@@ -1,0 +1,343 @@
+"""Shape and layout ops: reshape, permute, expand, squeeze, flip, concat/stack/split, pad."""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+from xpnet.autograd.function import Function, check_same_backend
+from xpnet.autograd.tensor import Tensor
+
+from ._util import normalize_axis, sum_to_shape
+
+__all__ = ["reshape", "permute", "swapaxes", "flatten", "squeeze", "unsqueeze", "expand",
+           "broadcast_to", "flip", "concat", "cat", "stack", "split", "chunk", "pad"]
+
+
+class Reshape(Function):
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.in_shape = tuple(x.shape)
+        return ctx.xp.reshape(x, shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.xp.reshape(g, ctx.in_shape), None
+
+
+class Permute(Function):
+    @staticmethod
+    def forward(ctx, x, axes):
+        ctx.inverse = tuple(sorted(range(len(axes)), key=axes.__getitem__))
+        return ctx.xp.permute_dims(x, axes)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.xp.permute_dims(g, ctx.inverse), None
+
+
+class BroadcastTo(Function):
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.in_shape = tuple(x.shape)
+        return ctx.xp.broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return sum_to_shape(ctx.xp, g, ctx.in_shape), None
+
+
+class Flip(Function):
+    @staticmethod
+    def forward(ctx, x, axes):
+        ctx.axes = axes
+        return ctx.xp.flip(x, axis=axes)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.xp.flip(g, axis=ctx.axes), None
+
+
+def _slab(ndim, axis, start, stop):
+    """An index selecting [start:stop) along ``axis`` and everything along the others."""
+    return tuple(slice(start, stop) if i == axis else slice(None) for i in range(ndim))
+
+
+class Concat(Function):
+    @staticmethod
+    def forward(ctx, axis, *arrays):
+        ctx.axis = axis
+        ctx.sizes = [a.shape[axis] for a in arrays]
+        return ctx.xp.concat(arrays, axis=axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        grads, start = [None], 0
+        for size, need in zip(ctx.sizes, ctx.needs_input_grad[1:]):
+            grads.append(g[_slab(g.ndim, ctx.axis, start, start + size)] if need else None)
+            start += size
+        return tuple(grads)
+
+
+class Stack(Function):
+    @staticmethod
+    def forward(ctx, axis, *arrays):
+        ctx.axis = axis
+        return ctx.xp.stack(arrays, axis=axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = ctx.xp
+        grads = [None]
+        for i, need in enumerate(ctx.needs_input_grad[1:]):
+            grads.append(xp.squeeze(g[_slab(g.ndim, ctx.axis, i, i + 1)], axis=ctx.axis)
+                         if need else None)
+        return tuple(grads)
+
+
+class Split(Function):
+    @staticmethod
+    def forward(ctx, x, sizes, axis):
+        ctx.axis = axis
+        out, start = [], 0
+        for size in sizes:
+            out.append(x[_slab(x.ndim, axis, start, start + size)])
+            start += size
+        return tuple(out)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return ctx.xp.concat(grads, axis=ctx.axis), None, None
+
+
+class ConstantPad(Function):
+    @staticmethod
+    def forward(ctx, x, widths, value):
+        xp = ctx.xp
+        shape = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape, widths))
+        ctx.inner = tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape, widths))
+        out = xp.full(shape, value, dtype=x.dtype, device=ctx.backend.device)
+        out[ctx.inner] = x
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return g[ctx.inner], None, None
+
+
+# -- user-facing functions -------------------------------------------------------------------
+
+def reshape(x, shape):
+    """``x`` with a new shape of the same number of elements; one entry may be -1."""
+    shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(int(n) for n in shape)
+    size = x.numel()
+    known = math.prod(n for n in shape if n != -1)
+    unknown = [n for n in shape if n == -1]
+    bad = any(n < -1 for n in shape) or len(unknown) > 1 or (
+        size != known if not unknown else (known == 0 or size % known))
+    if bad:
+        raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({size} elements) "
+                         f"into {shape}")
+    if unknown:
+        shape = tuple(size // known if n == -1 else n for n in shape)
+    if shape == x.shape:
+        return x
+    return Reshape.apply(x, shape)
+
+
+def permute(x, axes):
+    """Reorder the axes: output axis i is input axis ``axes[i]``."""
+    axes = tuple(axes)
+    if sorted(normalize_axis("permute", a, x.ndim) for a in axes) != list(range(x.ndim)):
+        raise ValueError(f"permute: axes {axes} are not a permutation of the {x.ndim} axes of a "
+                         f"tensor of shape {x.shape}")
+    axes = tuple(normalize_axis("permute", a, x.ndim) for a in axes)
+    if axes == tuple(range(x.ndim)):
+        return x
+    return Permute.apply(x, axes)
+
+
+def swapaxes(x, axis0, axis1):
+    """Exchange two axes (PyTorch's ``transpose(dim0, dim1)``)."""
+    a, b = normalize_axis("swapaxes", axis0, x.ndim), normalize_axis("swapaxes", axis1, x.ndim)
+    order = list(range(x.ndim))
+    order[a], order[b] = order[b], order[a]
+    return permute(x, order)
+
+
+def flatten(x, start_axis=0, end_axis=-1):
+    """Merge axes ``start_axis..end_axis`` (inclusive) into one."""
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    s, e = normalize_axis("flatten", start_axis, x.ndim), normalize_axis("flatten", end_axis, x.ndim)
+    if s > e:
+        raise ValueError(f"flatten: start_axis {start_axis} comes after end_axis {end_axis}")
+    shape = x.shape
+    return reshape(x, shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
+
+
+def squeeze(x, axis=None):
+    """Drop size-1 axes (all of them, or those in ``axis``; others are left, as PyTorch does)."""
+    if axis is None:
+        axes = {i for i, n in enumerate(x.shape) if n == 1}
+    else:
+        given = axis if isinstance(axis, (tuple, list)) else (axis,)
+        axes = {normalize_axis("squeeze", a, x.ndim) for a in given}
+        axes = {a for a in axes if x.shape[a] == 1}
+    return reshape(x, tuple(n for i, n in enumerate(x.shape) if i not in axes))
+
+
+def unsqueeze(x, axis):
+    """Insert a size-1 axis at position ``axis`` (in the output)."""
+    axis = normalize_axis("unsqueeze", axis, x.ndim + 1)
+    return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
+
+
+def broadcast_to(x, shape):
+    """``x`` broadcast to ``shape`` (a read-only view); the gradient is summed back."""
+    shape = tuple(int(n) for n in shape)
+    if len(shape) < x.ndim or any(a != b and a != 1 for a, b in zip(x.shape[::-1], shape[::-1])):
+        raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}")
+    if shape == x.shape:
+        return x
+    return BroadcastTo.apply(x, shape)
+
+
+def expand(x, shape):
+    """PyTorch's ``expand``: ``broadcast_to`` where -1 keeps an axis's size."""
+    shape = tuple(shape)
+    lead = len(shape) - x.ndim
+    if lead < 0:
+        raise ValueError(f"expand: {len(shape)} sizes given for a {x.ndim}-D tensor {x.shape}")
+    full = tuple(x.shape[i - lead] if (n == -1 and i >= lead) else n for i, n in enumerate(shape))
+    return broadcast_to(x, full)
+
+
+def flip(x, axis=None):
+    """Reverse the order of elements along ``axis`` (all axes when None)."""
+    if axis is None:
+        axes = tuple(range(x.ndim))
+    else:
+        given = axis if isinstance(axis, (tuple, list)) else (axis,)
+        axes = tuple(normalize_axis("flip", a, x.ndim) for a in given)
+    return Flip.apply(x, axes)
+
+
+def _tensor_list(op, tensors):
+    tensors = list(tensors)
+    if not tensors or not all(isinstance(t, Tensor) for t in tensors):
+        raise TypeError(f"{op}: expected a non-empty sequence of Tensors")
+    check_same_backend(op, tensors)
+    dtypes = {t.dtype for t in tensors}
+    if len(dtypes) > 1:
+        # Promote as the standard does (the widest float wins) so strict accepts it.
+        floats = [d for d in dtypes if d.is_floating_point]
+        target = max(floats, key=lambda d: d.bits) if floats else max(dtypes, key=lambda d: d.bits)
+        tensors = [t.astype(target) for t in tensors]
+    return tensors
+
+
+def concat(tensors, axis=0):
+    """Join tensors along an existing axis (PyTorch's ``cat``)."""
+    tensors = _tensor_list("concat", tensors)
+    ref = tensors[0]
+    if ref.ndim == 0:
+        raise ValueError("concat: zero-dimensional tensors cannot be concatenated; use stack")
+    axis = normalize_axis("concat", axis, ref.ndim)
+    for i, t in enumerate(tensors):
+        if t.ndim != ref.ndim or any(a != b for j, (a, b) in enumerate(zip(t.shape, ref.shape))
+                                     if j != axis):
+            raise ValueError(f"concat: tensor {i} has shape {t.shape}, expected {ref.ndim}-D with "
+                             f"all sizes but axis {axis} equal to those of {ref.shape}")
+    return Concat.apply(axis, *tensors)
+
+
+cat = concat
+
+
+def stack(tensors, axis=0):
+    """Join same-shaped tensors along a new axis."""
+    tensors = _tensor_list("stack", tensors)
+    ref = tensors[0]
+    axis = normalize_axis("stack", axis, ref.ndim + 1)
+    for i, t in enumerate(tensors):
+        if t.shape != ref.shape:
+            raise ValueError(f"stack: tensor {i} has shape {t.shape}, expected {ref.shape}")
+    return Stack.apply(axis, *tensors)
+
+
+def split(x, split_size_or_sections, axis=0):
+    """Split into pieces of ``split_size_or_sections`` (an int: equal chunks, the last maybe
+    smaller; a list: those sizes) along ``axis``, as ``torch.split``."""
+    axis = normalize_axis("split", axis, x.ndim)
+    n = x.shape[axis]
+    if isinstance(split_size_or_sections, numbers.Integral):
+        size = int(split_size_or_sections)
+        if size <= 0:
+            raise ValueError(f"split: split size must be positive, got {size}")
+        sizes = [size] * (n // size) + ([n % size] if n % size else [])
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if sum(sizes) != n or any(s < 0 for s in sizes):
+            raise ValueError(f"split: sections {sizes} must be non-negative and sum to the size "
+                             f"of axis {axis} ({n})")
+    if not sizes:
+        return ()
+    return Split.apply(x, tuple(sizes), axis)
+
+
+def chunk(x, chunks, axis=0):
+    """Split into ``chunks`` nearly equal pieces along ``axis``, as ``torch.chunk``."""
+    if chunks <= 0:
+        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    n = x.shape[normalize_axis("chunk", axis, x.ndim)]
+    return split(x, max(1, -(-n // chunks)), axis)
+
+
+_PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def pad(x, pad, mode="constant", value=0.0):  # noqa: A002 - PyTorch's name
+    """Pad the last ``len(pad) // 2`` axes, PyTorch's way: ``pad = (left_last, right_last,
+    left_second_last, right_second_last, ...)``.
+
+    ``mode`` is 'constant' (fill with ``value``), 'reflect' (mirror without repeating the edge),
+    'replicate' (repeat the edge) or 'circular' (wrap around).
+    """
+    pad = tuple(int(p) for p in pad)
+    if len(pad) % 2 or len(pad) // 2 > x.ndim:
+        raise ValueError(f"pad: expected an even number of pad sizes covering at most {x.ndim} "
+                         f"axes, got {pad} for shape {x.shape}")
+    if mode not in _PAD_MODES:
+        raise ValueError(f"pad: unknown mode {mode!r}; expected one of {', '.join(_PAD_MODES)}")
+    if any(p < 0 for p in pad):
+        raise ValueError(f"pad: negative pad sizes are not supported, got {pad}")
+    widths = [(0, 0)] * x.ndim
+    for i in range(len(pad) // 2):
+        widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    if mode == "constant":
+        return ConstantPad.apply(x, tuple(widths), value)
+    from .indexing import take
+    out = x
+    for axis, (lo, hi) in enumerate(widths):
+        if lo == 0 and hi == 0:
+            continue
+        n = x.shape[axis]
+        if mode == "reflect" and (lo >= n or hi >= n):
+            raise ValueError(f"pad: reflect padding ({lo}, {hi}) must be smaller than the size "
+                             f"{n} of axis {axis}")
+        if n == 0:
+            raise ValueError(f"pad: cannot {mode}-pad the empty axis {axis}")
+        index = [_source_index(i, n, mode) for i in range(-lo, n + hi)]
+        out = take(out, x._backend.asarray(index, dtype="int64"), axis=axis)
+    return out
+
+
+def _source_index(i, n, mode):
+    if mode == "replicate":
+        return min(max(i, 0), n - 1)
+    if mode == "circular":
+        return i % n
+    if i < 0:  # reflect
+        return -i
+    return 2 * (n - 1) - i if i >= n else i

@@ -1,0 +1,75 @@
+"""One `backend` fixture over every backend that can run here.
+
+numpy and array_api_strict always; array_api_strict on its second device ('device1'), which
+catches arrays created without ``device=``; torch when installed; cupy when importable and a CUDA
+device is present (otherwise skipped with the reason).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+
+import xpnet
+from xpnet.backend import cupy_unusable_reason
+
+
+def _backend_params():
+    yield "numpy"
+    yield "array_api_strict"
+    yield "array_api_strict:device1"
+    has_torch = importlib.util.find_spec("torch") is not None
+    yield pytest.param("torch", marks=pytest.mark.skipif(
+        not has_torch, reason="torch not installed (pip install torch==2.13.0)"))
+    why = cupy_unusable_reason()
+    yield pytest.param("cupy", marks=[pytest.mark.gpu, pytest.mark.skipif(
+        why is not None, reason=f"cupy backend unavailable: {why}")])
+
+
+BACKENDS = list(_backend_params())
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    """The name of a backend, made active for the test (restored afterwards)."""
+    with xpnet.use_backend(request.param):
+        yield request.param
+
+
+@pytest.fixture(autouse=True)
+def _seed_and_defaults():
+    """Every test starts from the same seed, default dtype float32 and fast paths as configured."""
+    xpnet.manual_seed(0)
+    previous_dtype = xpnet.get_default_dtype()
+    previous_fast = xpnet.fast_paths_enabled()
+    yield
+    xpnet.set_default_dtype(previous_dtype)
+    xpnet.use_fast_paths(previous_fast)
+
+
+def random_arrays(*shapes, seed=0, dtype=np.float64, low=-2.0, high=2.0):
+    """NumPy arrays for oracle comparisons (the same numbers go to xpnet and to torch)."""
+    rng = np.random.default_rng(seed)
+    return [rng.uniform(low, high, size=s).astype(dtype) for s in shapes]
+
+
+def to_xpnet(*arrays, requires_grad=True):
+    """Tensors on the active backend from NumPy arrays (float arrays require grad)."""
+    return [xpnet.tensor(a, requires_grad=requires_grad and a.dtype.kind == "f") for a in arrays]
+
+
+def assert_close(got, want, rtol=1e-10, atol=1e-12):
+    """Compare an xpnet Tensor (any backend) or array-like with a NumPy/torch reference."""
+    got = got.numpy() if isinstance(got, xpnet.Tensor) else np.asarray(got)
+    if hasattr(want, "detach"):
+        want = want.detach().numpy()
+    want = np.asarray(want)
+    assert got.shape == want.shape, f"shape {got.shape} != expected {want.shape}"
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=atol)
+
+
+def assert_on_backend(t, backend_name):
+    """The tensor stayed on the backend (and device) the test runs on."""
+    assert t.backend == xpnet.backend.load(backend_name).name, (t.backend, backend_name)
