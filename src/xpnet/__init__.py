@@ -38,6 +38,11 @@ from xpnet.ops import (
 clamp = clip
 transpose = swapaxes
 
+# Resolve XPNET_BACKEND now, so a bad name or a missing GPU fails at import, not mid-training.
+from xpnet import backend as _backend_module  # noqa: E402
+
+_backend_module.active()
+
 __version__ = "0.1.0.dev0"
 
 __all__ = [

@@ -99,7 +99,9 @@ def as_tensor(data, dtype=None, *, backend=None) -> Tensor:
     """Like `tensor`, but reuses the memory of an array already on the right backend and dtype."""
     if isinstance(data, Tensor) and backend is None and (dtype is None or data.dtype is _dt.as_dtype(dtype)):
         return data
-    source = None if _backends.is_numpy_array(data) else _backends.backend_of_array(data)
+    source = _backends.backend_of_array(data)
+    if source is not None and source.family == "numpy" and backend is None:
+        source = _backends.active() if _backends.active().family == "numpy" else None
     target = _backend(backend) if (backend is not None or source is None) else source
     if source is target and (dtype is None or target.xpnet_dtype(data.dtype) is _dt.as_dtype(dtype)):
         return Tensor._make(data, target)

@@ -36,6 +36,8 @@ class Function:
                  "freed", "__dict__")
 
     differentiable = True
+    # Where the outputs live; forward may set it on ctx (only a move between backends does).
+    out_backend = None
 
     @classmethod
     def apply(cls, *args, **kwargs):
@@ -65,6 +67,8 @@ class Function:
         ctx._saved = ()
         record = grad_mode._enabled and cls.differentiable and any(needs)
         out = cls.forward(ctx, *arrays, **kwargs)
+        if ctx.out_backend is not None:
+            backend = ctx.out_backend
         if isinstance(out, tuple):
             if not record:
                 return tuple(Tensor._make(o, backend) for o in out)

@@ -137,12 +137,12 @@ class MoveToBackend(Function):
 
     @staticmethod
     def forward(ctx, x, target):
-        ctx.target = target
+        ctx.out_backend = target
         return target.asarray(ctx.backend.to_numpy(x))
 
     @staticmethod
     def backward(ctx, g):
-        return ctx.backend.asarray(ctx.target.to_numpy(g)), None
+        return ctx.backend.asarray(ctx.out_backend.to_numpy(g)), None
 
 
 def _float_input(op, x):
