@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import assert_close, assert_on_backend, to_xpnet
 
 import xpnet
 from xpnet.backend import backend_of_array
+
+from .conftest import assert_close, assert_on_backend, to_xpnet
 
 
 def as_tuple(out):
