@@ -22,7 +22,7 @@ def _flat_values(xp, outs):
     return [xp.astype(xp.reshape(o.data, (-1,)), xp.float64) for o in outs]
 
 
-def gradcheck(fn, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True) -> bool:
+def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True) -> bool:
     """Compare ``fn``'s backward with finite differences for every input that requires grad.
 
     Parameters

@@ -43,6 +43,17 @@ def normalize_axes(op, axis, ndim):
     return out
 
 
+def check_broadcast(op, *shapes):
+    """A ValueError naming the op and the shapes unless they broadcast together.
+
+    The backends' own errors differ (PyTorch raises RuntimeError) and do not name the op.
+    """
+    for sizes in zip(*(s[::-1] for s in shapes)):
+        if len({n for n in sizes if n != 1}) > 1:
+            raise ValueError(f"{op}: cannot broadcast shapes "
+                             f"{' and '.join(str(tuple(s)) for s in shapes)}")
+
+
 def torch_axis_aliases(op, axis, keepdims, dim, keepdim):
     """Accept PyTorch's ``dim``/``keepdim`` as well as the standard's ``axis``/``keepdims``."""
     if dim is not None:

@@ -8,7 +8,7 @@ from xpnet import dtypes
 from xpnet.autograd.function import Function
 from xpnet.autograd.tensor import Tensor
 
-from ._util import is_scalar, promote_operands, sum_to_shape
+from ._util import check_broadcast, is_scalar, promote_operands, sum_to_shape
 
 __all__ = ["add", "sub", "mul", "div", "neg", "pow", "maximum", "minimum", "where", "clip",
            "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_not",
@@ -19,10 +19,18 @@ def _shape(a):
     return None if is_scalar(a) else tuple(a.shape)
 
 
+def _operands(op, a, b):
+    """`promote_operands`, and two Tensors' shapes checked to broadcast (naming the op)."""
+    a, b = promote_operands(op, a, b)
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        check_broadcast(op, a.shape, b.shape)
+    return a, b
+
+
 def _grads(ctx, ga, gb):
     """Per-input gradients reduced to each input's shape, None where not needed."""
     xp, (sa, sb) = ctx.xp, ctx.shapes
-    need_a, need_b = ctx.needs_input_grad
+    need_a, need_b = ctx.needs_input_grad[-2:]  # where's condition comes first
     return (sum_to_shape(xp, ga(), sa) if need_a else None,
             sum_to_shape(xp, gb(), sb) if need_b else None)
 
@@ -104,9 +112,13 @@ class Pow(Function):
         xp = ctx.xp
 
         def grad_base():
-            if is_scalar(b) and b == 0:  # x**0 is constant; avoid 0 * inf at x = 0
-                return xp.zeros_like(g)
-            return g * b * xp.pow(a, b - 1)
+            # x**0 is constant in x: 0, not 0 * inf at x = 0 (PyTorch masks exponent == 0 too).
+            if is_scalar(b):
+                return xp.zeros_like(g) if b == 0 else g * b * xp.pow(a, b - 1)
+            # Exponent 1 where it is 0, so that pow(0, -1) is never evaluated; the factor b
+            # still makes those entries 0.
+            safe_b = xp.where(xp.equal(b, 0), xp.ones_like(b), b)
+            return g * b * xp.pow(a, safe_b - 1)
 
         def grad_exponent():
             # d(a^b)/db = a^b log a. PyTorch gives 0 where a == 0 (not 0 * -inf = nan); a
@@ -199,20 +211,20 @@ class Clip(Function):
 
 def add(a, b):
     """``a + b`` with broadcasting; either may be a Python scalar."""
-    return Add.apply(*promote_operands("add", a, b))
+    return Add.apply(*_operands("add", a, b))
 
 
 def sub(a, b):
-    return Sub.apply(*promote_operands("sub", a, b))
+    return Sub.apply(*_operands("sub", a, b))
 
 
 def mul(a, b):
-    return Mul.apply(*promote_operands("mul", a, b))
+    return Mul.apply(*_operands("mul", a, b))
 
 
 def div(a, b):
     """True division; integer inputs give the default float dtype (as PyTorch)."""
-    a, b = promote_operands("div", a, b)
+    a, b = _operands("div", a, b)
     t = a if isinstance(a, Tensor) else b
     if not t.dtype.is_floating_point and t.dtype.kind != "complex floating":
         default = dtypes.get_default_dtype()
@@ -227,18 +239,18 @@ def neg(a):
 
 def pow(a, b):  # noqa: A001 - the standard's name
     """``a ** b``; either may be a Python scalar."""
-    a, b = promote_operands("pow", a, b)
+    a, b = _operands("pow", a, b)
     return Pow.apply(a, b)
 
 
 def maximum(a, b):
     """Elementwise maximum; at ties the gradient is split evenly between a and b."""
-    return Maximum.apply(*promote_operands("maximum", a, b))
+    return Maximum.apply(*_operands("maximum", a, b))
 
 
 def minimum(a, b):
     """Elementwise minimum; at ties the gradient is split evenly between a and b."""
-    return Minimum.apply(*promote_operands("minimum", a, b))
+    return Minimum.apply(*_operands("minimum", a, b))
 
 
 def where(condition, a, b):
@@ -250,6 +262,7 @@ def where(condition, a, b):
     a, b = promote_operands("where", a, b)
     if is_scalar(a) and is_scalar(b):
         raise TypeError("where: at least one of a, b must be a Tensor")
+    check_broadcast("where", *(t.shape for t in (condition, a, b) if isinstance(t, Tensor)))
     return Where.apply(condition, a, b)
 
 
@@ -258,11 +271,13 @@ def clip(x, min=None, max=None):  # noqa: A002 - PyTorch's and the standard's na
     if min is None and max is None:
         raise ValueError("clip: at least one of min and max must be given")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
+        # where(), not maximum/minimum, which split the gradient at ties: x on a bound keeps all
+        # of it (as with scalar bounds, and in PyTorch); a bound gets it only where it wins.
         out = x
         if min is not None:
-            out = maximum(out, min)
+            out = where(lt(out, min), min, out)
         if max is not None:
-            out = minimum(out, max)
+            out = where(gt(out, max), max, out)
         return out
     if not x.dtype.is_floating_point and (isinstance(min, float) or isinstance(max, float)):
         x = x.astype("float32" if x.dtype.bits <= 32 else "float64")
@@ -271,7 +286,7 @@ def clip(x, min=None, max=None):  # noqa: A002 - PyTorch's and the standard's na
 
 def _compare(op_name, xp_name):
     def compare(a, b):
-        a, b = promote_operands(op_name, a, b)
+        a, b = _operands(op_name, a, b)
         t = a if isinstance(a, Tensor) else b
         if isinstance(a, Tensor) and isinstance(b, Tensor) and a._backend is not b._backend:
             from xpnet.autograd.function import check_same_backend
