@@ -71,5 +71,10 @@ def assert_close(got, want, rtol=1e-10, atol=1e-12):
 
 
 def assert_on_backend(t, backend_name):
-    """The tensor stayed on the backend (and device) the test runs on."""
-    assert t.backend == xpnet.backend.load(backend_name).name, (t.backend, backend_name)
+    """The tensor stayed on the backend the test runs on, and its array on that device."""
+    import array_api_compat
+
+    expected = xpnet.backend.load(backend_name)
+    assert t.backend == expected.name, (t.backend, backend_name)
+    assert xpnet.backend.backend_of_array(t.data) is expected, \
+        f"array of {t.backend} tensor lives on {array_api_compat.device(t.data)}"

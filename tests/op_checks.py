@@ -67,6 +67,6 @@ def check_grads(backend, fn, torch_fn, arrays, rtol=1e-10, atol=1e-12, seed=1):
         assert_close(g, w, rtol=rtol, atol=atol)
 
 
-def gradcheck(fn, arrays):
+def gradcheck(fn, arrays, **options):
     """xpnet.gradcheck on float64 tensors (requiring grad) made on the active backend."""
-    assert xpnet.gradcheck(fn, to_xpnet(*arrays))
+    assert xpnet.gradcheck(fn, to_xpnet(*arrays), **options)

@@ -86,7 +86,7 @@ def _torch_with_scalar(name, scalar_first):
                       else fn(x, torch.tensor(1.5, dtype=torch.float64)))
 
 
-@pytest.mark.parametrize("scalar_first", [False, True], ids=["tensor_op_scalar", "scalar_op_tensor"])
+@pytest.mark.parametrize("scalar_first", [False, True], ids=["tensor_first", "scalar_first"])
 @pytest.mark.parametrize("name", sorted(BINARY))
 def test_scalar_operand_matches_torch(backend, name, scalar_first):
     x = _operands(name, (2, 3), ())[0] if not scalar_first else _operands(name, (), (2, 3))[1]
@@ -94,7 +94,7 @@ def test_scalar_operand_matches_torch(backend, name, scalar_first):
                   _torch_with_scalar(name, scalar_first), [x])
 
 
-@pytest.mark.parametrize("scalar_first", [False, True], ids=["tensor_op_scalar", "scalar_op_tensor"])
+@pytest.mark.parametrize("scalar_first", [False, True], ids=["tensor_first", "scalar_first"])
 @pytest.mark.parametrize("name", sorted(BINARY))
 def test_scalar_operand_gradcheck(backend, name, scalar_first):
     x = _operands(name, (2, 3), ())[0] if not scalar_first else _operands(name, (), (2, 3))[1]

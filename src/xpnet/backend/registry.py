@@ -84,7 +84,9 @@ class Backend:
     def _from_numpy(self, a):
         if self.family == "torch":
             import torch
-            return torch.from_numpy(np.ascontiguousarray(a))
+            # order="C" copies only strided arrays (torch refuses negative strides); unlike
+            # ascontiguousarray it keeps 0-d arrays 0-d.
+            return torch.from_numpy(np.asarray(a, order="C"))
         if self.family == "cupy":
             import cupy
             with cupy.cuda.Device(self.device.id):

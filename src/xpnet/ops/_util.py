@@ -91,6 +91,8 @@ def promote_operands(op, a, b):
     the (default) float dtype, and so do we. Python scalars never widen a float tensor.
     """
     if isinstance(a, Tensor) and isinstance(b, Tensor):
+        if a.data.dtype == b.data.dtype:  # the common case, decided without a lookup
+            return a, b
         ka, kb = a.dtype.kind, b.dtype.kind
         if ka != kb:
             fa, fb = a.dtype.is_floating_point, b.dtype.is_floating_point
@@ -107,6 +109,8 @@ def promote_operands(op, a, b):
         raise TypeError(f"{op}: expected at least one Tensor, got {type(a).__name__} and "
                         f"{type(b).__name__}")
     t, s, t_first = (a, b, True) if isinstance(a, Tensor) else (b, a, False)
+    if type(s) is float and t.dtype.kind == "real floating":  # the common case, kept cheap
+        return a, b
     if not is_scalar(s):
         s = as_tensor_on(s, t._backend)
         return promote_operands(op, *((t, s) if t_first else (s, t)))

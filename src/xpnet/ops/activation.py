@@ -5,7 +5,7 @@ from __future__ import annotations
 from xpnet.autograd.function import Function
 
 from .reduce import logsumexp
-from .unary import exp
+from .unary import _float_input, exp
 
 __all__ = ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "softmax", "log_softmax"]
 
@@ -103,11 +103,11 @@ class Softplus(Function):
 
 def sigmoid(x):
     """1 / (1 + exp(-x)), without overflow for any finite x."""
-    return Sigmoid.apply(x)
+    return Sigmoid.apply(_float_input("sigmoid", x))
 
 
 def tanh(x):
-    return Tanh.apply(x)
+    return Tanh.apply(_float_input("tanh", x))
 
 
 def relu(x):
@@ -119,13 +119,13 @@ def leaky_relu(x, negative_slope=0.01):
 
 
 def elu(x, alpha=1.0):
-    return Elu.apply(x, alpha)
+    return Elu.apply(_float_input("elu", x), alpha)
 
 
 def softplus(x, beta=1.0, threshold=20.0):
     if beta <= 0:
         raise ValueError(f"softplus: beta must be positive, got {beta}")
-    return Softplus.apply(x, beta, threshold)
+    return Softplus.apply(_float_input("softplus", x), beta, threshold)
 
 
 def log_softmax(x, axis=-1, *, dim=None):

@@ -16,14 +16,18 @@ __all__ = ["add", "sub", "mul", "div", "neg", "pow", "maximum", "minimum", "wher
 
 
 def _shape(a):
-    return None if is_scalar(a) else tuple(a.shape)
+    """An operand's shape (None for a Python scalar, which promote_operands leaves as the only
+    non-array operand)."""
+    return getattr(a, "shape", None)
 
 
 def _operands(op, a, b):
     """`promote_operands`, and two Tensors' shapes checked to broadcast (naming the op)."""
     a, b = promote_operands(op, a, b)
     if isinstance(a, Tensor) and isinstance(b, Tensor):
-        check_broadcast(op, a.shape, b.shape)
+        sa, sb = a.data.shape, b.data.shape
+        if sa != sb:
+            check_broadcast(op, sa, sb)
     return a, b
 
 

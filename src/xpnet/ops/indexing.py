@@ -74,7 +74,9 @@ def _index_array(x, obj, op):
             raise ValueError(f"{op}: index is on {obj._backend.name}, the tensor on {backend.name}")
         arr = obj.data
     elif isinstance(obj, (list, tuple)) or is_numpy_array(obj):
-        arr = backend.asarray(obj)
+        # An empty list indexes nothing (NumPy, PyTorch); asarray alone would make it float.
+        arr = backend.asarray(obj, dtype="int64" if isinstance(obj, (list, tuple)) and not obj
+                              else None)
     else:
         arr = obj  # an array of the backend itself
         if not hasattr(arr, "dtype"):
@@ -214,7 +216,7 @@ def _advanced(x, parts):
     rest_axes = [a for a in range(x.ndim) if a not in arrays]
     try:
         broadcast = xp.broadcast_arrays(*(arrays[a] for a in adv_axes))
-    except ValueError:
+    except (ValueError, RuntimeError):  # torch raises RuntimeError
         shapes = [tuple(arrays[a].shape) for a in adv_axes]
         raise IndexError(f"getitem: index arrays of shapes {shapes} cannot be broadcast together") \
             from None

@@ -5,6 +5,7 @@ Each accepts the standard's ``axis``/``keepdims`` and PyTorch's ``dim``/``keepdi
 
 from __future__ import annotations
 
+import builtins
 import math
 
 from xpnet import dtypes as _dt
@@ -95,7 +96,11 @@ class LogSumExp(Function):
         m = xp.max(x, axis=axes, keepdims=True)
         # Shift by the max so exp cannot overflow; an all -inf slice keeps shift 0 (result -inf).
         m = xp.where(xp.isfinite(m), m, xp.zeros_like(m))
-        out = xp.log(xp.sum(xp.exp(x - m), axis=axes, keepdims=True)) + m
+        total = xp.sum(xp.exp(x - m), axis=axes, keepdims=True)
+        # Only an all -inf slice sums to 0: give it -inf without log(0)'s divide-by-zero warning.
+        empty = total == 0
+        out = xp.where(empty, xp.full_like(total, -math.inf),
+                       xp.log(xp.where(empty, xp.ones_like(total), total)) + m)
         ctx.save_for_backward(x, out)
         return out if keepdims else xp.reshape(out, tuple(n for i, n in enumerate(x.shape)
                                                            if i not in axes))
@@ -146,7 +151,8 @@ def min(x, axis=None, keepdims=False, *, dim=None, keepdim=None):  # noqa: A001
 
 
 def _check_nonempty(op, x, axes):
-    if any(x.shape[a] == 0 for a in axes):
+    # builtins.any: this module's `any` is the tensor reduction.
+    if builtins.any(x.shape[a] == 0 for a in axes):
         raise ValueError(f"{op}: cannot reduce over an empty axis (shape {x.shape}, axis {axes})")
 
 
@@ -159,7 +165,8 @@ def var(x, axis=None, keepdims=False, *, correction=1, dim=None, keepdim=None):
 def std(x, axis=None, keepdims=False, *, correction=1, dim=None, keepdim=None):
     """Standard deviation: ``sqrt(var(...))`` with the same arguments."""
     from .unary import sqrt
-    return sqrt(var(x, axis, keepdims, correction=correction, dim=dim, keepdim=keepdim))
+    axes, keepdims = _reduce_args("std", x, axis, keepdims, dim, keepdim)  # errors name std
+    return sqrt(Var.apply(_floating("std", x), axes, keepdims, correction))
 
 
 def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
