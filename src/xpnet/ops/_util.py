@@ -91,7 +91,7 @@ def promote_operands(op, a, b):
     the (default) float dtype, and so do we. Python scalars never widen a float tensor.
     """
     if isinstance(a, Tensor) and isinstance(b, Tensor):
-        if a.data.dtype == b.data.dtype:  # the common case, decided without a lookup
+        if a._backend is b._backend and a.data.dtype == b.data.dtype:  # common case, cheap
             return a, b
         ka, kb = a.dtype.kind, b.dtype.kind
         if ka != kb:
