@@ -50,7 +50,7 @@ def train(steps, lr, hidden, seed, progress=True):
         loss.backward()
         with xpnet.no_grad():
             for p in params.values():
-                p.data = (p - lr * p.grad).data
+                p -= lr * p.grad
                 p.grad = None
         losses.append(loss.item())
         if hasattr(bar, "set_postfix") and step % 50 == 0:

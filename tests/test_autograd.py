@@ -222,3 +222,54 @@ def test_gradcheck_needs_float64():
 def test_gradcheck_with_several_outputs_and_a_non_tensor_argument(backend):
     x = xpnet.randn(4, dtype="float64", requires_grad=True)
     assert gradcheck(lambda t, k: tuple(p * k for p in t.split(2)), [x, 3.0])
+
+
+def test_in_place_update_under_no_grad_keeps_a_trainable_leaf(backend):
+    w = xpnet.tensor([1.0, 2.0], requires_grad=True)
+    (w * w).sum().backward()
+    with xpnet.no_grad():
+        w -= 0.5 * w.grad
+    assert w.requires_grad and w.is_leaf
+    assert_close(w, [0.0, 0.0])
+    assert_on_backend(w, backend)
+    w.grad = None
+    (w + 1).sum().backward()
+    assert_close(w.grad, [1.0, 1.0])
+
+
+def test_in_place_update_of_a_leaf_needing_grad_is_refused_while_recording():
+    w = xpnet.tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"\+=: a leaf tensor that requires grad cannot be "
+                                           r"updated in place.*no_grad"):
+        w += 1
+
+
+def test_in_place_update_of_an_intermediate_is_recorded():
+    x = xpnet.tensor([1.0, 2.0], dtype="float64", requires_grad=True)
+    h = x * 3
+    saved_by_mul = x * h  # saved h's old array for backward
+    h *= h  # h := (3x)^2
+    (h.sum() + saved_by_mul.sum()).backward()
+    # d/dx [9x^2 + 3x^2] = 24x
+    assert_close(x.grad, [24.0, 48.0])
+
+
+def test_in_place_update_keeps_shape_and_dtype():
+    a = xpnet.zeros(2, 3)
+    with pytest.raises(ValueError, match=r"\+=: the result has shape \(4, 2, 3\); an in-place "
+                                         r"update cannot change the tensor's shape \(2, 3\)"):
+        a += xpnet.ones(4, 2, 3)
+    i = xpnet.tensor([1, 2])
+    with pytest.raises(TypeError, match=r"\*=: the result has dtype float32, which cannot be "
+                                        r"stored in place in a int64 tensor"):
+        i *= 0.5
+    a += xpnet.ones(3, dtype="float64")
+    assert a.dtype is xpnet.float32
+
+
+def test_zero_fill_and_copy(backend):
+    t = xpnet.ones(2, 2)
+    assert_close(t.zero_(), np.zeros((2, 2)))
+    assert_close(t.fill_(3.0), np.full((2, 2), 3.0))
+    assert_close(t.copy_([1.0, 2.0]), [[1.0, 2.0], [1.0, 2.0]])
+    assert_on_backend(t, backend)

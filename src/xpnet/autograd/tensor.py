@@ -242,6 +242,60 @@ class Tensor:
     def __invert__(self): return _ops.logical_not(self)
     def __getitem__(self, key): return _ops.getitem(self, key)
 
+    # -- in-place updates ---------------------------------------------------------------------
+    # The standard forbids writing into arrays in general (and strict refuses integer-array
+    # setitem), and the graph may have saved this tensor's array for backward. So an in-place
+    # update computes the result out of place and rebinds this tensor to it: saved arrays stay
+    # valid, and code written for PyTorch (`w -= lr * w.grad` under no_grad) works as there.
+    def _assign(self, op, result):
+        from . import grad_mode
+        if result.shape != self.shape:
+            raise ValueError(f"{op}: the result has shape {result.shape}; an in-place update "
+                             f"cannot change the tensor's shape {self.shape}")
+        if grad_mode._enabled and self.requires_grad and self.grad_fn is None:
+            raise RuntimeError(f"{op}: a leaf tensor that requires grad cannot be updated in "
+                               f"place while gradients are recorded; do it under xpnet.no_grad()")
+        if result.dtype is not self.dtype:
+            same_kind = result.dtype.kind == self.dtype.kind or (
+                self.dtype.is_floating_point and result.dtype.kind != "complex floating")
+            if not same_kind:
+                raise TypeError(f"{op}: the result has dtype {result.dtype.name}, which cannot "
+                                f"be stored in place in a {self.dtype.name} tensor")
+            result = result.astype(self.dtype)
+        self.data = result.data
+        if result.grad_fn is not None:
+            self.grad_fn, self._out_index, self.requires_grad = result.grad_fn, result._out_index, True
+        elif self.grad_fn is not None:  # under no_grad a non-leaf becomes a plain leaf
+            self.grad_fn = None
+        return self
+
+    def __iadd__(self, other): return self._assign("+=", _ops.add(self, other))
+    def __isub__(self, other): return self._assign("-=", _ops.sub(self, other))
+    def __imul__(self, other): return self._assign("*=", _ops.mul(self, other))
+    def __itruediv__(self, other): return self._assign("/=", _ops.div(self, other))
+    def __ipow__(self, other): return self._assign("**=", _ops.pow(self, other))
+
+    def add_(self, other, alpha=1):
+        return self._assign("add_", _ops.add(self, other if alpha == 1 else _ops.mul(other, alpha)))
+
+    def mul_(self, other):
+        return self._assign("mul_", _ops.mul(self, other))
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def fill_(self, value):
+        xp = self._backend.xp
+        full = xp.full(self.data.shape, value, dtype=self.data.dtype, device=self._backend.device)
+        return self._assign("fill_", Tensor._make(full, self._backend))
+
+    def copy_(self, src):
+        """Overwrite the values with ``src`` (broadcast to this shape, cast to this dtype)."""
+        if not isinstance(src, Tensor):
+            from xpnet.creation import tensor
+            src = tensor(src, dtype=self.dtype, backend=self._backend)
+        return self._assign("copy_", _ops.broadcast_to(src.astype(self.dtype), self.shape))
+
     @property
     def T(self):
         if self.ndim != 2:

@@ -16,7 +16,8 @@ class Sigmoid(Function):
         xp = ctx.xp
         # exp(-|x|) cannot overflow; choose the form by sign.
         z = xp.exp(-xp.abs(x))
-        out = xp.where(x >= 0, 1 / (1 + z), z / (1 + z))
+        r = 1 / (1 + z)
+        out = xp.where(x >= 0, r, z * r)
         ctx.save_for_backward(out)
         return out
 
@@ -97,7 +98,8 @@ class Softplus(Function):
         z, linear = ctx.saved_tensors
         xp = ctx.xp
         e = xp.exp(-xp.abs(z))
-        sig = xp.where(z >= 0, 1 / (1 + e), e / (1 + e))
+        r = 1 / (1 + e)
+        sig = xp.where(z >= 0, r, e * r)
         return xp.where(linear, g, g * sig), None, None
 
 
