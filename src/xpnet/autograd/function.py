@@ -41,54 +41,50 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        # Runs once per op: kept to plain loops and attribute reads (see bench_autograd.py).
         backend = None
-        arrays = []
-        needs = []
-        parents = []
-        for a in args:
+        arrays = list(args)
+        needs = [False] * len(args)
+        for i, a in enumerate(args):
             if isinstance(a, Tensor):
                 if backend is None:
                     backend = a._backend
                 elif a._backend is not backend:
-                    check_same_backend(cls.__name__.lower(), [t for t in args if isinstance(t, Tensor)])
-                arrays.append(a.data)
-                needs.append(a.requires_grad)
-                parents.append(a)
-            else:
-                arrays.append(a)
-                needs.append(False)
-                parents.append(None)
+                    check_same_backend(cls.__name__.lower(),
+                                       [t for t in args if isinstance(t, Tensor)])
+                arrays[i] = a.data
+                needs[i] = a.requires_grad
         if backend is None:
             raise TypeError(f"{cls.__name__.lower()}: expected at least one Tensor argument")
         ctx = cls()
         ctx.xp = backend.xp
         ctx.backend = backend
-        ctx.needs_input_grad = tuple(needs)
+        ctx.needs_input_grad = needs
         ctx._saved = ()
-        record = grad_mode._enabled and cls.differentiable and any(needs)
+        record = grad_mode._enabled and True in needs and cls.differentiable
         out = cls.forward(ctx, *arrays, **kwargs)
         if ctx.out_backend is not None:
             backend = ctx.out_backend
-        if isinstance(out, tuple):
+        if type(out) is tuple:
             if not record:
                 return tuple(Tensor._make(o, backend) for o in out)
-            ctx._link(parents, out)
+            ctx._link(args, needs, out)
             return tuple(Tensor._make(o, backend, ctx, i) for i, o in enumerate(out))
         if not record:
             return Tensor._make(out, backend)
-        ctx._link(parents, (out,))
+        ctx._link(args, needs, (out,))
         return Tensor._make(out, backend, ctx, 0)
 
-    def _link(self, parents, outputs):
+    def _link(self, args, needs, outputs):
         # An edge to each input that needs a gradient: the leaf tensor itself (its .grad is
         # written), or the node that made it and which output it was. Non-leaf inputs are not
         # held, so their data is freed unless a backward really saved it.
         self.parents = tuple(
-            None if (p is None or not p.requires_grad)
-            else (p, None, 0) if p.grad_fn is None
-            else (None, p.grad_fn, p._out_index)
-            for p in parents)
-        self.out_meta = tuple((tuple(o.shape), o.dtype) for o in outputs)
+            None if not need
+            else (a, None, 0) if a.grad_fn is None
+            else (None, a.grad_fn, a._out_index)
+            for a, need in zip(args, needs))
+        self.out_meta = tuple((o.shape, o.dtype) for o in outputs)
         self.retained = None
         self.freed = False
 
