@@ -21,6 +21,11 @@ def _kept_shape(shape, axes):
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
+def _drop_kept(xp, kept, shape, axes):
+    """A keepdims=True result with the reduced axes removed."""
+    return xp.reshape(kept, tuple(n for i, n in enumerate(shape) if i not in axes))
+
+
 def _expand_back(xp, g, ctx):
     """A reduced gradient broadcast back over the input's shape."""
     return xp.broadcast_to(xp.reshape(g, ctx.kept), ctx.in_shape)
@@ -59,8 +64,7 @@ class Extreme(Function):
         reduce = xp.max if largest else xp.min
         kept = reduce(x, axis=axes, keepdims=True)
         ctx.save_for_backward(x, kept)
-        return kept if keepdims else xp.reshape(kept, tuple(n for i, n in enumerate(x.shape)
-                                                             if i not in axes))
+        return kept if keepdims else _drop_kept(xp, kept, x.shape, axes)
 
     @staticmethod
     def backward(ctx, g):
@@ -102,8 +106,7 @@ class LogSumExp(Function):
         out = xp.where(empty, xp.full_like(total, -math.inf),
                        xp.log(xp.where(empty, xp.ones_like(total), total)) + m)
         ctx.save_for_backward(x, out)
-        return out if keepdims else xp.reshape(out, tuple(n for i, n in enumerate(x.shape)
-                                                           if i not in axes))
+        return out if keepdims else _drop_kept(xp, out, x.shape, axes)
 
     @staticmethod
     def backward(ctx, g):
