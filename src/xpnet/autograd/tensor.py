@@ -176,19 +176,17 @@ class Tensor:
 
     def to(self, backend=None, dtype=None) -> Tensor:
         """This tensor on another backend (copied through the host) and/or in another dtype."""
-        from xpnet import ops
         out = self
         if backend is not None:
             target = _backends.load(backend)
             if target is not self._backend:
-                out = ops.move_to_backend(out, target)
+                out = _ops.move_to_backend(out, target)
         if dtype is not None:
-            out = ops.astype(out, dtype)
+            out = _ops.astype(out, dtype)
         return out
 
     def astype(self, dtype) -> Tensor:
-        from xpnet import ops
-        return ops.astype(self, dtype)
+        return _ops.astype(self, dtype)
 
     def float(self):
         return self.astype(_dt.float32)
