@@ -1,0 +1,11 @@
+"""User-facing differentiable functions, PyTorch's ``torch.nn.functional`` style, one family per
+file. ``import xpnet.nn.functional as F`` gives the same functions; layers call these, so a layer
+and its function raise the same errors.
+"""
+
+from xpnet.ops import pad
+
+from .activation import *  # noqa: F403
+from .activation import __all__ as _activation
+
+__all__ = ["pad", *_activation]

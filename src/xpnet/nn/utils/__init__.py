@@ -1,0 +1,1 @@
+"""Training utilities: gradient clipping, penalties, diagnostics."""
