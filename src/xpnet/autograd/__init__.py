@@ -2,10 +2,11 @@
 
 # tensor first: it binds the ops, which import Function from an already-loaded tensor module.
 from .tensor import Tensor  # noqa: I001
+from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .function import Function
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck
 from .graph import grad
 
-__all__ = ["Function", "GradcheckError", "Tensor", "enable_grad", "grad", "gradcheck",
-           "is_grad_enabled", "no_grad"]
+__all__ = ["Function", "GradcheckError", "Tensor", "detect_anomaly", "enable_grad", "grad",
+           "gradcheck", "is_anomaly_enabled", "is_grad_enabled", "no_grad", "set_detect_anomaly"]

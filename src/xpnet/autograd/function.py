@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import grad_mode
+from . import anomaly, grad_mode
 from .tensor import Tensor
 
 __all__ = ["Function", "check_same_backend"]
@@ -63,6 +63,10 @@ class Function:
         ctx._saved = ()
         record = grad_mode._enabled and True in needs and cls.differentiable
         out = cls.forward(ctx, *arrays, **kwargs)
+        if anomaly._enabled:
+            ctx.layer = anomaly.current_layer()
+            anomaly.check(ctx.xp, out if type(out) is tuple else (out,), "output",
+                          cls.__name__, ctx.layer)
         if ctx.out_backend is not None:
             backend = ctx.out_backend
         if type(out) is tuple:

@@ -7,6 +7,7 @@ tensor or ``(None, node, output_index)`` for a tensor made by ``node``.
 
 from __future__ import annotations
 
+from . import anomaly
 from .tensor import Tensor
 
 __all__ = ["run_backward", "grad"]
@@ -122,6 +123,9 @@ def run_backward(roots, grads, retain_graph=False, capture=None):
         in_grads = node.backward(node, *slots)
         if not isinstance(in_grads, tuple):
             in_grads = (in_grads,)
+        if anomaly._enabled:
+            anomaly.check(xp, in_grads, "the gradient of input", f"{type(node).__name__} backward",
+                          node.__dict__.get("layer", "unknown (recorded outside anomaly mode)"))
         edges = node.parents
         if not retain_graph:
             node.release()

@@ -7,5 +7,9 @@ from xpnet.ops import pad
 
 from .activation import *  # noqa: F403
 from .activation import __all__ as _activation
+from .dropout import *  # noqa: F403
+from .dropout import __all__ as _dropout
+from .linear import *  # noqa: F403
+from .linear import __all__ as _linear
 
-__all__ = ["pad", *_activation]
+__all__ = ["pad", *_activation, *_dropout, *_linear]

@@ -1,6 +1,39 @@
-"""Activation functions (the differentiable primitives live in `xpnet.ops.activation`)."""
+"""Activation functions. The primitives live in `xpnet.ops.activation`; PReLU and RReLU are
+composites of `where`."""
 
-from xpnet.ops import elu, leaky_relu, log_softmax, logsumexp, relu, sigmoid, softmax, softplus, tanh
+from __future__ import annotations
 
-__all__ = ["elu", "leaky_relu", "log_softmax", "logsumexp", "relu", "sigmoid", "softmax",
-           "softplus", "tanh"]
+from xpnet.backend.random import default_generator
+from xpnet.autograd.tensor import Tensor
+from xpnet.ops import (
+    elu, gelu, leaky_relu, log_softmax, logsumexp, relu, sigmoid, softmax, softplus, tanh, where,
+)
+
+__all__ = ["elu", "gelu", "leaky_relu", "log_softmax", "logsumexp", "prelu", "relu", "rrelu",
+           "sigmoid", "softmax", "softplus", "tanh"]
+
+
+def prelu(x, weight):
+    """``x`` where positive, ``weight * x`` elsewhere; ``weight`` has one slope, or one per
+    channel (axis 1 of ``x``)."""
+    if weight.ndim != 1:
+        raise ValueError(f"prelu: weight must be 1-D, got shape {weight.shape}")
+    n = weight.shape[0]
+    if n != 1:
+        if x.ndim < 2 or x.shape[1] != n:
+            raise ValueError(f"prelu: {n} slopes need input with {n} channels on axis 1, got "
+                             f"shape {x.shape}")
+        weight = weight.reshape((n,) + (1,) * (x.ndim - 2))
+    return where(x > 0, x, weight * x)
+
+
+def rrelu(x, lower=1.0 / 8, upper=1.0 / 3, training=False, generator=None):
+    """Randomized leaky ReLU (Xu et al., 2015): in training each negative element gets its own
+    slope drawn from U(lower, upper); in evaluation the slope is the mean, (lower + upper) / 2."""
+    if not 0 <= lower <= upper:
+        raise ValueError(f"rrelu: expected 0 <= lower <= upper, got lower={lower}, upper={upper}")
+    if not training:
+        return leaky_relu(x, (lower + upper) / 2)
+    g = generator or default_generator
+    slopes = Tensor._make(g.uniform(x._backend, x.shape, x.dtype, lower, upper), x._backend)
+    return where(x >= 0, x, slopes * x)

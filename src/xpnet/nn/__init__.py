@@ -1,1 +1,19 @@
-"""Neural-network building blocks: Module, Parameter, layers, losses, init."""
+"""Neural-network building blocks: Module, Parameter, layers, losses, init.
+
+Names and behaviour follow ``torch.nn``: ``nn.Linear``, ``nn.Sequential``, ``state_dict()``...
+"""
+
+from . import functional, init, utils
+from .activation import (
+    ELU, GELU, LeakyReLU, LogSoftmax, PReLU, ReLU, RReLU, Sigmoid, Softmax, Softplus, Tanh,
+)
+from .dropout import Dropout
+from .linear import Linear
+from .module import Flatten, Identity, Module, ModuleDict, ModuleList, Sequential
+from .parameter import Parameter
+
+__all__ = [
+    "Dropout", "ELU", "Flatten", "GELU", "Identity", "LeakyReLU", "Linear", "LogSoftmax", "Module",
+    "ModuleDict", "ModuleList", "PReLU", "Parameter", "RReLU", "ReLU", "Sequential", "Sigmoid",
+    "Softmax", "Softplus", "Tanh", "functional", "init", "utils",
+]

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import math
+
 from xpnet.autograd.function import Function
+from xpnet.backend.kernels import get_kernel
 
 from .reduce import logsumexp
 from .unary import _float_input, exp
 
-__all__ = ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "softmax", "log_softmax"]
+__all__ = ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "gelu", "softmax",
+           "log_softmax"]
 
 
 class Sigmoid(Function):
@@ -103,6 +107,34 @@ class Softplus(Function):
         return xp.where(linear, g, g * sig), None, None
 
 
+class Gelu(Function):
+    """x * Phi(x), Phi the standard normal CDF; or PyTorch's tanh approximation of it."""
+
+    @staticmethod
+    def forward(ctx, x, approximate):
+        xp = ctx.xp
+        ctx.approximate = approximate
+        if approximate == "tanh":
+            inner = math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x)
+            t = xp.tanh(inner)
+            ctx.save_for_backward(x, t)
+            return 0.5 * x * (1 + t)
+        cdf = 0.5 * (1 + get_kernel("erf", ctx.backend)(xp, x * (1 / math.sqrt(2))))
+        ctx.save_for_backward(x, cdf)
+        return x * cdf
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = ctx.xp
+        if ctx.approximate == "tanh":
+            x, t = ctx.saved_tensors
+            d_inner = math.sqrt(2 / math.pi) * (1 + 3 * 0.044715 * x * x)
+            return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * d_inner), None
+        x, cdf = ctx.saved_tensors
+        pdf = xp.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
+        return g * (cdf + x * pdf), None
+
+
 def sigmoid(x):
     """1 / (1 + exp(-x)), without overflow for any finite x."""
     return Sigmoid.apply(_float_input("sigmoid", x))
@@ -128,6 +160,14 @@ def softplus(x, beta=1.0, threshold=20.0):
     if beta <= 0:
         raise ValueError(f"softplus: beta must be positive, got {beta}")
     return Softplus.apply(_float_input("softplus", x), beta, threshold)
+
+
+def gelu(x, approximate="none"):
+    """Gaussian error linear unit ``x * Phi(x)`` (Hendrycks & Gimpel, 2016); ``approximate='tanh'``
+    uses ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))`` as PyTorch does."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return Gelu.apply(_float_input("gelu", x), approximate)
 
 
 def log_softmax(x, axis=-1, *, dim=None):

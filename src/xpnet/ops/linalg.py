@@ -7,7 +7,7 @@ from xpnet.autograd.tensor import Tensor
 
 from ._util import promote_operands, sum_to_shape
 
-__all__ = ["matmul"]
+__all__ = ["matmul", "linear"]
 
 
 class Matmul(Function):
@@ -58,3 +58,66 @@ def matmul(a, b):
                              f"{a.shape} and {b.shape} do not broadcast")
     a, b = promote_operands("matmul", a, b)
     return Matmul.apply(a, b)
+
+
+class Linear(Function):
+    """``x @ weight.T + bias`` over the last axis, as one node: one GEMM forward, two backward
+    (leading axes are folded into one batch axis, so the weight gradient is a single GEMM)."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        xp = ctx.xp
+        lead = x.shape[:-1]
+        x2 = xp.reshape(x, (-1, x.shape[-1])) if x.ndim != 2 else x
+        out = xp.matmul(x2, xp.matrix_transpose(weight))
+        if bias is not None:
+            out = out + bias
+        ctx.save_for_backward(x2, weight)
+        ctx.lead = lead
+        ctx.has_bias = bias is not None
+        return xp.reshape(out, (*lead, weight.shape[0])) if x.ndim != 2 else out
+
+    @staticmethod
+    def backward(ctx, g):
+        x2, weight = ctx.saved_tensors
+        xp = ctx.xp
+        g2 = xp.reshape(g, (-1, weight.shape[0])) if g.ndim != 2 else g
+        need_x, need_w, need_b = ctx.needs_input_grad
+        grad_x = grad_w = grad_b = None
+        if need_x:
+            grad_x = xp.matmul(g2, weight)
+            if len(ctx.lead) != 1:
+                grad_x = xp.reshape(grad_x, (*ctx.lead, weight.shape[1]))
+        if need_w:
+            grad_w = xp.matmul(xp.matrix_transpose(g2), x2)
+        if need_b and ctx.has_bias:
+            grad_b = xp.sum(g2, axis=0)
+        return grad_x, grad_w, grad_b
+
+
+def linear(x, weight, bias=None):
+    """Affine map over the last axis: ``x @ weight.T + bias``.
+
+    Parameters
+    ----------
+    x : Tensor of shape (*, in_features)
+    weight : Tensor of shape (out_features, in_features)
+    bias : Tensor of shape (out_features,), optional
+    """
+    for name, t in (("x", x), ("weight", weight)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"linear: {name} must be a Tensor, got {type(t).__name__}")
+    if weight.ndim != 2:
+        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape "
+                         f"{weight.shape}")
+    if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear: expected x.shape[-1] == weight.shape[1] ({weight.shape[1]}), "
+                         f"got x of shape {x.shape}")
+    if bias is not None and (not isinstance(bias, Tensor) or bias.shape != (weight.shape[0],)):
+        got = bias.shape if isinstance(bias, Tensor) else type(bias).__name__
+        raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {got}")
+    dtypes = {t.dtype for t in (x, weight, bias) if t is not None}
+    if len(dtypes) > 1:
+        raise TypeError(f"linear: x, weight and bias must share a dtype, got "
+                        f"{', '.join(sorted(d.name for d in dtypes))}")
+    return Linear.apply(x, weight, bias)

@@ -6,6 +6,11 @@ import numpy as np
 
 from . import register_fast
 
+try:  # SciPy comes with scikit-learn (the examples extra); without it the twin serves.
+    from scipy import special as _scipy_special
+except ImportError:
+    _scipy_special = None
+
 
 @register_fast("scatter_add", "numpy")
 def scatter_add(xp, index, values, size):
@@ -15,3 +20,9 @@ def scatter_add(xp, index, values, size):
     out = np.zeros((size, *values.shape[1:]), dtype=values.dtype)
     np.add.at(out, index, values)
     return out
+
+
+if _scipy_special is not None:
+    @register_fast("erf", "numpy")
+    def erf(xp, x):
+        return _scipy_special.erf(x)

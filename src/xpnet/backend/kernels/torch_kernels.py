@@ -11,3 +11,8 @@ from . import register_fast
 def scatter_add(xp, index, values, size):
     out = torch.zeros((size, *values.shape[1:]), dtype=values.dtype, device=values.device)
     return out.index_add_(0, index, values)
+
+
+@register_fast("erf", "torch")
+def erf(xp, x):
+    return torch.special.erf(x)

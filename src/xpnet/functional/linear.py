@@ -1,0 +1,5 @@
+"""Affine layers' functions."""
+
+from xpnet.ops import linear
+
+__all__ = ["linear"]

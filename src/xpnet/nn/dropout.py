@@ -1,0 +1,26 @@
+"""Dropout layers."""
+
+from __future__ import annotations
+
+from xpnet import functional as F
+
+from .module import Module
+
+__all__ = ["Dropout"]
+
+
+class Dropout(Module):
+    """Inverted dropout: in training zero each element with probability ``p`` and scale the rest
+    by 1 / (1 - p); the identity in eval mode."""
+
+    def __init__(self, p=0.5):
+        super().__init__()
+        if not 0 <= p <= 1:
+            raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
+        self.p = p
+
+    def forward(self, x):
+        return F.dropout(x, self.p, self.training)
+
+    def extra_repr(self):
+        return f"p={self.p}"

@@ -1,0 +1,177 @@
+"""Parameter initialisation, in place, with PyTorch's names, defaults and formulas.
+
+Each function fills a Tensor's values (under no_grad, keeping the object) and returns it. Random
+ones take ``generator=`` (default: the one `xpnet.manual_seed` seeds).
+"""
+
+from __future__ import annotations
+
+import math
+
+from xpnet import dtypes as _dt
+from xpnet.autograd import grad_mode
+from xpnet.autograd.tensor import Tensor
+from xpnet.backend.random import default_generator
+
+__all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones_", "eye_",
+           "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
+           "orthogonal_", "sparse_"]
+
+
+def calculate_gain(nonlinearity, param=None):
+    """The recommended scale of weights feeding ``nonlinearity`` (PyTorch's table).
+
+    linear, conv*, sigmoid: 1; tanh: 5/3; relu: sqrt(2); leaky_relu: sqrt(2 / (1 + slope^2))
+    with slope ``param`` (default 0.01); selu: 3/4.
+    """
+    linear = {"linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+              "conv_transpose3d", "sigmoid"}
+    if nonlinearity in linear:
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else param
+        if isinstance(slope, bool) or not isinstance(slope, (int, float)):
+            raise ValueError(f"calculate_gain: negative_slope {param!r} is not a number")
+        return math.sqrt(2.0 / (1 + slope**2))
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    raise ValueError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}")
+
+
+def _fans(op, tensor):
+    if tensor.ndim < 2:
+        raise ValueError(f"{op}: fan in and fan out need a tensor of at least 2 dimensions, "
+                         f"got shape {tensor.shape}")
+    receptive = math.prod(tensor.shape[2:])
+    return tensor.shape[1] * receptive, tensor.shape[0] * receptive
+
+
+def _fill(tensor, data):
+    with grad_mode.no_grad():
+        tensor.data = data
+    return tensor
+
+
+def _check(op, tensor):
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(tensor).__name__}")
+    if not tensor.dtype.is_floating_point:
+        raise TypeError(f"{op}: expected a floating-point tensor, got {tensor.dtype.name}")
+
+
+def uniform_(tensor, a=0.0, b=1.0, generator=None):
+    """Fill with U(a, b)."""
+    _check("uniform_", tensor)
+    g = generator or default_generator
+    return _fill(tensor, g.uniform(tensor._backend, tensor.shape, tensor.dtype, a, b))
+
+
+def normal_(tensor, mean=0.0, std=1.0, generator=None):
+    """Fill with N(mean, std^2)."""
+    _check("normal_", tensor)
+    g = generator or default_generator
+    return _fill(tensor, g.normal(tensor._backend, tensor.shape, tensor.dtype, mean, std))
+
+
+def constant_(tensor, val):
+    _check("constant_", tensor)
+    xp = tensor._backend.xp
+    return _fill(tensor, xp.full(tensor.shape, val, dtype=tensor.data.dtype,
+                                 device=tensor._backend.device))
+
+
+def zeros_(tensor):
+    return constant_(tensor, 0.0)
+
+
+def ones_(tensor):
+    return constant_(tensor, 1.0)
+
+
+def eye_(tensor):
+    """Fill a 2-D tensor with the identity (ones on the diagonal)."""
+    _check("eye_", tensor)
+    if tensor.ndim != 2:
+        raise ValueError(f"eye_: expected a 2-D tensor, got shape {tensor.shape}")
+    xp = tensor._backend.xp
+    return _fill(tensor, xp.eye(*tensor.shape, dtype=tensor.data.dtype,
+                                device=tensor._backend.device))
+
+
+def xavier_uniform_(tensor, gain=1.0, generator=None):
+    """Glorot & Bengio (2010): U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out))."""
+    fan_in, fan_out = _fans("xavier_uniform_", tensor)
+    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return uniform_(tensor, -bound, bound, generator)
+
+
+def xavier_normal_(tensor, gain=1.0, generator=None):
+    """Glorot & Bengio (2010): N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
+    fan_in, fan_out = _fans("xavier_normal_", tensor)
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
+
+
+def _kaiming_std(op, tensor, a, mode, nonlinearity):
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"{op}: mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    fan_in, fan_out = _fans(op, tensor)
+    fan = fan_in if mode == "fan_in" else fan_out
+    return calculate_gain(nonlinearity, a) / math.sqrt(fan)
+
+
+def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    """He et al. (2015): U(-b, b) with b = gain * sqrt(3 / fan), gain from ``nonlinearity``
+    (negative slope ``a`` for leaky_relu)."""
+    bound = math.sqrt(3.0) * _kaiming_std("kaiming_uniform_", tensor, a, mode, nonlinearity)
+    return uniform_(tensor, -bound, bound, generator)
+
+
+def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    """He et al. (2015): N(0, std^2) with std = gain / sqrt(fan)."""
+    std = _kaiming_std("kaiming_normal_", tensor, a, mode, nonlinearity)
+    return normal_(tensor, 0.0, std, generator)
+
+
+def orthogonal_(tensor, gain=1.0, generator=None):
+    """Saxe et al. (2013): a (semi-)orthogonal matrix from the QR decomposition of a Gaussian
+    one, signs fixed so the result is uniformly distributed; trailing axes are flattened."""
+    _check("orthogonal_", tensor)
+    if tensor.ndim < 2:
+        raise ValueError(f"orthogonal_: expected at least 2 dimensions, got shape {tensor.shape}")
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    g = generator or default_generator
+    backend = tensor._backend
+    xp = backend.xp
+    flat = g.normal(backend, (rows, cols), tensor.dtype)
+    if rows < cols:
+        flat = xp.matrix_transpose(flat)
+    q, r = xp.linalg.qr(flat)
+    # Multiply each column by the sign of r's diagonal: makes the decomposition unique.
+    q = q * xp.sign(xp.linalg.diagonal(r))
+    if rows < cols:
+        q = xp.matrix_transpose(q)
+    return _fill(tensor, xp.reshape(q * gain, tensor.shape))
+
+
+def sparse_(tensor, sparsity, std=0.01, generator=None):
+    """Martens (2010): each column of a 2-D tensor gets ``ceil(sparsity * rows)`` zeros at random
+    rows; the other entries are N(0, std^2)."""
+    _check("sparse_", tensor)
+    if tensor.ndim != 2:
+        raise ValueError(f"sparse_: expected a 2-D tensor, got shape {tensor.shape}")
+    if not 0 <= sparsity <= 1:
+        raise ValueError(f"sparse_: sparsity must be in [0, 1], got {sparsity}")
+    rows, cols = tensor.shape
+    zeros_per_column = math.ceil(sparsity * rows)
+    g = generator or default_generator
+    backend = tensor._backend
+    xp = backend.xp
+    values = g.normal(backend, (rows, cols), tensor.dtype, 0.0, std)
+    # A random rank of each row within its column; the lowest ranks become zeros.
+    ranks = xp.argsort(xp.argsort(g.random(backend, (rows, cols), _dt.float64), axis=0), axis=0)
+    return _fill(tensor, xp.where(ranks < zeros_per_column, xp.zeros_like(values), values))

@@ -1,0 +1,568 @@
+"""`Module`, the base of every layer, and the containers Sequential, ModuleList, ModuleDict."""
+
+from __future__ import annotations
+
+import itertools
+from collections import OrderedDict, namedtuple
+
+from xpnet import backend as _backends
+from xpnet import dtypes as _dt
+from xpnet.autograd import anomaly, grad_mode
+from xpnet.autograd.tensor import Tensor
+
+from .parameter import Parameter
+
+__all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "Identity", "Flatten"]
+
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+class Module:
+    """Base class of layers and models, with PyTorch's semantics.
+
+    Assigning a `Parameter`, a Module or (through `register_buffer`) a Tensor to an attribute
+    registers it: `parameters`, `state_dict`, `to` and `train`/`eval` then reach it.
+    """
+
+    def __init__(self):
+        object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent", set())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+
+    def forward(self, *args, **kwargs):
+        raise TypeError(f"{type(self).__name__} has no forward(); subclasses define it")
+
+    def __call__(self, *args, **kwargs):
+        for hook in tuple(self._forward_pre_hooks.values()):
+            replaced = hook(self, args)
+            if replaced is not None:
+                args = replaced if isinstance(replaced, tuple) else (replaced,)
+        if anomaly._enabled:
+            anomaly.layer_stack.append(self._layer_name())
+            try:
+                out = self.forward(*args, **kwargs)
+            finally:
+                anomaly.layer_stack.pop()
+        else:
+            out = self.forward(*args, **kwargs)
+        for hook in tuple(self._forward_hooks.values()):
+            replaced = hook(self, args, out)
+            if replaced is not None:
+                out = replaced
+        return out
+
+    def _layer_name(self):
+        name = self.__dict__.get("_qualified_name")
+        return f"{name} ({type(self).__name__})" if name else type(self).__name__
+
+    def register_forward_hook(self, hook):
+        """Call ``hook(module, inputs, output)`` after every forward; a non-None return replaces
+        the output. Returns a handle whose ``remove()`` unregisters it."""
+        return _HookHandle(self._forward_hooks, hook)
+
+    def register_forward_pre_hook(self, hook):
+        """Call ``hook(module, inputs)`` before every forward; a non-None return replaces the
+        inputs. Returns a handle whose ``remove()`` unregisters it."""
+        return _HookHandle(self._forward_pre_hooks, hook)
+
+    def name_modules(self):
+        """Label every submodule with its qualified name (``layers.0``), which anomaly mode and
+        the diagnostics use in their messages; returns self."""
+        for name, m in self.named_modules():
+            object.__setattr__(m, "_qualified_name", name or type(self).__name__)
+        return self
+
+    # -- registration --------------------------------------------------------------------------
+    def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__}: call super().__init__() before "
+                                 f"assigning attributes")
+        params, buffers, modules = self._parameters, self._buffers, self._modules
+        if isinstance(value, Parameter):
+            self._forget(name)
+            params[name] = value
+        elif isinstance(value, Module):
+            self._forget(name)
+            modules[name] = value
+        elif name in params:
+            if value is not None:
+                raise TypeError(f"cannot assign {type(value).__name__} to parameter {name!r} "
+                                f"(a Parameter or None is expected)")
+            params[name] = None
+        elif name in modules:
+            if value is not None:
+                raise TypeError(f"cannot assign {type(value).__name__} to submodule {name!r} "
+                                f"(a Module or None is expected)")
+            modules[name] = None
+        elif name in buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign {type(value).__name__} to buffer {name!r} "
+                                f"(a Tensor or None is expected)")
+            buffers[name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def _forget(self, name):
+        for registry in (self._parameters, self._buffers, self._modules):
+            registry.pop(name, None)
+        self._non_persistent.discard(name)
+        self.__dict__.pop(name, None)
+
+    def __getattr__(self, name):
+        # Only called when normal lookup fails: look in the registries.
+        d = self.__dict__
+        for registry in ("_parameters", "_buffers", "_modules"):
+            if registry in d and name in d[registry]:
+                return d[registry][name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __delattr__(self, name):
+        if any(name in r for r in (self._parameters, self._buffers, self._modules)):
+            self._forget(name)
+        else:
+            object.__delattr__(self, name)
+
+    def __dir__(self):
+        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers)
+                      | set(self._modules))
+
+    def register_parameter(self, name, param):
+        """Add a parameter (or None, keeping the name as an absent parameter)."""
+        _check_name("register_parameter", name, self)
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter: {name!r} must be a Parameter or None, got "
+                            f"{type(param).__name__}")
+        self._forget(name)
+        self._parameters[name] = param
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """Add a Tensor that is state but not learnable (running statistics, class weights).
+
+        Persistent buffers are in `state_dict`; all buffers follow `to`.
+        """
+        _check_name("register_buffer", name, self)
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"register_buffer: {name!r} must be a Tensor or None, got "
+                            f"{type(tensor).__name__}")
+        self._forget(name)
+        self._buffers[name] = tensor
+        if not persistent:
+            self._non_persistent.add(name)
+
+    def add_module(self, name, module):
+        _check_name("add_module", name, self)
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: {name!r} must be a Module or None, got "
+                            f"{type(module).__name__}")
+        self._forget(name)
+        self._modules[name] = module
+
+    register_module = add_module
+
+    # -- traversal -----------------------------------------------------------------------------
+    def named_modules(self, memo=None, prefix=""):
+        """(qualified name, module) for this module and every descendant, each once."""
+        memo = set() if memo is None else memo
+        stack = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if id(module) in memo:
+                continue
+            memo.add(id(module))
+            yield name, module
+            children = [(f"{name}.{n}" if name else n, m) for n, m in module._modules.items()
+                        if m is not None]
+            stack.extend(reversed(children))
+
+    def modules(self):
+        for _, m in self.named_modules():
+            yield m
+
+    def _all_named_modules(self, prefix=""):
+        """Like named_modules, but a module reachable by two paths comes under both."""
+        stack = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            yield name, module
+            children = [(f"{name}.{n}" if name else n, m) for n, m in module._modules.items()
+                        if m is not None]
+            stack.extend(reversed(children))
+
+    def named_children(self):
+        seen = set()
+        for name, m in self._modules.items():
+            if m is not None and id(m) not in seen:
+                seen.add(id(m))
+                yield name, m
+
+    def children(self):
+        for _, m in self.named_children():
+            yield m
+
+    def _named_members(self, registry, prefix="", recurse=True):
+        seen = set()
+        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        for module_name, module in modules:
+            for name, value in getattr(module, registry).items():
+                if value is None or id(value) in seen:
+                    continue
+                seen.add(id(value))
+                yield (f"{module_name}.{name}" if module_name else name), value
+
+    def named_parameters(self, prefix="", recurse=True):
+        """(qualified name, Parameter) pairs; a parameter shared by two modules comes once."""
+        return self._named_members("_parameters", prefix, recurse)
+
+    def parameters(self, recurse=True):
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix="", recurse=True):
+        return self._named_members("_buffers", prefix, recurse)
+
+    def buffers(self, recurse=True):
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    def apply(self, fn):
+        """Call ``fn`` on every submodule (children first) and on this module."""
+        for m in self.children():
+            m.apply(fn)
+        fn(self)
+        return self
+
+    # -- modes and gradients -------------------------------------------------------------------
+    def train(self, mode=True):
+        """Training mode (dropout active, batch statistics); returns self."""
+        if not isinstance(mode, bool):
+            raise TypeError(f"train: mode must be a bool, got {type(mode).__name__}")
+        for m in self.modules():
+            object.__setattr__(m, "training", mode)
+        return self
+
+    def eval(self):
+        """Evaluation mode: ``train(False)``."""
+        return self.train(False)
+
+    def zero_grad(self, set_to_none=True):
+        """Clear the gradients of all parameters (to None, or to zeros)."""
+        for p in self.parameters():
+            if p.grad is not None:
+                p.grad = None if set_to_none else Tensor._make(
+                    p._backend.xp.zeros_like(p.grad.data), p._backend)
+
+    def requires_grad_(self, requires_grad=True):
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    # -- state ---------------------------------------------------------------------------------
+    def state_dict(self, prefix="", keep_vars=False):
+        """An ordered dict of qualified name -> Tensor for parameters and persistent buffers.
+
+        The tensors share memory with the module's (detached unless ``keep_vars``).
+        """
+        out = OrderedDict()
+        # No de-duplication: a module registered under two names appears under both, as in
+        # PyTorch, so each name's load finds its values.
+        for module_name, module in self._all_named_modules(prefix.rstrip(".")):
+            base = f"{module_name}." if module_name else ""
+            for name, p in module._parameters.items():
+                if p is not None:
+                    out[base + name] = p if keep_vars else p.detach()
+            for name, b in module._buffers.items():
+                if b is not None and name not in module._non_persistent:
+                    out[base + name] = b if keep_vars else b.detach()
+        return out
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy values into parameters and buffers (keeping their identity, dtype and backend).
+
+        Values may be Tensors of any backend, NumPy arrays or arrays of any supported library;
+        they are cast to each parameter's dtype, as PyTorch does. With ``strict``, missing and
+        unexpected keys are errors; shape mismatches always are. All checks run before anything
+        is written.
+
+        Returns
+        -------
+        IncompatibleKeys
+            ``(missing_keys, unexpected_keys)``.
+        """
+        if not hasattr(state_dict, "items"):
+            raise TypeError(f"load_state_dict: expected a mapping of name -> tensor, got "
+                            f"{type(state_dict).__name__}")
+        targets = self.state_dict(keep_vars=True)
+        missing = [k for k in targets if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in targets]
+        problems = []
+        if strict and missing:
+            problems.append("missing keys: " + ", ".join(repr(k) for k in missing))
+        if strict and unexpected:
+            problems.append("unexpected keys: " + ", ".join(repr(k) for k in unexpected))
+        converted = {}
+        for key, target in targets.items():
+            if key not in state_dict:
+                continue
+            value = _as_tensor_like(key, state_dict[key], target)
+            if value.shape != target.shape:
+                problems.append(f"shape mismatch for {key!r}: the module has {target.shape}, "
+                                f"the state dict {value.shape}")
+                continue
+            converted[key] = value
+        if problems:
+            raise ValueError(f"load_state_dict for {type(self).__name__}: " + "; ".join(problems))
+        with grad_mode.no_grad():
+            for key, value in converted.items():
+                targets[key].data = value.data
+        return IncompatibleKeys(missing, unexpected)
+
+    def to(self, dtype=None, backend=None):
+        """Move parameters and buffers to ``backend`` and/or cast floating ones to ``dtype``,
+        in place (parameter objects stay the same, so optimizers keep working); returns self."""
+        target = None if backend is None else _backends.load(backend)
+        dtype = None if dtype is None else _dt.as_dtype(dtype)
+        if dtype is not None and not dtype.is_floating_point:
+            raise TypeError(f"to: dtype must be floating point, got {dtype!r}")
+
+        def convert(t):
+            out = t
+            if target is not None and out._backend is not target:
+                out = Tensor._make(target.asarray(out._backend.to_numpy(out.data)), target)
+            if dtype is not None and out.dtype.is_floating_point and out.dtype is not dtype:
+                out = Tensor._make(out._backend.xp.astype(out.data, out._backend.dtype(dtype)),
+                                   out._backend)
+            return out
+
+        for t in itertools.chain(self.parameters(), self.buffers()):
+            new = convert(t)
+            t.data, t._backend = new.data, new._backend
+            if t.grad is not None:
+                g = convert(t.grad)
+                t.grad = g
+        return self
+
+    def double(self):
+        return self.to(dtype=_dt.float64)
+
+    def float(self):
+        return self.to(dtype=_dt.float32)
+
+    # -- repr ----------------------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        """One line of constructor arguments for the repr; layers override it."""
+        return ""
+
+    def __repr__(self):
+        lines = []
+        extra = self.extra_repr()
+        if extra:
+            lines.extend(extra.split("\n"))
+        for name, m in self._modules.items():
+            child = repr(m).replace("\n", "\n  ")
+            lines.append(f"({name}): {child}")
+        name = type(self).__name__
+        if not self._modules:
+            return f"{name}({extra})"
+        return name + "(\n  " + "\n  ".join(lines) + "\n)"
+
+
+class _HookHandle:
+    _next_id = 0
+
+    def __init__(self, registry, hook):
+        if not callable(hook):
+            raise TypeError(f"hook must be callable, got {type(hook).__name__}")
+        self._registry, self.id = registry, _HookHandle._next_id
+        _HookHandle._next_id += 1
+        registry[self.id] = hook
+
+    def remove(self):
+        self._registry.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+        return False
+
+
+def _check_name(op, name, module):
+    if not isinstance(name, str):
+        raise TypeError(f"{op}: name must be a str, got {type(name).__name__}")
+    if not name or "." in name:
+        raise ValueError(f"{op}: name must be non-empty and contain no '.', got {name!r}")
+    if name in module.__dict__ and not any(
+            name in r for r in (module._parameters, module._buffers, module._modules)):
+        raise KeyError(f"{op}: attribute {name!r} already exists")
+
+
+def _as_tensor_like(key, value, target):
+    """A Tensor with the target's backend and dtype, from any accepted state-dict value."""
+    from xpnet.creation import tensor
+    try:
+        t = value if isinstance(value, Tensor) else tensor(value, backend=target._backend)
+    except TypeError as e:
+        raise TypeError(f"load_state_dict: value for {key!r} is not array-like ({e})") from None
+    if t._backend is not target._backend:
+        t = Tensor._make(target._backend.asarray(t._backend.to_numpy(t.data)), target._backend)
+    if t.dtype is not target.dtype:
+        t = Tensor._make(t._backend.xp.astype(t.data, target.data.dtype), t._backend)
+    return t
+
+
+# -- containers ----------------------------------------------------------------------------------
+
+class Sequential(Module):
+    """Modules applied in order: ``Sequential(a, b, c)(x) == c(b(a(x)))``.
+
+    Also accepts one OrderedDict of name -> module.
+    """
+
+    def __init__(self, *modules):
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
+            for name, m in modules[0].items():
+                self.add_module(name, m)
+        else:
+            for i, m in enumerate(modules):
+                self.add_module(str(i), m)
+
+    def forward(self, x):
+        for m in self._modules.values():
+            x = m(x)
+        return x
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __getitem__(self, index):
+        items = list(self._modules.items())
+        if isinstance(index, slice):
+            return Sequential(OrderedDict(items[index]))
+        return items[_list_index("Sequential", index, len(items))][1]
+
+    def append(self, module):
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters are registered (it has no forward of its own)."""
+
+    def __init__(self, modules=()):
+        super().__init__()
+        self.extend(modules)
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __getitem__(self, index):
+        values = list(self._modules.values())
+        if isinstance(index, slice):
+            return ModuleList(values[index])
+        return values[_list_index("ModuleList", index, len(values))]
+
+    def __setitem__(self, index, module):
+        key = list(self._modules)[_list_index("ModuleList", index, len(self._modules))]
+        self.add_module(key, module)
+        self._modules[key] = module
+
+    def append(self, module):
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def extend(self, modules):
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self, index, module):
+        values = list(self._modules.values())
+        values.insert(index, module)
+        self._modules.clear()
+        for m in values:
+            self.append(m)
+
+
+class ModuleDict(Module):
+    """A dict of modules whose parameters are registered."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key):
+        return self._modules[key]
+
+    def __setitem__(self, key, module):
+        self.add_module(key, module)
+
+    def __delitem__(self, key):
+        del self._modules[key]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def __contains__(self, key):
+        return key in self._modules
+
+    def keys(self):
+        return self._modules.keys()
+
+    def values(self):
+        return self._modules.values()
+
+    def items(self):
+        return self._modules.items()
+
+    def update(self, modules):
+        items = modules.items() if hasattr(modules, "items") else modules
+        for key, m in items:
+            self[key] = m
+
+
+def _list_index(op, index, n):
+    if not isinstance(index, int):
+        raise TypeError(f"{op}: indices must be ints or slices, got {type(index).__name__}")
+    if not -n <= index < n:
+        raise IndexError(f"{op}: index {index} is out of range for length {n}")
+    return index % n
+
+
+class Identity(Module):
+    """Returns its input unchanged (a placeholder, e.g. for an optional layer)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, x):
+        return x
+
+
+class Flatten(Module):
+    """Merge axes ``start_dim..end_dim`` (default: all but the batch axis)."""
+
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x):
+        return x.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
