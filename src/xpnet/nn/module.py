@@ -405,7 +405,10 @@ def _as_tensor_like(key, value, target):
     """A Tensor with the target's backend and dtype, from any accepted state-dict value."""
     from xpnet.creation import tensor
     try:
-        t = value if isinstance(value, Tensor) else tensor(value, backend=target._backend)
+        # Straight to the parameter's dtype: a list of Python floats must not pass through
+        # float32 on its way into a float64 parameter.
+        t = value if isinstance(value, Tensor) else tensor(value, dtype=target.dtype,
+                                                            backend=target._backend)
     except TypeError as e:
         raise TypeError(f"load_state_dict: value for {key!r} is not array-like ({e})") from None
     if t._backend is not target._backend:
