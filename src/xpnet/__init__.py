@@ -28,6 +28,7 @@ from xpnet.dtypes import (
     DType, bool, complex64, complex128, float32, float64, get_default_dtype, int8, int16, int32,
     int64, set_default_dtype, uint8, uint16, uint32, uint64,
 )
+from xpnet.io import load, save
 from xpnet.ops import (
     abs, add, all, any, argmax, argmin, broadcast_to, cat, chunk, clip, concat, cos, div, exp,
     expand, expm1, flatten, flip, isfinite, isnan, log, log1p, logsumexp, matmul, max, maximum,
@@ -52,11 +53,12 @@ __all__ = [
     "div", "empty", "empty_like", "enable_grad", "exp", "expand", "expm1", "eye",
     "fast_paths_enabled", "flatten", "flip", "float32", "float64", "full", "full_like",
     "functional", "get_backend", "get_default_dtype", "get_namespace", "gradcheck", "int16",
-    "int32", "int64", "int8", "is_grad_enabled", "isfinite", "isnan", "linspace", "log", "log1p",
-    "logsumexp", "manual_seed", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg",
-    "no_grad", "ones", "ones_like", "ops", "permute", "pow", "rand", "rand_like", "randint",
-    "randn", "randn_like", "randperm", "reshape", "set_backend", "set_default_dtype", "sigmoid",
-    "sign", "sin", "split", "sqrt", "square", "squeeze", "stack", "std", "sub", "sum", "swapaxes",
-    "take", "tanh", "tensor", "transpose", "uint16", "uint32", "uint64", "uint8", "unsqueeze",
-    "use_backend", "use_fast_paths", "var", "where", "zeros", "zeros_like",
+    "int32", "int64", "int8", "is_grad_enabled", "isfinite", "isnan", "linspace", "load", "log",
+    "log1p", "logsumexp", "manual_seed", "matmul", "max", "maximum", "mean", "min", "minimum",
+    "mul", "neg", "no_grad", "ones", "ones_like", "ops", "permute", "pow", "rand", "rand_like",
+    "randint", "randn", "randn_like", "randperm", "reshape", "save", "set_backend",
+    "set_default_dtype", "sigmoid", "sign", "sin", "split", "sqrt", "square", "squeeze", "stack",
+    "std", "sub", "sum", "swapaxes", "take", "tanh", "tensor", "transpose", "uint16", "uint32",
+    "uint64", "uint8", "unsqueeze", "use_backend", "use_fast_paths", "var", "where", "zeros",
+    "zeros_like",
 ]
