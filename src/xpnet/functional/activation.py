@@ -36,4 +36,5 @@ def rrelu(x, lower=1.0 / 8, upper=1.0 / 3, training=False, generator=None):
         return leaky_relu(x, (lower + upper) / 2)
     g = generator or default_generator
     slopes = Tensor._make(g.uniform(x._backend, x.shape, x.dtype, lower, upper), x._backend)
-    return where(x >= 0, x, slopes * x)
+    # x > 0, not >= 0: at 0 the derivative is the drawn slope, as in torch and leaky_relu.
+    return where(x > 0, x, slopes * x)

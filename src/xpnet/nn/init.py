@@ -43,6 +43,7 @@ def calculate_gain(nonlinearity, param=None):
 
 
 def _fans(op, tensor):
+    _check(op, tensor)
     if tensor.ndim < 2:
         raise ValueError(f"{op}: fan in and fan out need a tensor of at least 2 dimensions, "
                          f"got shape {tensor.shape}")
@@ -85,10 +86,12 @@ def constant_(tensor, val):
 
 
 def zeros_(tensor):
+    _check("zeros_", tensor)
     return constant_(tensor, 0.0)
 
 
 def ones_(tensor):
+    _check("ones_", tensor)
     return constant_(tensor, 1.0)
 
 
@@ -120,7 +123,9 @@ def _kaiming_std(op, tensor, a, mode, nonlinearity):
         raise ValueError(f"{op}: mode must be 'fan_in' or 'fan_out', got {mode!r}")
     fan_in, fan_out = _fans(op, tensor)
     fan = fan_in if mode == "fan_in" else fan_out
-    return calculate_gain(nonlinearity, a) / math.sqrt(fan)
+    gain = calculate_gain(nonlinearity, a)
+    # fan 0 means no elements (Linear(0, n)): nothing to draw, as torch's no-op for empty tensors.
+    return gain / math.sqrt(fan) if fan > 0 else 0.0
 
 
 def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):

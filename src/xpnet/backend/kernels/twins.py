@@ -72,10 +72,12 @@ def erf(xp, x):
         term = term * (2 * s2) / (2 * n + 1)
         total = total + term
     erf_small = (2 / math.sqrt(math.pi)) * xp.exp(-s2) * total
-    big = xp.where(small, xp.full_like(a, 2.0), a)
+    # From |x| ~ 6 on, 1 - erfc(x) rounds to 1 even in float64; clipping at 10 keeps big * big
+    # finite (no overflow warning) for huge and infinite x.
+    big = xp.where(small, xp.full_like(a, 2.0), xp.minimum(a, xp.full_like(a, 10.0)))
     fraction = big
     for k in range(_ERFC_FRACTION_TERMS, 0, -1):
         fraction = big + (k / 2) / fraction
     erfc_big = xp.exp(-big * big) / (math.sqrt(math.pi) * fraction)
     out = xp.where(small, erf_small, 1 - erfc_big)
-    return xp.where(x < 0, -out, out)
+    return xp.copysign(out, x)  # odd, and erf(-0.0) is -0.0 as in math.erf
