@@ -1,0 +1,136 @@
+"""Gradient clipping: rescale all gradients to a maximum total norm, or clamp each value."""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+from xpnet.autograd.tensor import Tensor
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_"]
+
+
+def _as_list(fn, parameters):
+    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    for i, p in enumerate(params):
+        if not isinstance(p, Tensor):
+            raise TypeError(f"{fn}: parameters must be Tensors, got {type(p).__name__} at "
+                            f"position {i}")
+    return params
+
+
+def _check_real(fn, name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{fn}: {name} must be a real number, got {type(value).__name__}")
+
+
+def _set_grad(p, array):
+    fix = p.grad._backend.fix_output
+    p.grad.data = array if fix is None else fix(array)
+
+
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
+    r"""Rescale the gradients so that their total norm is at most ``max_norm``, in place.
+
+    The total norm is the ``norm_type``-norm of all gradients seen as one vector. Every gradient
+    is multiplied by :math:`\min(1, \mathrm{max\_norm} / (\mathrm{total\_norm} + 10^{-6}))`, as
+    PyTorch's ``torch.nn.utils.clip_grad_norm_`` does (Pascanu et al., 2013, "On the difficulty
+    of training recurrent neural networks"). Parameters without a gradient are skipped.
+
+    Parameters
+    ----------
+    parameters : Tensor or iterable of Tensor
+        Tensors whose ``.grad`` is clipped.
+    max_norm : float
+        Largest allowed total norm (>= 0).
+    norm_type : float or 'inf', default=2.0
+        Order of the norm (> 0); ``math.inf`` (or ``'inf'``) for the largest absolute value.
+    error_if_nonfinite : bool, default=False
+        Raise, leaving the gradients unchanged, if the total norm is nan or infinite.
+
+    Returns
+    -------
+    Tensor of shape ()
+        The total norm of the gradients before clipping (0.0 on the active backend if no
+        parameter has a gradient).
+
+    Raises
+    ------
+    RuntimeError
+        If ``error_if_nonfinite`` and the total norm is not finite.
+
+    Examples
+    --------
+    >>> import xpnet
+    >>> w = xpnet.tensor([3.0, 4.0], requires_grad=True)
+    >>> (w * w).sum().backward()
+    >>> clip_grad_norm_([w], max_norm=1.0)
+    tensor(10.)
+    """
+    fn = "clip_grad_norm_"
+    params = _as_list(fn, parameters)
+    _check_real(fn, "max_norm", max_norm)
+    if not max_norm >= 0:
+        raise ValueError(f"{fn}: max_norm must be >= 0, got {max_norm}")
+    try:
+        norm_type = float(norm_type)
+    except (TypeError, ValueError):
+        raise TypeError(f"{fn}: norm_type must be a number or 'inf', got {norm_type!r}") from None
+    if not norm_type > 0:
+        raise ValueError(f"{fn}: norm_type must be > 0 (or inf), got {norm_type}")
+    grads = [p.grad for p in params if p.grad is not None]
+    if not grads:
+        from xpnet.creation import tensor
+        return tensor(0.0)
+    backend = grads[0]._backend
+    for g in grads:
+        if g._backend is not backend:
+            raise ValueError(f"{fn}: all gradients must be on one backend, got {backend.name} "
+                             f"and {g._backend.name}")
+    xp = backend.xp
+    # The norm of the per-tensor norms is the norm of all entries at once, for every order.
+    norms = [xp.linalg.vector_norm(g.data, ord=norm_type) for g in grads]
+    dtype = xp.result_type(*norms) if len(norms) > 1 else norms[0].dtype
+    total = xp.linalg.vector_norm(xp.stack([xp.astype(n, dtype) for n in norms]), ord=norm_type)
+    total_norm = Tensor._make(total, backend)
+    if error_if_nonfinite and not math.isfinite(total_norm.item()):
+        raise RuntimeError(f"{fn}: the total norm of order {norm_type} of the gradients is not "
+                           f"finite ({total_norm.item()}), so they cannot be clipped; pass "
+                           f"error_if_nonfinite=False to scale them by it anyway")
+    # Always multiply (by at most 1) rather than branch on the norm: no device-to-host sync.
+    coef = xp.clip(max_norm / (total + 1e-6), max=1.0)
+    for p in params:
+        if p.grad is not None:
+            _set_grad(p, p.grad.data * xp.astype(coef, p.grad.data.dtype))
+    return total_norm
+
+
+def clip_grad_value_(parameters, clip_value):
+    """Clamp every gradient entry to ``[-clip_value, clip_value]``, in place.
+
+    Parameters
+    ----------
+    parameters : Tensor or iterable of Tensor
+        Tensors whose ``.grad`` is clipped; those without a gradient are skipped.
+    clip_value : float
+        Largest allowed absolute value (>= 0).
+
+    Examples
+    --------
+    >>> import xpnet
+    >>> w = xpnet.tensor([3.0, -4.0], requires_grad=True)
+    >>> (w * w).sum().backward()
+    >>> clip_grad_value_([w], 1.0)
+    >>> w.grad
+    tensor([ 1., -1.])
+    """
+    fn = "clip_grad_value_"
+    params = _as_list(fn, parameters)
+    _check_real(fn, "clip_value", clip_value)
+    if not clip_value >= 0:
+        raise ValueError(f"{fn}: clip_value must be >= 0, got {clip_value}")
+    clip_value = float(clip_value)
+    for p in params:
+        if p.grad is not None:
+            xp = p.grad._backend.xp
+            _set_grad(p, xp.clip(p.grad.data, -clip_value, clip_value))

@@ -1,0 +1,16 @@
+"""Optimizers and learning-rate schedulers, with PyTorch's names, defaults and state layout.
+
+Each optimizer's maths is a pure function of arrays (`xpnet.optim.sgd.sgd_update`,
+`xpnet.optim.adam.adam_update`...), written once against the Array API standard; the classes
+validate hyperparameters, keep per-parameter state and save/load it in PyTorch's layout.
+"""
+
+from . import lr_scheduler
+from .adadelta import Adadelta
+from .adagrad import Adagrad
+from .adam import Adam, AdamW
+from .optimizer import Optimizer
+from .rmsprop import RMSprop
+from .sgd import SGD
+
+__all__ = ["Adadelta", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "SGD", "lr_scheduler"]

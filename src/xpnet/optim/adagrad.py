@@ -1,0 +1,79 @@
+"""Adagrad: per-coordinate learning rates from the sum of squared gradients."""
+
+from __future__ import annotations
+
+from .optimizer import Optimizer, check_bool, check_number, new_state_tensor, store
+
+__all__ = ["Adagrad", "adagrad_update"]
+
+
+def adagrad_update(param, grad, state_sum, step, *, lr, lr_decay, weight_decay, eps, maximize,
+                   xp):
+    """One Adagrad step on arrays (``step`` counts from 1); returns ``(param, state_sum)``."""
+    grad = -grad if maximize else grad
+    if weight_decay != 0:
+        grad = grad + weight_decay * param
+    clr = lr / (1 + (step - 1) * lr_decay)
+    state_sum = state_sum + grad * grad
+    std = xp.sqrt(state_sum) + eps
+    return param + (-clr * grad) / std, state_sum
+
+
+class Adagrad(Optimizer):
+    r"""Adagrad (Duchi, Hazan and Singer, 2011, "Adaptive Subgradient Methods").
+
+    Each coordinate's step is scaled by the root of the sum of its squared gradients:
+    :math:`s_t = s_{t-1} + g_t^2`,
+    :math:`\theta_t = \theta_{t-1} - \frac{\mathrm{lr}}{1 + (t-1)\,\mathrm{lr\_decay}}
+    \frac{g_t}{\sqrt{s_t} + \epsilon}`, as PyTorch's ``torch.optim.Adagrad`` does.
+
+    Parameters
+    ----------
+    params : iterable of Tensor or of dict
+        Tensors to optimize, or parameter groups (see `Optimizer`).
+    lr : float, default=1e-2
+        Learning rate.
+    lr_decay : float, default=0
+        Learning-rate decay per step.
+    weight_decay : float, default=0
+        L2 penalty added to the gradient.
+    initial_accumulator_value : float, default=0
+        Starting value of the sum of squared gradients.
+    eps : float, default=1e-10
+        Added to the denominator for numerical stability.
+    maximize : bool, default=False
+        Maximize the objective instead of minimizing it.
+
+    Notes
+    -----
+    State per parameter: ``step`` (int) and ``sum``. Unlike PyTorch, which makes the state when
+    the optimizer is built, xpnet makes it at a parameter's first step.
+    """
+
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
+                 eps=1e-10, *, maximize=False):
+        defaults = {"lr": lr, "lr_decay": lr_decay, "eps": eps, "weight_decay": weight_decay,
+                    "initial_accumulator_value": initial_accumulator_value,
+                    "maximize": maximize}
+        super().__init__(params, defaults)
+
+    def _check_group(self, group):
+        check_number("Adagrad", "lr", group["lr"], 0)
+        check_number("Adagrad", "lr_decay", group["lr_decay"], 0)
+        check_number("Adagrad", "weight_decay", group["weight_decay"], 0)
+        check_number("Adagrad", "initial_accumulator_value", group["initial_accumulator_value"], 0)
+        check_number("Adagrad", "eps", group["eps"], 0)
+        check_bool("Adagrad", "maximize", group["maximize"])
+
+    def _init_state(self, p, group):
+        initial = p._backend.xp.full_like(p.data, group["initial_accumulator_value"])
+        return {"step": 0, "sum": new_state_tensor(p, initial)}
+
+    def _update(self, p, grad, state, group):
+        state["step"] += 1
+        param, state_sum = adagrad_update(
+            p.data, grad, state["sum"].data, state["step"], lr=group["lr"],
+            lr_decay=group["lr_decay"], weight_decay=group["weight_decay"], eps=group["eps"],
+            maximize=group["maximize"], xp=p._backend.xp)
+        store(p, param)
+        store(state["sum"], state_sum)

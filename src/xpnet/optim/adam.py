@@ -1,0 +1,159 @@
+"""Adam (with the AMSGrad variant) and AdamW (decoupled weight decay)."""
+
+from __future__ import annotations
+
+from .optimizer import Optimizer, check_bool, check_number, lerp, new_state_tensor, store
+
+__all__ = ["Adam", "AdamW", "adam_update"]
+
+
+def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, lr, beta1, beta2, eps,
+                weight_decay, amsgrad, maximize, decoupled_weight_decay, xp):
+    """One Adam step on arrays (``step`` counts from 1).
+
+    Returns ``(param, exp_avg, exp_avg_sq, max_exp_avg_sq)``; ``max_exp_avg_sq`` is used (and
+    returned) only with ``amsgrad``, pass None otherwise.
+    """
+    grad = -grad if maximize else grad
+    if weight_decay != 0:
+        if decoupled_weight_decay:  # AdamW: shrink the weights, outside the moment estimates
+            param = param * (1 - lr * weight_decay)
+        else:
+            grad = grad + weight_decay * param
+    exp_avg = lerp(exp_avg, grad, 1 - beta1)
+    exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * grad * grad
+    # Both averages start at zero; the bias corrections undo that in early steps.
+    bias_correction1 = 1 - beta1**step
+    bias_correction2_sqrt = (1 - beta2**step) ** 0.5
+    if amsgrad:
+        max_exp_avg_sq = xp.maximum(max_exp_avg_sq, exp_avg_sq)
+        denom = xp.sqrt(max_exp_avg_sq) / bias_correction2_sqrt + eps
+    else:
+        denom = xp.sqrt(exp_avg_sq) / bias_correction2_sqrt + eps
+    step_size = lr / bias_correction1
+    return param + (-step_size * exp_avg) / denom, exp_avg, exp_avg_sq, max_exp_avg_sq
+
+
+class Adam(Optimizer):
+    r"""Adam (Kingma and Ba, 2015, "Adam: A Method for Stochastic Optimization").
+
+    :math:`m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t`,
+    :math:`v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2`,
+    :math:`\theta_t = \theta_{t-1} - \frac{\mathrm{lr}}{1-\beta_1^t}
+    \frac{m_t}{\sqrt{v_t / (1-\beta_2^t)} + \epsilon}`; with ``amsgrad`` (Reddi et al., 2018,
+    "On the Convergence of Adam and Beyond") :math:`v_t` in the denominator is replaced by its
+    running maximum. The same computation as PyTorch's ``torch.optim.Adam``.
+
+    Parameters
+    ----------
+    params : iterable of Tensor or of dict
+        Tensors to optimize, or parameter groups (see `Optimizer`).
+    lr : float, default=1e-3
+        Learning rate.
+    betas : tuple of float, default=(0.9, 0.999)
+        Smoothing constants of the first and second moment estimates, each in [0, 1).
+    eps : float, default=1e-8
+        Added to the denominator for numerical stability.
+    weight_decay : float, default=0
+        L2 penalty added to the gradient (for decoupled decay use `AdamW`).
+    amsgrad : bool, default=False
+        Use the AMSGrad variant.
+    maximize : bool, default=False
+        Maximize the objective instead of minimizing it.
+
+    Notes
+    -----
+    State per parameter: ``step`` (int), ``exp_avg``, ``exp_avg_sq`` and ``max_exp_avg_sq``
+    (with ``amsgrad``).
+
+    Examples
+    --------
+    >>> import xpnet
+    >>> w = xpnet.tensor([1.0, -2.0], requires_grad=True)
+    >>> opt = Adam([w], lr=0.1)
+    >>> for _ in range(3):
+    ...     opt.zero_grad()
+    ...     (w * w).sum().backward()
+    ...     opt.step()
+    """
+
+    _decoupled_weight_decay = False
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 amsgrad=False, *, maximize=False):
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
+                    "amsgrad": amsgrad, "maximize": maximize}
+        super().__init__(params, defaults)
+
+    def _check_group(self, group):
+        name = type(self).__name__
+        check_number(name, "lr", group["lr"], 0)
+        betas = group["betas"]
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise TypeError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
+        check_number(name, "betas[0]", betas[0], 0, 1, high_open=True)
+        check_number(name, "betas[1]", betas[1], 0, 1, high_open=True)
+        check_number(name, "eps", group["eps"], 0)
+        check_number(name, "weight_decay", group["weight_decay"], 0)
+        check_bool(name, "amsgrad", group["amsgrad"])
+        check_bool(name, "maximize", group["maximize"])
+
+    def _init_state(self, p, group):
+        xp = p._backend.xp
+        return {"step": 0, "exp_avg": new_state_tensor(p, xp.zeros_like(p.data)),
+                "exp_avg_sq": new_state_tensor(p, xp.zeros_like(p.data))}
+
+    def _update(self, p, grad, state, group):
+        amsgrad = group["amsgrad"]
+        if amsgrad and "max_exp_avg_sq" not in state:
+            state["max_exp_avg_sq"] = new_state_tensor(p, p._backend.xp.zeros_like(p.data))
+        state["step"] += 1
+        beta1, beta2 = group["betas"]
+        param, exp_avg, exp_avg_sq, max_exp_avg_sq = adam_update(
+            p.data, grad, state["exp_avg"].data, state["exp_avg_sq"].data,
+            state["max_exp_avg_sq"].data if amsgrad else None, state["step"], lr=group["lr"],
+            beta1=beta1, beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"],
+            amsgrad=amsgrad, maximize=group["maximize"],
+            decoupled_weight_decay=self._decoupled_weight_decay, xp=p._backend.xp)
+        store(p, param)
+        store(state["exp_avg"], exp_avg)
+        store(state["exp_avg_sq"], exp_avg_sq)
+        if amsgrad:
+            store(state["max_exp_avg_sq"], max_exp_avg_sq)
+
+
+class AdamW(Adam):
+    r"""AdamW (Loshchilov and Hutter, 2019, "Decoupled Weight Decay Regularization").
+
+    Adam whose weight decay shrinks the weights directly,
+    :math:`\theta \leftarrow \theta (1 - \mathrm{lr}\cdot\mathrm{weight\_decay})`, instead of
+    adding an L2 term to the gradient (where the moment estimates would rescale it). The same
+    computation as PyTorch's ``torch.optim.AdamW``.
+
+    Parameters
+    ----------
+    params : iterable of Tensor or of dict
+        Tensors to optimize, or parameter groups (see `Optimizer`).
+    lr : float, default=1e-3
+        Learning rate.
+    betas : tuple of float, default=(0.9, 0.999)
+        Smoothing constants of the first and second moment estimates, each in [0, 1).
+    eps : float, default=1e-8
+        Added to the denominator for numerical stability.
+    weight_decay : float, default=1e-2
+        Decoupled weight decay coefficient.
+    amsgrad : bool, default=False
+        Use the AMSGrad variant.
+    maximize : bool, default=False
+        Maximize the objective instead of minimizing it.
+
+    Notes
+    -----
+    State per parameter: as `Adam`.
+    """
+
+    _decoupled_weight_decay = True
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+                 amsgrad=False, *, maximize=False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)

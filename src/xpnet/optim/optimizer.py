@@ -1,0 +1,354 @@
+"""`Optimizer`: parameter groups, per-parameter state, ``step``, ``zero_grad`` and state dicts.
+
+Each optimizer writes its maths once, per array, as a pure function of raw backend arrays (its
+``*_update`` function); the class validates hyperparameters, keeps state under PyTorch's names and
+writes the results back. Updates rebind ``param.data`` (and each state tensor's ``data``), so the
+parameter objects a model holds stay the same objects, and no array is ever written in place.
+"""
+
+from __future__ import annotations
+
+import collections
+import copy
+import math
+import numbers
+
+from xpnet import backend as _backends
+from xpnet.autograd.grad_mode import enable_grad, no_grad
+from xpnet.autograd.tensor import Tensor
+
+__all__ = ["Optimizer"]
+
+
+class Optimizer:
+    """Base class of the optimizers: holds parameter groups and per-parameter state.
+
+    Parameters
+    ----------
+    params : iterable of Tensor, of (name, Tensor) pairs, or of dict
+        The leaf tensors to optimize, or parameter groups: dicts with a ``"params"`` entry and
+        any hyperparameters that override ``defaults`` for that group.
+    defaults : dict
+        Hyperparameters for groups that do not set them.
+
+    Attributes
+    ----------
+    param_groups : list of dict
+        One dict per group: ``"params"`` (a list of tensors) and every hyperparameter.
+    state : collections.defaultdict of dict
+        Per-parameter state, keyed by the parameter tensor: a dict of tensors and numbers under
+        PyTorch's names (``momentum_buffer``, ``exp_avg``, ``step``...), made on the first step
+        that parameter has a gradient.
+    defaults : dict
+
+    Subclasses set ``_check_group`` (validation of one group's hyperparameters), ``_init_state``
+    (the state of a parameter before its first update) and ``_update`` (one parameter's step).
+    """
+
+    def __init__(self, params, defaults):
+        name = type(self).__name__
+        if isinstance(params, Tensor):
+            raise TypeError(f"{name}: params must be an iterable of Tensors or of dicts, got a "
+                            f"Tensor; pass [tensor]")
+        if isinstance(params, (dict, set)):
+            raise TypeError(f"{name}: params must be an ordered iterable (a list) of Tensors or "
+                            f"of dicts, got a {type(params).__name__}")
+        self._check_group(defaults)
+        self.defaults = defaults
+        self.state = collections.defaultdict(dict)
+        self.param_groups = []
+        groups = list(params)
+        if not groups:
+            raise ValueError(f"{name}: got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    # -- groups ------------------------------------------------------------------------------
+    def add_param_group(self, param_group):
+        """Add a group of parameters (a dict with ``"params"``) with its own hyperparameters.
+
+        Hyperparameters the group leaves out take the optimizer's defaults. Useful to train
+        layers that were frozen until now, or to give some layers another learning rate.
+
+        Raises
+        ------
+        TypeError
+            If the group is not a dict or holds something other than floating-point Tensors.
+        ValueError
+            If a parameter is not a leaf, appears twice, or is already in another group, or if a
+            hyperparameter is out of range.
+        """
+        name = type(self).__name__
+        if not isinstance(param_group, dict):
+            raise TypeError(f"{name}: a parameter group must be a dict, got "
+                            f"{type(param_group).__name__}")
+        if "params" not in param_group:
+            raise ValueError(f"{name}: a parameter group needs a 'params' entry, got keys "
+                             f"{sorted(param_group)}")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, set):
+            raise TypeError(f"{name}: parameters must be in an ordered collection (a list); a "
+                            f"set's order changes between runs")
+        else:
+            params = list(params)
+        names = [p[0] for p in params if isinstance(p, tuple)]
+        if names:
+            if len(names) != len(params):
+                raise ValueError(f"{name}: give every parameter of a group a name, or none")
+            params = [p[1] for p in params]
+
+        for i, p in enumerate(params):
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{name}: can only optimize Tensors, got "
+                                f"{type(p).__name__} at position {i} of the group")
+            if not p.is_leaf:
+                raise ValueError(f"{name}: can only optimize leaf tensors, got a tensor made by "
+                                 f"{p.grad_fn!r} at position {i}; optimize the tensors it was "
+                                 f"computed from")
+            if not p.dtype.is_floating_point:
+                raise TypeError(f"{name}: can only optimize floating-point tensors, got "
+                                f"{p.dtype.name} at position {i}")
+        ids = [id(p) for p in params]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"{name}: a parameter group holds the same tensor more than once")
+        taken = {id(p) for g in self.param_groups for p in g["params"]}
+        if taken.intersection(ids):
+            raise ValueError(f"{name}: some parameters appear in more than one parameter group")
+
+        group = dict(param_group)
+        group["params"] = params
+        if names:
+            group["param_names"] = names
+        for key, default in self.defaults.items():
+            group.setdefault(key, default)
+        self._check_group(group)
+        self.param_groups.append(group)
+
+    # -- gradients and steps -----------------------------------------------------------------
+    def zero_grad(self, set_to_none=True):
+        """Clear the gradients of every optimized tensor.
+
+        Parameters
+        ----------
+        set_to_none : bool, default=True
+            Set ``.grad`` to None (the next backward makes fresh gradients, and `step` skips
+            parameters that get none) instead of filling it with zeros.
+        """
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    with no_grad():
+                        p.grad.zero_()
+                    p.grad.requires_grad_(False)
+
+    def step(self, closure=None):
+        """Update every parameter that has a gradient; parameters whose ``.grad`` is None are
+        skipped.
+
+        Parameters
+        ----------
+        closure : callable, optional
+            Re-evaluates the model and returns the loss; it runs with gradients recorded, before
+            the update.
+
+        Returns
+        -------
+        loss : object or None
+            What ``closure`` returned; None without a closure.
+        """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        work = []
+        for group in self.param_groups:  # check everything before the first write
+            for p in group["params"]:
+                if p.grad is not None:
+                    self._check_grad(p)
+                    work.append((group, p))
+        with no_grad():
+            for group, p in work:
+                state = self.state[p]
+                if not state:
+                    state.update(self._init_state(p, group))
+                self._update(p, p.grad.data, state, group)
+        return loss
+
+    def _check_grad(self, p):
+        g = p.grad
+        if g.shape != p.shape or g._backend is not p._backend:
+            raise ValueError(f"{type(self).__name__}.step: a parameter of shape {p.shape} on "
+                             f"{p.backend} has a gradient of shape {g.shape} on {g.backend}")
+
+    # -- hooks for subclasses ----------------------------------------------------------------
+    def _check_group(self, group):
+        """Raise ValueError/TypeError for a hyperparameter out of range (none by default)."""
+
+    def _init_state(self, p, group):
+        """The state of ``p`` before its first update."""
+        return {}
+
+    def _update(self, p, grad, state, group):
+        raise NotImplementedError(f"{type(self).__name__} does not implement _update")
+
+    # -- state dicts -------------------------------------------------------------------------
+    def state_dict(self):
+        """The optimizer's state in PyTorch's layout.
+
+        Returns
+        -------
+        dict
+            ``{"state": {index: {name: Tensor or number}}, "param_groups": [{..., "params":
+            [index, ...]}]}``, parameters numbered in group order from 0. The tensors share
+            memory with the optimizer's state at the time of the call (xpnet never writes into
+            an array, so later steps do not change them).
+        """
+        index = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: copy.deepcopy(v) for k, v in group.items() if k != "params"}
+            packed["params"] = []
+            for p in group["params"]:
+                index.setdefault(id(p), len(index))
+                packed["params"].append(index[id(p)])
+            groups.append(packed)
+        state = {}
+        for group in self.param_groups:
+            for p in group["params"]:
+                s = self.state.get(p)
+                if s:
+                    state[index[id(p)]] = {k: _snapshot(v) for k, v in s.items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Load a state made by `state_dict` (of an optimizer of the same kind and layout).
+
+        Parameters are matched by position. State tensors are copied to each parameter's
+        backend and dtype; the saved groups' hyperparameters replace the current ones.
+
+        Raises
+        ------
+        TypeError
+            If ``state_dict`` is not a dict with ``"state"`` and ``"param_groups"``.
+        ValueError
+            If the number of groups, the number of parameters in a group, or the shape of a state
+            tensor does not match this optimizer's; nothing is loaded then.
+        """
+        name = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
+            got = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict).__name__
+            raise TypeError(f"{name}: expected a dict with 'state' and 'param_groups', got {got}")
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(f"{name}: the state dict has {len(saved_groups)} parameter "
+                             f"group(s), this optimizer has {len(self.param_groups)}")
+        id_map = {}
+        for i, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
+            if len(saved["params"]) != len(group["params"]):
+                raise ValueError(f"{name}: parameter group {i} has {len(saved['params'])} "
+                                 f"parameter(s) in the state dict, {len(group['params'])} here")
+            id_map.update(zip(saved["params"], group["params"]))
+
+        new_groups = []
+        for group, saved in zip(self.param_groups, saved_groups):
+            new = {k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}
+            new["params"] = group["params"]
+            if "param_names" in group and "param_names" not in new:
+                new["param_names"] = group["param_names"]
+            for key, default in self.defaults.items():
+                new.setdefault(key, default)
+            self._check_group(new)
+            new_groups.append(new)
+
+        new_state = collections.defaultdict(dict)
+        for key, saved in state_dict["state"].items():
+            if key not in id_map:
+                raise ValueError(f"{name}: the state dict has state for parameter {key!r}, but "
+                                 f"its groups list parameters {sorted(id_map)}")
+            p = id_map[key]
+            new_state[p] = {k: _cast_state(name, key, k, v, p) for k, v in saved.items()}
+
+        self.param_groups = new_groups
+        self.state = new_state
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for key in sorted(group):
+                if key not in ("params", "param_names"):
+                    lines.append(f"    {key}: {group[key]}")
+        lines.append(")")
+        return "\n".join(lines)
+
+
+def _snapshot(value):
+    if isinstance(value, Tensor):
+        return Tensor._make(value.data, value._backend)
+    return copy.deepcopy(value)
+
+
+def _cast_state(where, index, key, value, p):
+    """A copy of one saved state value on ``p``'s backend and in its dtype."""
+    if isinstance(value, Tensor) or _backends.backend_of_array(value) is not None:
+        from xpnet.creation import tensor
+        value = value if isinstance(value, Tensor) else Tensor(value)
+        if key == "step":  # a count; PyTorch keeps it as a 0-d tensor
+            number = value.item()
+            return int(number) if float(number).is_integer() else number
+        if value.shape != p.shape:
+            raise ValueError(f"{where}: state {key!r} of parameter {index} has shape "
+                             f"{value.shape}, expected the parameter's shape {p.shape}")
+        return tensor(value, dtype=p.dtype, backend=p.backend)
+    return copy.deepcopy(value)
+
+
+# -- helpers shared by the optimizers ---------------------------------------------------------
+
+def store(t, array):
+    """Rebind ``t`` to a new array (NumPy's 0-d results come back as scalars; keep arrays)."""
+    fix = t._backend.fix_output
+    t.data = array if fix is None else fix(array)
+
+
+def new_state_tensor(p, array):
+    """A state tensor on ``p``'s backend holding ``array``."""
+    return Tensor._make(array, p._backend)
+
+
+def check_number(opt, name, value, low=None, high=None, *, low_open=False, high_open=False):
+    """Raise unless ``value`` is a real number in the interval; the message names ``opt``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{opt}: {name} must be a real number, got {type(value).__name__}")
+    too_low = low is not None and not (value > low if low_open else value >= low)
+    too_high = high is not None and not (value < high if high_open else value <= high)
+    if math.isnan(value) or too_low or too_high:
+        if low is None and high is None:
+            interval = "a number"
+        elif low is not None and high is not None:
+            interval = f"in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+        elif low is not None:
+            interval = f"{'>' if low_open else '>='} {low}"
+        else:
+            interval = f"{'<' if high_open else '<='} {high}"
+        raise ValueError(f"{opt}: {name} must be {interval}, got {value}")
+
+
+def check_bool(opt, name, value):
+    if not isinstance(value, bool):
+        raise TypeError(f"{opt}: {name} must be True or False, got {value!r}")
+
+
+def lerp(start, end, weight):
+    """``start + weight * (end - start)``, in PyTorch's two forms (exact at both ends)."""
+    if abs(weight) < 0.5:
+        return start + weight * (end - start)
+    return end - (end - start) * (1 - weight)

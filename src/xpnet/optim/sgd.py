@@ -1,0 +1,99 @@
+"""Stochastic gradient descent, with momentum, Nesterov momentum and L2 weight decay."""
+
+from __future__ import annotations
+
+from .optimizer import Optimizer, check_bool, check_number, new_state_tensor, store
+
+__all__ = ["SGD", "sgd_update"]
+
+
+def sgd_update(param, grad, momentum_buffer, *, lr, momentum, dampening, weight_decay, nesterov,
+               maximize):
+    """One SGD step on arrays; returns ``(param, momentum_buffer)``.
+
+    ``momentum_buffer`` is None before the first step (it then starts as the gradient) and stays
+    None when ``momentum`` is 0.
+    """
+    grad = -grad if maximize else grad
+    if weight_decay != 0:
+        grad = grad + weight_decay * param
+    if momentum != 0:
+        if momentum_buffer is None:
+            momentum_buffer = grad
+        else:
+            momentum_buffer = momentum * momentum_buffer + (1 - dampening) * grad
+        grad = grad + momentum * momentum_buffer if nesterov else momentum_buffer
+    return param - lr * grad, momentum_buffer
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent, optionally with (Nesterov) momentum.
+
+    With momentum :math:`\mu` and dampening :math:`\tau`, each step computes
+    :math:`b_t = \mu b_{t-1} + (1 - \tau) g_t` (:math:`b_1 = g_1`) and
+    :math:`\theta_t = \theta_{t-1} - \mathrm{lr}\, b_t`, or with Nesterov momentum
+    (Sutskever et al., 2013) :math:`\theta_t = \theta_{t-1} - \mathrm{lr}\,(g_t + \mu b_t)`,
+    as PyTorch's ``torch.optim.SGD`` does.
+
+    Parameters
+    ----------
+    params : iterable of Tensor or of dict
+        Tensors to optimize, or parameter groups (see `Optimizer`).
+    lr : float, default=1e-3
+        Learning rate.
+    momentum : float, default=0
+        Momentum factor; 0 disables momentum (and its state).
+    dampening : float, default=0
+        Dampening of the gradient's contribution to the momentum.
+    weight_decay : float, default=0
+        L2 penalty: ``weight_decay * param`` is added to the gradient.
+    nesterov : bool, default=False
+        Use Nesterov momentum (needs ``momentum > 0`` and ``dampening == 0``).
+    maximize : bool, default=False
+        Maximize the objective instead of minimizing it.
+
+    Notes
+    -----
+    State per parameter: ``momentum_buffer`` (when ``momentum != 0``).
+
+    Examples
+    --------
+    >>> import xpnet
+    >>> w = xpnet.tensor([1.0, -2.0], requires_grad=True)
+    >>> opt = SGD([w], lr=0.1, momentum=0.9)
+    >>> (w * w).sum().backward()
+    >>> opt.step()
+    >>> w
+    tensor([ 0.8, -1.6], requires_grad=True)
+    """
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
+                 *, maximize=False):
+        defaults = {"lr": lr, "momentum": momentum, "dampening": dampening,
+                    "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize}
+        super().__init__(params, defaults)
+
+    def _check_group(self, group):
+        check_number("SGD", "lr", group["lr"], 0)
+        check_number("SGD", "momentum", group["momentum"], 0)
+        check_number("SGD", "dampening", group["dampening"])
+        check_number("SGD", "weight_decay", group["weight_decay"], 0)
+        check_bool("SGD", "nesterov", group["nesterov"])
+        check_bool("SGD", "maximize", group["maximize"])
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError(f"SGD: nesterov=True needs momentum > 0 and dampening == 0, got "
+                             f"momentum={group['momentum']}, dampening={group['dampening']}")
+
+    def _update(self, p, grad, state, group):
+        buffer = state.get("momentum_buffer")
+        param, buffer = sgd_update(
+            p.data, grad, None if buffer is None else buffer.data, lr=group["lr"],
+            momentum=group["momentum"], dampening=group["dampening"],
+            weight_decay=group["weight_decay"], nesterov=group["nesterov"],
+            maximize=group["maximize"])
+        store(p, param)
+        if buffer is not None:
+            if "momentum_buffer" in state:
+                store(state["momentum_buffer"], buffer)
+            else:
+                state["momentum_buffer"] = new_state_tensor(p, buffer)
