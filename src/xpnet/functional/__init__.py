@@ -11,5 +11,7 @@ from .dropout import *  # noqa: F403
 from .dropout import __all__ as _dropout
 from .linear import *  # noqa: F403
 from .linear import __all__ as _linear
+from .loss import *  # noqa: F403
+from .loss import __all__ as _loss
 
-__all__ = ["pad", *_activation, *_dropout, *_linear]
+__all__ = ["pad", *_activation, *_dropout, *_linear, *_loss]
