@@ -15,10 +15,11 @@ BENCH_DIR = pathlib.Path(__file__).resolve().parents[1] / "asv_benchmarks"
 def _benchmark_classes():
     sys.path.insert(0, str(BENCH_DIR))
     try:
-        module = importlib.import_module("benchmarks.bench_autograd")
+        modules = [importlib.import_module(f"benchmarks.{path.stem}")
+                   for path in sorted((BENCH_DIR / "benchmarks").glob("bench_*.py"))]
     finally:
         sys.path.remove(str(BENCH_DIR))
-    return [cls for _, cls in inspect.getmembers(module, inspect.isclass)
+    return [cls for module in modules for _, cls in inspect.getmembers(module, inspect.isclass)
             if cls.__module__ == module.__name__ and hasattr(cls, "params")]
 
 
