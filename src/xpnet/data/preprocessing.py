@@ -31,9 +31,6 @@ class _Transform:
 
     _fitted_attribute = "mean_"
 
-    def fit(self, X):
-        raise NotImplementedError
-
     def fit_transform(self, X):
         """`fit` on X, then `transform` it."""
         return self.fit(X).transform(X)
