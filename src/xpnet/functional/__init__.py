@@ -9,9 +9,11 @@ from .activation import *  # noqa: F403
 from .activation import __all__ as _activation
 from .dropout import *  # noqa: F403
 from .dropout import __all__ as _dropout
+from .embedding import *  # noqa: F403
+from .embedding import __all__ as _embedding
 from .linear import *  # noqa: F403
 from .linear import __all__ as _linear
 from .loss import *  # noqa: F403
 from .loss import __all__ as _loss
 
-__all__ = ["pad", *_activation, *_dropout, *_linear, *_loss]
+__all__ = ["pad", *_activation, *_dropout, *_embedding, *_linear, *_loss]

@@ -7,6 +7,7 @@ from .arithmetic import (
     add, clip, div, eq, ge, gt, isfinite, isnan, le, logical_and, logical_not, logical_or, lt,
     maximum, minimum, mul, ne, neg, pow, sub, where,
 )
+from .embedding import embedding
 from .indexing import getitem, take
 from .linalg import linear, matmul
 from .reduce import all, any, argmax, argmin, logsumexp, max, mean, min, std, sum, var
@@ -19,7 +20,7 @@ from .unary import abs, astype, cos, exp, expm1, log, log1p, move_to_backend, si
 
 __all__ = [
     "abs", "add", "all", "any", "argmax", "argmin", "astype", "broadcast_to", "cat", "chunk",
-    "clip", "concat", "cos", "div", "elu", "eq", "erf", "exp", "expand", "expm1", "flatten", "flip", "ge",
+    "clip", "concat", "cos", "div", "elu", "embedding", "eq", "erf", "exp", "expand", "expm1", "flatten", "flip", "ge",
     "gelu", "getitem", "gt", "isfinite", "isnan", "le", "leaky_relu", "linear", "log", "log1p", "log_softmax",
     "logical_and", "logical_not", "logical_or", "logsumexp", "lt", "matmul", "max", "maximum",
     "mean", "min", "minimum", "move_to_backend", "mul", "ne", "neg", "pad", "permute", "pow",

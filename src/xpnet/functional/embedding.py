@@ -1,0 +1,5 @@
+"""Embedding lookups."""
+
+from xpnet.ops import embedding
+
+__all__ = ["embedding"]
