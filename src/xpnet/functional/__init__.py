@@ -15,5 +15,10 @@ from .linear import *  # noqa: F403
 from .linear import __all__ as _linear
 from .loss import *  # noqa: F403
 from .loss import __all__ as _loss
+from .normalization import *  # noqa: F403
+from .normalization import __all__ as _normalization
+from .pooling import *  # noqa: F403
+from .pooling import __all__ as _pooling
 
-__all__ = ["pad", *_activation, *_dropout, *_embedding, *_linear, *_loss]
+__all__ = ["pad", *_activation, *_dropout, *_embedding, *_linear, *_loss, *_normalization,
+           *_pooling]

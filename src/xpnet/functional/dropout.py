@@ -6,7 +6,7 @@ from __future__ import annotations
 from xpnet.autograd.tensor import Tensor
 from xpnet.backend.random import default_generator
 
-__all__ = ["dropout"]
+__all__ = ["dropout", "dropout2d"]
 
 
 def dropout(x, p=0.5, training=True, generator=None):
@@ -20,6 +20,37 @@ def dropout(x, p=0.5, training=True, generator=None):
         return x * 0.0
     g = generator or default_generator
     keep = g.bernoulli(x._backend, x.shape, 1 - p)
+    xp = x._backend.xp
+    mask = Tensor._make(xp.astype(keep, x.data.dtype) * (1 / (1 - p)), x._backend)
+    return x * mask
+
+
+def dropout2d(x, p=0.5, training=True, generator=None):
+    """Channel dropout (Tompson et al., 2015): in training zero each whole channel of an
+    (N, C, H, W) input with probability ``p`` and scale the rest by ``1 / (1 - p)``; the
+    identity otherwise.
+
+    Neighbouring pixels of a feature map are strongly correlated, so dropping single pixels
+    barely regularises a convolution; dropping whole maps does.
+
+    Raises
+    ------
+    ValueError
+        For ``p`` outside [0, 1] or an input that is not 4-D. PyTorch reads a 3-D input as
+        (N, C, L) and warns that this will change to (C, H, W)
+        (https://github.com/pytorch/pytorch/issues/77081); refusing it avoids both readings.
+    """
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout2d: p must be in [0, 1], got {p}")
+    if x.ndim != 4:
+        raise ValueError(f"dropout2d: expected a 4-D input (N, C, H, W), got shape {x.shape}; "
+                         f"add the batch axis of a (C, H, W) input with x.unsqueeze(0)")
+    if not training or p == 0:
+        return x
+    if p == 1:
+        return x * 0.0
+    g = generator or default_generator
+    keep = g.bernoulli(x._backend, x.shape[:2] + (1, 1), 1 - p)
     xp = x._backend.xp
     mask = Tensor._make(xp.astype(keep, x.data.dtype) * (1 / (1 - p)), x._backend)
     return x * mask

@@ -1,0 +1,175 @@
+"""Normalisation functions with PyTorch's names, signatures and semantics: batch, layer and
+group normalisation.
+
+Each standardises over some axes with the `xpnet.ops.normalization.Standardize` primitive and
+applies the optional per-channel (or per-element) affine map with ordinary ops.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+from xpnet import ops
+from xpnet.autograd import grad_mode
+from xpnet.autograd.function import check_same_backend
+from xpnet.autograd.tensor import Tensor
+from xpnet.ops.normalization import Standardize
+
+__all__ = ["batch_norm", "group_norm", "layer_norm"]
+
+
+def _check_input(op, x, min_ndim):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
+    if not x.dtype.is_floating_point:
+        raise TypeError(f"{op}: input must be floating point, got {x.dtype.name}")
+    if x.ndim < min_ndim:
+        raise ValueError(f"{op}: expected an input with at least {min_ndim} axes, got shape "
+                         f"{x.shape}")
+
+
+def _check_optional(op, x, shape, what, **tensors):
+    """Each given tensor is a Tensor of ``shape`` on ``x``'s backend."""
+    for name, t in tensors.items():
+        if t is None:
+            continue
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: {name} must be a Tensor or None, got {type(t).__name__}")
+        if t.shape != shape:
+            raise ValueError(f"{op}: {name} of shape {t.shape} does not match the input's "
+                             f"{what} {shape} (input of shape {x.shape})")
+    check_same_backend(op, [x, *(t for t in tensors.values() if t is not None)])
+
+
+def _affine(y, weight, bias, shape):
+    if weight is not None:
+        y = y * (weight if weight.shape == shape else ops.reshape(weight, shape))
+    if bias is not None:
+        y = y + (bias if bias.shape == shape else ops.reshape(bias, shape))
+    return y
+
+
+def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    """Batch normalisation (Ioffe and Szegedy, 2015) over axis 1 of (N, C, *) input.
+
+    ``y = (x - mean) / sqrt(var + eps) * weight + bias`` per channel. In training the mean and
+    the biased variance are the batch's (over every axis but 1), and the running statistics,
+    when given, are updated in place: ``running = (1 - momentum) * running + momentum *
+    batch``, with the *unbiased* batch variance, as PyTorch does. Otherwise the running
+    statistics are used.
+
+    Parameters
+    ----------
+    x : Tensor of shape (N, C) or (N, C, *)
+    running_mean, running_var : Tensor of shape (C,) or None
+        Needed when ``training`` is False.
+    weight, bias : Tensor of shape (C,), optional
+    training : bool, default=False
+        Use (and record) batch statistics.
+    momentum : float, default=0.1
+        Weight of the batch in the running statistics.
+    eps : float, default=1e-5
+        Added to the variance.
+
+    Returns
+    -------
+    Tensor of the shape of ``x``
+
+    Raises
+    ------
+    ValueError
+        For a channel mismatch, missing running statistics in evaluation, or one value per
+        channel in training.
+    """
+    op = "batch_norm"
+    _check_input(op, x, 2)
+    channels = x.shape[1]
+    _check_optional(op, x, (channels,), "channels on axis 1", running_mean=running_mean,
+                    running_var=running_var, weight=weight, bias=bias)
+    shape = (1, channels) + (1,) * (x.ndim - 2)
+    if training:
+        axes = (0,) + tuple(range(2, x.ndim))
+        n = math.prod(x.shape[a] for a in axes)
+        if n <= 1:
+            raise ValueError(f"{op}: expected more than 1 value per channel when training, got "
+                             f"input of shape {x.shape}")
+        stats = [] if running_mean is not None or running_var is not None else None
+        y = Standardize.apply(x, axes, eps, stats=stats)
+        if stats:
+            _update_running(x._backend.xp, stats, running_mean, running_var, momentum, n)
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError(f"{op}: running_mean and running_var are needed when training is "
+                             f"False")
+        mean = ops.reshape(running_mean, shape)
+        invstd = 1 / ops.sqrt(ops.reshape(running_var, shape) + eps)
+        y = (x - mean) * invstd
+    return _affine(y, weight, bias, shape)
+
+
+def _update_running(xp, stats, running_mean, running_var, momentum, n):
+    mean, var = (xp.reshape(s, (-1,)) for s in stats)
+    with grad_mode.no_grad():
+        if running_mean is not None:
+            new = (1 - momentum) * running_mean.data + momentum * mean
+            running_mean.data = xp.astype(new, running_mean.data.dtype)
+        if running_var is not None:
+            new = (1 - momentum) * running_var.data + momentum * (var * (n / (n - 1)))
+            running_var.data = xp.astype(new, running_var.data.dtype)
+
+
+def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Layer normalisation (Ba et al., 2016) over the last ``len(normalized_shape)`` axes.
+
+    ``y = (x - mean) / sqrt(var + eps) * weight + bias`` with the mean and biased variance of
+    each sample over those axes; ``weight`` and ``bias`` have shape ``normalized_shape``.
+
+    Raises
+    ------
+    ValueError
+        When the trailing axes of ``x`` are not ``normalized_shape``.
+    """
+    op = "layer_norm"
+    _check_input(op, x, 1)
+    normalized = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) \
+        else tuple(normalized_shape)
+    if (not normalized or any(isinstance(n, bool) or not isinstance(n, numbers.Integral)
+                              for n in normalized)):
+        raise ValueError(f"{op}: normalized_shape must be an int or a non-empty tuple of ints, "
+                         f"got {normalized_shape!r}")
+    normalized = tuple(int(n) for n in normalized)
+    k = len(normalized)
+    if x.ndim < k or x.shape[-k:] != normalized:
+        raise ValueError(f"{op}: expected input of shape (*, {', '.join(map(str, normalized))}) "
+                         f"for normalized_shape={normalized}, got shape {x.shape}")
+    _check_optional(op, x, normalized, "normalized_shape", weight=weight, bias=bias)
+    y = Standardize.apply(x, tuple(range(x.ndim - k, x.ndim)), eps)
+    return _affine(y, weight, bias, normalized)
+
+
+def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5):
+    """Group normalisation (Wu and He, 2018) of (N, C, *) input: the C channels are split into
+    ``num_groups`` groups, each standardised over its channels and the spatial axes per
+    sample, then scaled and shifted per channel by ``weight`` and ``bias`` of shape (C,).
+
+    Raises
+    ------
+    ValueError
+        When ``num_groups`` does not divide the number of channels.
+    """
+    op = "group_norm"
+    _check_input(op, x, 2)
+    if isinstance(num_groups, bool) or not isinstance(num_groups, numbers.Integral) \
+            or num_groups < 1:
+        raise ValueError(f"{op}: num_groups must be a positive int, got {num_groups!r}")
+    channels = x.shape[1]
+    if channels % num_groups:
+        raise ValueError(f"{op}: num_groups={num_groups} must divide the number of channels "
+                         f"{channels} (input of shape {x.shape})")
+    _check_optional(op, x, (channels,), "channels on axis 1", weight=weight, bias=bias)
+    group_size = channels // num_groups * math.prod(x.shape[2:])
+    grouped = ops.reshape(x, (x.shape[0], int(num_groups), group_size))
+    y = ops.reshape(Standardize.apply(grouped, (2,), eps), x.shape)
+    return _affine(y, weight, bias, (1, channels) + (1,) * (x.ndim - 2))

@@ -1,0 +1,253 @@
+"""Pooling functions with PyTorch's names, signatures and semantics (``torch.nn.functional``).
+
+Inputs are (N, C, L) / (N, C, H, W), or the same without the batch axis. Arguments are checked
+here, before any work, so a pooling module and its function raise the same errors. The
+primitives are in `xpnet.ops.pool`.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+from xpnet import ops
+from xpnet.autograd.tensor import Tensor
+from xpnet.ops.pool import AdaptiveAvgPool, AvgPool, MaxPool, pool_output_size
+
+__all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d",
+           "max_over_time", "max_pool1d", "max_pool2d"]
+
+
+def _int_tuple(op, name, value, d, minimum):
+    """``value`` (an int or d ints) as a d-tuple of ints >= minimum."""
+    values = (value,) * d if isinstance(value, numbers.Integral) else tuple(value)
+    if len(values) != d or any(isinstance(v, bool) or not isinstance(v, numbers.Integral)
+                               or v < minimum for v in values):
+        what = "positive" if minimum == 1 else "non-negative"
+        raise ValueError(f"{op}: {name} must be a {what} int or a tuple of {d} such ints, "
+                         f"got {value!r}")
+    return tuple(int(v) for v in values)
+
+
+def _check_input(op, x, d):
+    """Whether ``x`` has a batch axis; an error unless it is a floating (N, C, *spatial) or
+    (C, *spatial) tensor with d non-empty spatial axes."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
+    if not x.dtype.is_floating_point:
+        raise TypeError(f"{op}: input must be floating point, got {x.dtype.name}")
+    if x.ndim not in (d + 1, d + 2):
+        layout = "(N, C, L)" if d == 1 else "(N, C, H, W)"
+        raise ValueError(f"{op}: expected a {d + 1}-D or {d + 2}-D input {layout}, got shape "
+                         f"{x.shape}")
+    if any(n < 1 for n in x.shape[-d:]):
+        raise ValueError(f"{op}: cannot pool an input with an empty spatial axis, shape "
+                         f"{x.shape}")
+    return x.ndim == d + 2
+
+
+def _window_args(op, x, d, kernel_size, stride, padding, ceil_mode, dilation=1):
+    """Checked (kernel, stride, padding, dilation, out_sizes) for a sliding-window pool."""
+    kernel = _int_tuple(op, "kernel_size", kernel_size, d, 1)
+    # PyTorch takes an empty stride as "the kernel size" too.
+    if stride is None or (not isinstance(stride, numbers.Integral) and len(stride) == 0):
+        stride = kernel
+    else:
+        stride = _int_tuple(op, "stride", stride, d, 1)
+    padding = _int_tuple(op, "padding", padding, d, 0)
+    dilation = _int_tuple(op, "dilation", dilation, d, 1)
+    # PyTorch bounds the padding by the kernel size, dilated or not.
+    if any(p > k // 2 for p, k in zip(padding, kernel)):
+        raise ValueError(f"{op}: padding {padding} must be at most half of kernel_size {kernel}")
+    span = tuple((k - 1) * e + 1 for k, e in zip(kernel, dilation))
+    extent = f"kernel_size {kernel}" if span == kernel else f"the dilated kernel size {span}"
+    spatial = x.shape[-d:]
+    out = tuple(pool_output_size(n, k, s, p, bool(ceil_mode), e)
+                for n, k, s, p, e in zip(spatial, kernel, stride, padding, dilation))
+    if any(o < 1 for o in out):
+        padded = tuple(n + 2 * p for n, p in zip(spatial, padding))
+        raise ValueError(f"{op}: {extent} is larger than the padded input {padded} (input of "
+                         f"shape {x.shape}, padding {padding})")
+    if span != kernel:
+        _check_windows_touch_input(op, x, kernel, stride, padding, dilation, out)
+    return kernel, stride, padding, dilation, out
+
+
+def _check_windows_touch_input(op, x, kernel, stride, padding, dilation, out):
+    # A dilated window can step over a short input and see only padding; PyTorch's CPU kernel
+    # then corrupts memory (torch 2.13, max_pool1d(x of length 1, 2, 1, 1, dilation=2)).
+    for axis, (n, k, s, p, e, o) in enumerate(zip(x.shape[-len(kernel):], kernel, stride,
+                                                   padding, dilation, out)):
+        for i in range(o):
+            if not any(0 <= i * s - p + j * e < n for j in range(k)):
+                raise ValueError(f"{op}: window {i} along spatial axis {axis} holds only "
+                                 f"padding (input of shape {x.shape}, kernel_size {kernel}, "
+                                 f"stride {stride}, padding {padding}, dilation {dilation})")
+
+
+def _batched(fn, x, batched):
+    if batched:
+        return fn(x)
+    return ops.squeeze(fn(ops.unsqueeze(x, 0)), 0)
+
+
+def _max_pool(op, d, x, kernel_size, stride, padding, dilation, ceil_mode):
+    batched = _check_input(op, x, d)
+    args = _window_args(op, x, d, kernel_size, stride, padding, ceil_mode, dilation)
+    return _batched(lambda t: MaxPool.apply(t, *args), x, batched)
+
+
+def max_pool1d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+    """Maximum over sliding windows of the last axis: (N, C, L) -> (N, C, L_out).
+
+    Parameters
+    ----------
+    x : Tensor of shape (N, C, L) or (C, L)
+    kernel_size : int
+        Window length.
+    stride : int, optional
+        Step between windows; default ``kernel_size``.
+    padding : int, default=0
+        Implicit -inf on both ends, at most ``kernel_size // 2``.
+    dilation : int, default=1
+        Step between the elements of a window.
+    ceil_mode : bool, default=False
+        Round the output length up, so a last partial window is kept.
+
+    Returns
+    -------
+    Tensor of shape (N, C, L_out)
+        ``L_out = floor((L + 2 * padding - dilation * (kernel_size - 1) - 1) / stride) + 1``
+        (ceil in ceil mode). The gradient goes to the first maximum of each window, as in
+        PyTorch.
+
+    Raises
+    ------
+    ValueError
+        For a bad size, a padding above half the kernel or a window longer than the padded input.
+    """
+    return _max_pool("max_pool1d", 1, x, kernel_size, stride, padding, dilation, ceil_mode)
+
+
+def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+    """Maximum over sliding windows of the last two axes: (N, C, H, W) -> (N, C, H_out, W_out).
+
+    ``kernel_size``, ``stride``, ``padding`` and ``dilation`` are ints or (height, width)
+    pairs; otherwise as `max_pool1d`, per axis.
+
+    Examples
+    --------
+    >>> import xpnet
+    >>> x = xpnet.arange(16.0).reshape(1, 1, 4, 4)
+    >>> max_pool2d(x, 2).tolist()
+    [[[[5.0, 7.0], [13.0, 15.0]]]]
+    """
+    return _max_pool("max_pool2d", 2, x, kernel_size, stride, padding, dilation, ceil_mode)
+
+
+def _avg_divisor(spatial, kernel, stride, padding, out, count_include_pad):
+    """PyTorch's divisor per output position: the window's size within the padded input
+    (``count_include_pad``) or within the input; one number where all are equal."""
+    per_axis = []
+    for n, k, s, p, o in zip(spatial, kernel, stride, padding, out):
+        counts = []
+        for i in range(o):
+            start = i * s - p
+            end = min(start + k, n + p)
+            if not count_include_pad:
+                start, end = max(start, 0), min(end, n)
+            counts.append(end - start)
+        per_axis.append(counts)
+    if all(len(set(c)) == 1 for c in per_axis):
+        return math.prod(c[0] for c in per_axis)
+    if len(per_axis) == 1:
+        return [float(c) for c in per_axis[0]]
+    rows, cols = per_axis
+    return [[float(r * c) for c in cols] for r in rows]
+
+
+def _avg_pool(op, d, x, kernel_size, stride, padding, ceil_mode, count_include_pad,
+              divisor_override=None):
+    batched = _check_input(op, x, d)
+    kernel, stride, padding, _, out = _window_args(op, x, d, kernel_size, stride, padding,
+                                                   ceil_mode)
+    if divisor_override is None:
+        divisor = _avg_divisor(x.shape[-d:], kernel, stride, padding, out, count_include_pad)
+    elif isinstance(divisor_override, numbers.Integral) and not isinstance(
+            divisor_override, bool) and divisor_override > 0:
+        divisor = int(divisor_override)
+    else:
+        raise ValueError(f"{op}: divisor_override must be a positive int or None, got "
+                         f"{divisor_override!r}")
+    return _batched(lambda t: AvgPool.apply(t, kernel, stride, padding, out, divisor), x, batched)
+
+
+def avg_pool1d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """Mean over sliding windows of the last axis: (N, C, L) -> (N, C, L_out).
+
+    Arguments as `max_pool1d` (without dilation); the padding is zeros. ``count_include_pad``
+    divides by the window's length including padding (PyTorch's default), else by its
+    elements inside the input.
+    """
+    return _avg_pool("avg_pool1d", 1, x, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad)
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """Mean over sliding windows of the last two axes: (N, C, H, W) -> (N, C, H_out, W_out).
+
+    Arguments as `max_pool2d` (without dilation), ``count_include_pad`` as in `avg_pool1d`;
+    ``divisor_override``, when given, divides every window's sum instead.
+    """
+    return _avg_pool("avg_pool2d", 2, x, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, divisor_override)
+
+
+def _adaptive(op, d, x, output_size):
+    batched = _check_input(op, x, d)
+    sizes = (output_size,) * d if output_size is None or isinstance(
+        output_size, numbers.Integral) else tuple(output_size)
+    if len(sizes) != d:
+        raise ValueError(f"{op}: output_size must be an int or a tuple of {d}, got "
+                         f"{output_size!r}")
+    # None keeps that axis's input size, as in PyTorch.
+    sizes = tuple(n if s is None else s for s, n in zip(sizes, x.shape[-d:]))
+    if any(isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 1 for s in sizes):
+        raise ValueError(f"{op}: output_size must hold positive ints (or None), got "
+                         f"{output_size!r}")
+    sizes = tuple(int(s) for s in sizes)
+    return _batched(lambda t: AdaptiveAvgPool.apply(t, sizes), x, batched)
+
+
+def adaptive_avg_pool1d(x, output_size):
+    """Average over ``output_size`` windows covering the last axis: (N, C, L) -> (N, C, out).
+
+    Window i spans ``[floor(i * L / out), ceil((i + 1) * L / out))``, as in PyTorch.
+    """
+    return _adaptive("adaptive_avg_pool1d", 1, x, output_size)
+
+
+def adaptive_avg_pool2d(x, output_size):
+    """Average over an ``output_size`` grid of windows covering the last two axes:
+    (N, C, H, W) -> (N, C, H_out, W_out).
+
+    ``output_size`` is an int or an (H_out, W_out) pair whose entries may be None (keep that
+    size). Windows as in `adaptive_avg_pool1d`, per axis; ``output_size=1`` is global average
+    pooling.
+    """
+    return _adaptive("adaptive_avg_pool2d", 2, x, output_size)
+
+
+def max_over_time(x):
+    """Max-over-time pooling for text (Collobert et al., 2011; Kim, 2014): the maximum over the
+    last axis, (N, C, L) -> (N, C).
+
+    Tied maxima share the gradient evenly (as `xpnet.ops.max` and PyTorch's ``amax``).
+    """
+    if not isinstance(x, Tensor):
+        raise TypeError(f"max_over_time: expected a Tensor, got {type(x).__name__}")
+    if x.ndim < 1 or x.shape[-1] == 0:
+        raise ValueError(f"max_over_time: expected a non-empty last (time) axis, got shape "
+                         f"{x.shape}")
+    return ops.max(x, axis=-1)

@@ -1,0 +1,228 @@
+"""Normalisation layers: BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm.
+
+Parameter and buffer names are PyTorch's (``weight``, ``bias``, ``running_mean``,
+``running_var``, ``num_batches_tracked``), so state dicts load both ways.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+from xpnet import creation
+from xpnet import dtypes as _dt
+from xpnet import functional as F
+from xpnet.autograd import grad_mode
+
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+__all__ = ["BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm"]
+
+
+def _positive_int(op, name, n):
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        raise ValueError(f"{op}: {name} must be a positive int, got {n!r}")
+    return int(n)
+
+
+class _BatchNorm(Module):
+    """Shared by BatchNorm1d and BatchNorm2d, which differ only in the input's rank."""
+
+    _ranks = ()
+    _layout = ""
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
+                 track_running_stats=True, *, dtype=None, backend=None):
+        super().__init__()
+        name = type(self).__name__
+        self.num_features = _positive_int(name, "num_features", num_features)
+        if momentum is not None and not 0 <= momentum <= 1:
+            raise ValueError(f"{name}: momentum must be in [0, 1] or None, got {momentum!r}")
+        self.eps, self.momentum = eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        if affine:
+            self.weight = Parameter(creation.empty(num_features, dtype=dtype, backend=backend))
+            self.bias = Parameter(creation.empty(num_features, dtype=dtype, backend=backend))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean",
+                                 creation.zeros(num_features, dtype=dtype, backend=backend))
+            self.register_buffer("running_var",
+                                 creation.ones(num_features, dtype=dtype, backend=backend))
+            self.register_buffer("num_batches_tracked",
+                                 creation.tensor(0, dtype=_dt.int64, backend=backend))
+        else:
+            for buffer in ("running_mean", "running_var", "num_batches_tracked"):
+                self.register_buffer(buffer, None)
+        self.reset_parameters()
+
+    def reset_running_stats(self):
+        if self.track_running_stats:
+            with grad_mode.no_grad():
+                self.running_mean.zero_()
+                self.running_var.fill_(1)
+                self.num_batches_tracked.zero_()
+
+    def reset_parameters(self, generator=None):
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            init.zeros_(self.bias)
+
+    def forward(self, x):
+        if x.ndim not in self._ranks:
+            raise ValueError(f"{type(self).__name__}: expected a "
+                             f"{' or '.join(f'{r}-D' for r in self._ranks)} input "
+                             f"{self._layout}, got shape {x.shape}")
+        factor = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats:
+            with grad_mode.no_grad():
+                self.num_batches_tracked.add_(1)
+            if self.momentum is None:  # a cumulative moving average
+                factor = 1.0 / float(self.num_batches_tracked)
+        # Batch statistics in training, and in eval when no running statistics are kept.
+        use_batch = self.training or self.running_mean is None
+        update = not self.training or self.track_running_stats
+        return F.batch_norm(x, self.running_mean if update else None,
+                            self.running_var if update else None, self.weight, self.bias,
+                            use_batch, factor, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalisation (Ioffe and Szegedy, 2015) of (N, C) or (N, C, L) input.
+
+    In training each channel is standardised with the batch's mean and biased variance and the
+    running statistics are updated, with the unbiased variance (PyTorch's conventions); in eval
+    mode the running statistics are used.
+
+    Parameters
+    ----------
+    num_features : int
+        C, the number of channels.
+    eps : float, default=1e-5
+        Added to the variance.
+    momentum : float or None, default=0.1
+        Weight of each batch in the running statistics; None keeps a cumulative (equal-weight)
+        average.
+    affine : bool, default=True
+        Learn a per-channel ``weight`` (ones) and ``bias`` (zeros).
+    track_running_stats : bool, default=True
+        Keep running statistics; without them eval mode uses batch statistics too.
+
+    Attributes
+    ----------
+    weight, bias : Parameter of shape (C,) or None
+    running_mean, running_var : Tensor of shape (C,) or None
+    num_batches_tracked : int64 Tensor of shape () or None
+    """
+
+    _ranks = (2, 3)
+    _layout = "(N, C) or (N, C, L)"
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalisation of (N, C, H, W) input, per channel over N, H and W.
+
+    Arguments and attributes as `BatchNorm1d`.
+    """
+
+    _ranks = (4,)
+    _layout = "(N, C, H, W)"
+
+
+class LayerNorm(Module):
+    """Layer normalisation (Ba et al., 2016) over the trailing ``normalized_shape`` axes.
+
+    Parameters
+    ----------
+    normalized_shape : int or tuple of int
+        The trailing shape to normalise over.
+    eps : float, default=1e-5
+    elementwise_affine : bool, default=True
+        Learn a ``weight`` (ones) of shape ``normalized_shape``...
+    bias : bool, default=True
+        ...and a ``bias`` (zeros), when ``elementwise_affine``.
+    """
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, *,
+                 dtype=None, backend=None):
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) \
+            else tuple(normalized_shape)
+        self.normalized_shape = tuple(_positive_int("LayerNorm", "normalized_shape", n)
+                                      for n in shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(creation.ones(*self.normalized_shape, dtype=dtype,
+                                                  backend=backend))
+            if bias:
+                self.bias = Parameter(creation.zeros(*self.normalized_shape, dtype=dtype,
+                                                     backend=backend))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self, generator=None):
+        if self.elementwise_affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def forward(self, x):
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")
+
+
+class GroupNorm(Module):
+    """Group normalisation (Wu and He, 2018): the channels of (N, C, *) input in
+    ``num_groups`` groups, each standardised per sample; independent of the batch size.
+
+    Parameters
+    ----------
+    num_groups : int
+        Must divide ``num_channels``.
+    num_channels : int
+        C.
+    eps : float, default=1e-5
+    affine : bool, default=True
+        Learn a per-channel ``weight`` (ones) and ``bias`` (zeros).
+    """
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, *, dtype=None,
+                 backend=None):
+        super().__init__()
+        self.num_groups = _positive_int("GroupNorm", "num_groups", num_groups)
+        self.num_channels = _positive_int("GroupNorm", "num_channels", num_channels)
+        if num_channels % num_groups:
+            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
+                             f"num_groups ({num_groups})")
+        self.eps, self.affine = eps, affine
+        if affine:
+            self.weight = Parameter(creation.ones(num_channels, dtype=dtype, backend=backend))
+            self.bias = Parameter(creation.zeros(num_channels, dtype=dtype, backend=backend))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self, generator=None):
+        if self.affine:
+            init.ones_(self.weight)
+            init.zeros_(self.bias)
+
+    def forward(self, x):
+        return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
