@@ -174,11 +174,19 @@ def _basic(x, parts):
         if p.step == 0:
             raise ValueError("getitem: slice step cannot be zero")
         start, stop, step = p.indices(n)
+        count = len(range(start, stop, step))
         if step < 0:
-            count = len(range(start, stop, step))
-            last = start + step * (count - 1)
-            p = slice(last, start + 1, -step) if count else slice(0, 0)
+            start, step = start + step * (count - 1), -step  # the same elements, reversed
             flips.append(out_axis)
+        # In-bounds, positive-step slices only: the standard leaves out-of-range bounds
+        # unspecified (array_api_strict refuses them), and PyTorch refuses negative steps.
+        if count == n and step == 1:
+            p = slice(None)
+        elif count == 0:
+            p = slice(0, 0)
+        else:
+            end = start + step * (count - 1) + 1
+            p = slice(start, end if end < n else None, step)
         key.append(p)
         out_axis += 1
     key = tuple(key)
