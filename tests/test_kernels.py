@@ -82,3 +82,46 @@ def test_gather_backward_is_the_same_with_and_without_fast_paths(backend):
     for row, i in enumerate(index):
         expected[i] += weights[row]
     np.testing.assert_allclose(results[0], expected)
+
+
+MAX_POOL_CASES = {
+    # name: (input shape, kernel, stride, padding, dilation)
+    "tiled 2x2": ((2, 3, 8, 6), (2, 2), (2, 2), (0, 0), (1, 1)),
+    "tiled 1-D": ((2, 3, 9), (3,), (3,), (0,), (1,)),
+    "overlapping (twin inside)": ((2, 3, 7, 7), (3, 3), (2, 2), (1, 1), (1, 1)),
+}
+
+
+@pytest.mark.parametrize("case", list(MAX_POOL_CASES))
+@pytest.mark.parametrize("ties", [False, True])
+def test_max_pool_fast_path_matches_the_twin(case, ties):
+    from xpnet.functional.pooling import max_pool1d, max_pool2d
+
+    shape, kernel, stride, padding, dilation = MAX_POOL_CASES[case]
+    values = np.random.default_rng(2).standard_normal(shape)
+    if ties:
+        values = np.round(values)  # many equal maxima: the first one must win in both
+    pool = max_pool2d if len(kernel) == 2 else max_pool1d
+    results = []
+    for fast in (True, False):
+        with xpnet.use_fast_paths(fast):
+            x = xpnet.tensor(values, requires_grad=True)
+            out = pool(x, kernel, stride, padding, dilation)
+            upstream = np.random.default_rng(3).standard_normal(out.shape)
+            out.backward(xpnet.tensor(upstream))
+            results.append((out.numpy(), x.grad.numpy()))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
+def test_max_pool_fast_path_defers_nan_windows_to_the_twin():
+    from xpnet.functional.pooling import max_pool2d
+
+    values = np.random.default_rng(4).standard_normal((1, 1, 4, 4))
+    values[0, 0, 1, 1] = np.nan
+    outs = []
+    for fast in (True, False):
+        with xpnet.use_fast_paths(fast):
+            outs.append(max_pool2d(xpnet.tensor(values), 2).numpy())
+    np.testing.assert_array_equal(outs[0], outs[1])
+    assert np.isnan(outs[0][0, 0, 0, 0])

@@ -7,6 +7,8 @@ from xpnet.ops import pad
 
 from .activation import *  # noqa: F403
 from .activation import __all__ as _activation
+from .conv import *  # noqa: F403
+from .conv import __all__ as _conv
 from .dropout import *  # noqa: F403
 from .dropout import __all__ as _dropout
 from .embedding import *  # noqa: F403
@@ -20,5 +22,5 @@ from .normalization import __all__ as _normalization
 from .pooling import *  # noqa: F403
 from .pooling import __all__ as _pooling
 
-__all__ = ["pad", *_activation, *_dropout, *_embedding, *_linear, *_loss, *_normalization,
-           *_pooling]
+__all__ = ["pad", *_activation, *_conv, *_dropout, *_embedding, *_linear, *_loss,
+           *_normalization, *_pooling]

@@ -7,6 +7,7 @@ from . import functional, init, utils
 from .activation import (
     ELU, GELU, LeakyReLU, LogSoftmax, PReLU, ReLU, RReLU, Sigmoid, Softmax, Softplus, Tanh,
 )
+from .conv import Conv1d, Conv2d
 from .dropout import Dropout, Dropout2d
 from .embedding import Embedding
 from .linear import Linear
@@ -20,7 +21,7 @@ from .pooling import (
 
 __all__ = [
     "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "BatchNorm1d",
-    "BatchNorm2d", "Dropout2d", "GroupNorm", "LayerNorm", "MaxPool1d", "MaxPool2d",
+    "BatchNorm2d", "Conv1d", "Conv2d", "Dropout2d", "GroupNorm", "LayerNorm", "MaxPool1d", "MaxPool2d",
     "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HuberLoss", "L1Loss", "MSELoss",
     "NLLLoss", "Dropout", "Embedding", "ELU", "Flatten", "GELU", "Identity", "LeakyReLU", "Linear", "LogSoftmax", "Module",
     "ModuleDict", "ModuleList", "PReLU", "Parameter", "RReLU", "ReLU", "Sequential", "Sigmoid",

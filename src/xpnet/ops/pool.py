@@ -11,6 +11,7 @@ import itertools
 import math
 
 from xpnet.autograd.function import Function
+from xpnet.backend.kernels import get_kernel, register_generic
 
 __all__ = ["MaxPool", "AvgPool", "AdaptiveAvgPool", "pool_output_size", "adaptive_bounds"]
 
@@ -92,48 +93,68 @@ class _Windows:
         return masks
 
 
+@register_generic("max_pool_forward")
+def max_pool_forward(xp, x, kernel, stride, padding, dilation, out_sizes, device):
+    """The generic twin: ``(maxima, positions)``, positions the index of each window's winning
+    kernel offset (int32), computed by comparing one strided slice per offset."""
+    win = _Windows(x.shape, kernel, stride, padding, out_sizes, dilation)
+    padded = win.pad(xp, x, -math.inf, device)
+    masks = win.valid_masks(xp, device) if win.needs_padding else [None] * len(win.offsets)
+    best = arg = seen = None
+    for k, (offset, valid) in enumerate(zip(win.offsets, masks)):
+        v = padded[win.key(offset)]
+        if best is None:
+            best = v
+            arg = xp.zeros(v.shape, dtype=xp.int32, device=device)
+            seen = valid
+            continue
+        take = xp.logical_or(v > best, xp.isnan(v))
+        if seen is not None:
+            # Padding never wins: the first in-input element of a window starts its max
+            # even when it is -inf (PyTorch's kernel skips padding the same way).
+            take = xp.logical_or(take, xp.logical_not(seen))
+        if valid is not None:
+            take = xp.logical_and(take, valid)
+            if seen is not None:
+                seen = xp.logical_or(seen, valid)
+        else:
+            seen = None  # every window has now seen an input element
+        best = xp.where(take, v, best)
+        arg = xp.where(take, xp.asarray(k, dtype=xp.int32, device=device), arg)
+    return best, arg
+
+
+@register_generic("max_pool_backward")
+def max_pool_backward(xp, g, arg, in_shape, kernel, stride, padding, dilation, out_sizes,
+                      device):
+    """The generic twin: each window's gradient to the offset ``arg`` names."""
+    win = _Windows(in_shape, kernel, stride, padding, out_sizes, dilation)
+    zero = xp.zeros_like(g)
+    pieces = (xp.where(arg == k, g, zero) for k in range(len(win.offsets)))
+    return win.scatter(xp, pieces, g.dtype, device)
+
+
 class MaxPool(Function):
     """Max over each window; the gradient goes to the window's first maximum (row-major order,
     as PyTorch's CPU kernel), and a NaN in a window wins, as there."""
 
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, dilation, out_sizes):
-        xp, device = ctx.xp, ctx.backend.device
-        win = _Windows(x.shape, kernel, stride, padding, out_sizes, dilation)
-        padded = win.pad(xp, x, -math.inf, device)
-        masks = win.valid_masks(xp, device) if win.needs_padding else [None] * len(win.offsets)
-        best = arg = seen = None
-        for k, (offset, valid) in enumerate(zip(win.offsets, masks)):
-            v = padded[win.key(offset)]
-            if best is None:
-                best = v
-                arg = xp.zeros(v.shape, dtype=xp.int32, device=device)
-                seen = valid
-                continue
-            take = xp.logical_or(v > best, xp.isnan(v))
-            if seen is not None:
-                # Padding never wins: the first in-input element of a window starts its max
-                # even when it is -inf (PyTorch's kernel skips padding the same way).
-                take = xp.logical_or(take, xp.logical_not(seen))
-            if valid is not None:
-                take = xp.logical_and(take, valid)
-                if seen is not None:
-                    seen = xp.logical_or(seen, valid)
-            else:
-                seen = None  # every window has now seen an input element
-            best = xp.where(take, v, best)
-            arg = xp.where(take, xp.asarray(k, dtype=xp.int32, device=device), arg)
-        ctx.win = win
+        forward = get_kernel("max_pool_forward", ctx.backend)
+        # The backward must read positions the way this forward wrote them.
+        ctx.backward_kernel = get_kernel("max_pool_backward", ctx.backend,
+                                         fast_paths=forward is not max_pool_forward)
+        ctx.geometry = (tuple(x.shape), kernel, stride, padding, dilation, out_sizes)
+        best, arg = forward(ctx.xp, x, kernel, stride, padding, dilation, out_sizes,
+                            ctx.backend.device)
         ctx.save_for_backward(arg)
         return best
 
     @staticmethod
     def backward(ctx, g):
         (arg,) = ctx.saved_tensors
-        xp, device, win = ctx.xp, ctx.backend.device, ctx.win
-        zero = xp.zeros_like(g)
-        pieces = (xp.where(arg == k, g, zero) for k in range(len(win.offsets)))
-        return win.scatter(xp, pieces, g.dtype, device), None, None, None, None, None
+        grad = ctx.backward_kernel(ctx.xp, g, arg, *ctx.geometry, ctx.backend.device)
+        return grad, None, None, None, None, None
 
 
 class AvgPool(Function):

@@ -6,6 +6,7 @@ They run on any backend and are the reference every fast path is tested against.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 
 import array_api_compat
@@ -81,3 +82,95 @@ def erf(xp, x):
     erfc_big = xp.exp(-big * big) / (math.sqrt(math.pi) * fraction)
     out = xp.where(small, erf_small, 1 - erfc_big)
     return xp.copysign(out, x)  # odd, and erf(-0.0) is -0.0 as in math.erf
+
+
+# -- convolution -------------------------------------------------------------------------------
+# Shared by every conv kernel: x of shape (N, C, *spatial), weight (O, C / groups, *kernel),
+# ``stride`` and ``dilation`` one int per spatial axis, ``padding`` one (before, after) pair per
+# spatial axis (asymmetric for padding='same' with an even kernel, as in PyTorch).
+
+def conv_output_size(size, kernel, stride, padding, dilation):
+    """Spatial output shape: floor((size + before + after - dilation * (kernel - 1) - 1) /
+    stride) + 1 per axis."""
+    return tuple((n + lo + hi - d * (k - 1) - 1) // s + 1
+                 for n, k, s, (lo, hi), d in zip(size, kernel, stride, padding, dilation))
+
+
+def conv_kernel_offsets(kernel):
+    """Every kernel position, in the row-major order of the weight's trailing axes."""
+    return list(itertools.product(*(range(k) for k in kernel)))
+
+
+def conv_window(offset, out_size, stride, dilation):
+    """The slices of a padded input that kernel position ``offset`` reads, one per spatial axis."""
+    return tuple(slice(i * d, i * d + s * (m - 1) + 1, s)
+                 for i, m, s, d in zip(offset, out_size, stride, dilation))
+
+
+def _im2col(xp, x, kernel, out_size, stride, padding, dilation):
+    """(N, C, *spatial) -> columns of shape (N, C, prod(kernel), *out_size): one strided slice of
+    the zero-padded input per kernel position."""
+    if any(lo or hi for lo, hi in padding):
+        padded_shape = (*x.shape[:2], *(n + lo + hi for n, (lo, hi) in zip(x.shape[2:], padding)))
+        padded = xp.zeros(padded_shape, dtype=x.dtype, device=array_api_compat.device(x))
+        padded[(..., *(slice(lo, lo + n) for n, (lo, _) in zip(x.shape[2:], padding)))] = x
+    else:
+        padded = x
+    return xp.stack([padded[(..., *conv_window(offset, out_size, stride, dilation))]
+                     for offset in conv_kernel_offsets(kernel)], axis=2)
+
+
+@register_generic("conv_forward")
+def conv_forward(xp, x, weight, bias, *, stride, padding, dilation, groups):
+    """Cross-correlation (PyTorch's convolution) of x with weight, plus bias.
+
+    im2col then one batched matmul over (batch, group): the columns of group g hold its
+    C / groups channels times every kernel position, matching the weight's row-major layout.
+    """
+    n, channels = x.shape[:2]
+    out_channels, kernel = weight.shape[0], tuple(weight.shape[2:])
+    out_size = conv_output_size(x.shape[2:], kernel, stride, padding, dilation)
+    cols = _im2col(xp, x, kernel, out_size, stride, padding, dilation)
+    cols = xp.reshape(cols, (n, groups, (channels // groups) * math.prod(kernel),
+                             math.prod(out_size)))
+    w = xp.reshape(weight, (1, groups, out_channels // groups, cols.shape[2]))
+    out = xp.reshape(xp.matmul(w, cols), (n, out_channels, *out_size))
+    if bias is not None:
+        out = out + xp.reshape(bias, (out_channels, *(1 for _ in out_size)))
+    return out
+
+
+@register_generic("conv_backward")
+def conv_backward(xp, grad_out, x, weight, *, stride, padding, dilation, groups,
+                  need_input=True, need_weight=True):
+    """Gradients of `conv_forward` with respect to x and weight (None where not needed).
+
+    grad_weight = grad_out @ columns.T summed over the batch; grad_x = col2im(weight.T @
+    grad_out), which adds each kernel position's slice back where im2col took it from. The
+    columns are recomputed rather than kept from forward: they are prod(kernel) times the input.
+    """
+    n, channels = x.shape[:2]
+    out_channels, kernel = weight.shape[0], tuple(weight.shape[2:])
+    out_size = tuple(grad_out.shape[2:])
+    width = (channels // groups) * math.prod(kernel)
+    g = xp.reshape(grad_out, (n, groups, out_channels // groups, math.prod(out_size)))
+    w = xp.reshape(weight, (1, groups, out_channels // groups, width))
+    grad_x = grad_weight = None
+    if need_weight:
+        cols = _im2col(xp, x, kernel, out_size, stride, padding, dilation)
+        cols = xp.reshape(cols, (n, groups, width, math.prod(out_size)))
+        grad_weight = xp.reshape(xp.sum(xp.matmul(g, xp.matrix_transpose(cols)), axis=0),
+                                 weight.shape)
+    if need_input:
+        grad_cols = xp.reshape(xp.matmul(xp.matrix_transpose(w), g),
+                               (n, channels, math.prod(kernel), *out_size))
+        padded_shape = (n, channels,
+                        *(m + lo + hi for m, (lo, hi) in zip(x.shape[2:], padding)))
+        grad_padded = xp.zeros(padded_shape, dtype=x.dtype, device=array_api_compat.device(x))
+        # Slice assignment, not scatter: within one kernel position the windows never overlap.
+        for i, offset in enumerate(conv_kernel_offsets(kernel)):
+            window = (..., *conv_window(offset, out_size, stride, dilation))
+            grad_padded[window] = grad_padded[window] + grad_cols[:, :, i, ...]
+        grad_x = grad_padded[(..., *(slice(lo, lo + m)
+                                     for m, (lo, _) in zip(x.shape[2:], padding)))]
+    return grad_x, grad_weight

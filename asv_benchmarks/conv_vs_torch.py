@@ -1,0 +1,188 @@
+"""Convolutions in xpnet (NumPy backend, with and without fast paths) next to PyTorch CPU.
+
+The issue's three shapes, float32, the same data and weights in both, the same BLAS/OpenMP thread
+count (set before numpy and torch load):
+
+- conv2d: N=32, 64 -> 64 channels, 32x32, 3x3, padding 1;
+- LeNet conv1: N=64, 1 -> 6 channels, 28x28, 5x5;
+- text conv1d: N=64, 128 -> 100 channels, length 50, width 3.
+
+    python asv_benchmarks/conv_vs_torch.py [--threads 1] [--repeat 20] [--no-memory]
+
+Prints a markdown table of milliseconds per call (median over interleaved rounds) for the forward
+(no graph) and forward+backward (input, weight and bias gradients), the ratios to torch, and the
+peak memory of forward+backward: how far the first call, then warm calls, raise the process's
+peak RSS above the RSS before them, in a fresh subprocess per implementation and shape (Linux
+only). The first call's figure includes the scratch buffers xpnet's NumPy kernels keep.
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+# name -> (function, input shape, weight shape, options)
+CASES = {
+    "conv2d 32x64x32x32, 3x3, pad 1": ("conv2d", (32, 64, 32, 32), (64, 64, 3, 3),
+                                       {"padding": 1}),
+    "LeNet conv1 64x1x28x28, 5x5": ("conv2d", (64, 1, 28, 28), (6, 1, 5, 5), {}),
+    "text conv1d 64x128x50, width 3": ("conv1d", (64, 128, 50), (100, 128, 3), {}),
+    "max_pool2d 2x2 on 32x64x32x32": ("max_pool2d", (32, 64, 32, 32), None, {"kernel_size": 2}),
+}
+IMPLEMENTATIONS = ("xpnet", "xpnet-twin", "torch")
+
+
+def _set_threads(threads):
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[name] = str(threads)
+
+
+def _steps(case, threads, check=True):
+    """{implementation: (forward, forward_backward)} closures on the same float32 data."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+    import numpy as np
+    import torch
+
+    import xpnet
+    import xpnet.functional as F
+
+    torch.set_num_threads(threads)
+    xpnet.set_backend("numpy")
+    function, x_shape, w_shape, options = CASES[case]
+    rng = np.random.default_rng(0)
+    x_np = rng.standard_normal(x_shape, dtype=np.float32)
+    pooling = w_shape is None  # a pooling case: no weight or bias
+    w_np = b_np = None
+    if not pooling:
+        scale = np.float32(np.sqrt(np.prod(w_shape[1:])))
+        w_np = rng.standard_normal(w_shape, dtype=np.float32) / scale
+        b_np = rng.standard_normal(w_shape[0], dtype=np.float32)
+    out_shape = getattr(torch.nn.functional, function)(
+        torch.from_numpy(x_np), *(() if pooling else (torch.from_numpy(w_np),)), **options).shape
+    grad_np = rng.standard_normal(tuple(out_shape), dtype=np.float32)
+
+    x = xpnet.tensor(x_np, requires_grad=True)
+    grad = xpnet.tensor(grad_np)
+    tx = torch.from_numpy(x_np).requires_grad_()
+    tgrad = torch.from_numpy(grad_np)
+    params = () if pooling else tuple(xpnet.tensor(a, requires_grad=True) for a in (w_np, b_np))
+    tparams = () if pooling else tuple(torch.from_numpy(a).requires_grad_() for a in (w_np, b_np))
+    f = getattr(F, function)
+    tf = getattr(torch.nn.functional, function)
+
+    def xpnet_steps(fast):
+        def forward():
+            with xpnet.use_fast_paths(fast), xpnet.no_grad():
+                return f(x, *params, **options)
+
+        def forward_backward():
+            for t in (x, *params):
+                t.grad = None
+            with xpnet.use_fast_paths(fast):
+                f(x, *params, **options).backward(grad)
+            return x.grad
+        return forward, forward_backward
+
+    def torch_forward():
+        with torch.no_grad():
+            return tf(tx, *tparams, **options)
+
+    def torch_forward_backward():
+        for t in (tx, *tparams):
+            t.grad = None
+        tf(tx, *tparams, **options).backward(tgrad)
+        return tx.grad
+
+    steps = {"xpnet": xpnet_steps(True), "xpnet-twin": xpnet_steps(False),
+             "torch": (torch_forward, torch_forward_backward)}
+    if not check:
+        return steps
+    # Same numbers on both sides (checked here so the table never times a wrong result).
+    steps["xpnet"][1](), steps["torch"][1]()
+    pairs = [(x.grad, tx.grad)] + [(p.grad, t.grad) for p, t in zip(params, tparams)]
+    for got, want in ((g.numpy(), t.numpy()) for g, t in pairs):
+        scale = float(np.max(np.abs(want)))
+        assert np.max(np.abs(got - want)) <= 1e-4 * scale, case
+    return steps
+
+
+def _time(case, threads, repeat, burst=3):
+    """Median ms per call. Rounds interleave the implementations, so all see the same machine
+    load; within a round each step runs ``burst`` times after one untimed call, so it is not
+    timed on caches the previous implementation just evicted."""
+    steps = _steps(case, threads)
+    timings = {(name, kind): [] for name in IMPLEMENTATIONS for kind in (0, 1)}
+    for _ in range(repeat):
+        for name in IMPLEMENTATIONS:
+            for kind in (0, 1):
+                steps[name][kind]()
+                start = time.perf_counter()
+                for _ in range(burst):
+                    steps[name][kind]()
+                timings[name, kind].append((time.perf_counter() - start) / burst)
+    return {key: 1e3 * statistics.median(values) for key, values in timings.items()}
+
+
+def _rss_kib(field):
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def _peak_rss_growth(case, name, threads):
+    """KiB by which the first forward+backward step, then warm ones, of one implementation raise
+    the peak RSS above the RSS before them, in this fresh process (Linux: the peak is reset
+    through clear_refs). The first includes buffers kept for later calls (xpnet's scratch)."""
+    steps = _steps(case, threads, check=False)
+    growth = []
+    for calls in (1, 3):
+        with open("/proc/self/clear_refs", "w") as clear_refs:
+            clear_refs.write("5")  # reset VmHWM to the current RSS
+        before = _rss_kib("VmRSS")
+        for _ in range(calls):
+            steps[name][1]()
+        growth.append(_rss_kib("VmHWM") - before)
+    return growth
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--no-memory", action="store_true")
+    parser.add_argument("--memory-of", nargs=2, metavar=("CASE", "IMPLEMENTATION"),
+                        help=argparse.SUPPRESS)  # the subprocess that measures one peak
+    args = parser.parse_args(argv)
+    _set_threads(args.threads)
+    if args.memory_of:
+        print(*_peak_rss_growth(*args.memory_of, args.threads))
+        return
+
+    import torch
+    print(f"float32; threads={args.threads}; median of {args.repeat}; torch {torch.__version__}; "
+          f"xpnet-twin = fast paths off (the standard-only kernels)")
+    print("| shape | impl | forward ms | fwd+bwd ms | forward / torch | fwd+bwd / torch "
+          "| peak MiB, first fwd+bwd | peak MiB, warm |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for case in CASES:
+        times = _time(case, args.threads, args.repeat)
+        for name in IMPLEMENTATIONS:
+            memory = " | "
+            if not args.no_memory:
+                result = subprocess.run(
+                    [sys.executable, __file__, "--threads", str(args.threads),
+                     "--memory-of", case, name], capture_output=True, text=True, check=True)
+                memory = " | ".join(f"{int(k) / 1024:.1f}" for k in result.stdout.split()[-2:])
+            forward, both = times[name, 0], times[name, 1]
+            print(f"| {case} | {name} | {forward:.2f} | {both:.2f} "
+                  f"| {forward / times['torch', 0]:.2f} | {both / times['torch', 1]:.2f} "
+                  f"| {memory} |")
+
+
+if __name__ == "__main__":
+    main()
