@@ -14,7 +14,7 @@ tensor([2., 4., 6.])
 from xpnet.autograd import (  # noqa: I001 - autograd first: it binds Tensor's operators
     Function, Tensor, enable_grad, gradcheck, is_grad_enabled, no_grad,
 )
-from xpnet import autograd, data, functional, nn, ops, optim
+from xpnet import autograd, data, functional, models, nn, ops, optim
 from xpnet.backend import (
     BackendUnavailableError, fast_paths_enabled, get_backend, get_namespace, set_backend,
     use_backend, use_fast_paths,
@@ -49,7 +49,7 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "BackendUnavailableError", "DType", "Function", "Generator", "Tensor", "abs", "add", "all",
     "any", "arange", "argmax", "argmin", "as_tensor", "autograd", "bool", "broadcast_to", "cat",
-    "data", "nn", "optim",
+    "data", "models", "nn", "optim",
     "chunk", "clamp", "clip", "complex128", "complex64", "concat", "cos", "default_generator",
     "div", "empty", "empty_like", "enable_grad", "exp", "expand", "expm1", "eye",
     "fast_paths_enabled", "flatten", "flip", "float32", "float64", "full", "full_like",

@@ -186,7 +186,7 @@ class LayerNorm(Module):
 
 
 class GroupNorm(Module):
-    """Group normalisation (Wu and He, 2018): the channels of (N, C, *) input in
+    """Group normalisation (Wu and He, 2018): the channels of ``(N, C, *)`` input in
     ``num_groups`` groups, each standardised per sample; independent of the batch size.
 
     Parameters
