@@ -21,6 +21,8 @@ from .normalization import *  # noqa: F403
 from .normalization import __all__ as _normalization
 from .pooling import *  # noqa: F403
 from .pooling import __all__ as _pooling
+from .recurrent import *  # noqa: F403
+from .recurrent import __all__ as _recurrent
 
 __all__ = ["pad", *_activation, *_conv, *_dropout, *_embedding, *_linear, *_loss,
-           *_normalization, *_pooling]
+           *_normalization, *_pooling, *_recurrent]

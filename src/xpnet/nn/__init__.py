@@ -15,6 +15,7 @@ from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Los
 from .module import Flatten, Identity, Module, ModuleDict, ModuleList, Sequential
 from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from .parameter import Parameter
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .pooling import (
     AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d,
 )
@@ -25,5 +26,5 @@ __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HuberLoss", "L1Loss", "MSELoss",
     "NLLLoss", "Dropout", "Embedding", "ELU", "Flatten", "GELU", "Identity", "LeakyReLU", "Linear", "LogSoftmax", "Module",
     "ModuleDict", "ModuleList", "PReLU", "Parameter", "RReLU", "ReLU", "Sequential", "Sigmoid",
-    "Softmax", "Softplus", "Tanh", "functional", "init", "utils",
+    "Softmax", "Softplus", "Tanh", "RNN", "GRU", "LSTM", "RNNCell", "GRUCell", "LSTMCell", "functional", "init", "utils",
 ]

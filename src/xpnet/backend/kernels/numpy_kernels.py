@@ -265,3 +265,6 @@ def max_pool_backward(xp, g, arg, in_shape, kernel, stride, padding, dilation, o
     for k, offset in enumerate(itertools.product(*(range(k) for k in kernel))):
         np.multiply(g, arg == k, out=tiled[_offset_index(lead, offset)])
     return grad
+
+
+from . import numpy_recurrent as _numpy_recurrent  # noqa: E402,F401  (registers its kernels)

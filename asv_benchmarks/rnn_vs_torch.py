@@ -1,0 +1,180 @@
+"""Recurrent layers in xpnet (NumPy backend, with and without fast paths) next to PyTorch CPU.
+
+The issue's shapes, float32, seq_len 35, batch 32, input 128, hidden 256, the same data and
+weights in both (the torch module's state dict is loaded into xpnet's), the same BLAS/OpenMP
+thread count (set before numpy and torch load):
+
+- LSTM, GRU and RNN (tanh), 2 layers;
+- LSTM, 1 layer, bidirectional.
+
+    python asv_benchmarks/rnn_vs_torch.py [--threads 1] [--repeat 20] [--no-memory]
+
+Prints a markdown table of milliseconds per call (median over interleaved rounds) for the forward
+(no graph) and forward+backward (input and every parameter gradient, from a random output
+gradient), the ratios to torch, and the peak memory of forward+backward (how far the first call,
+then warm calls, raise the process's peak RSS, in a fresh subprocess per implementation and
+case; Linux only).
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SEQ, BATCH, INPUT, HIDDEN = 35, 32, 128, 256
+# name -> (module class name, num_layers, bidirectional)
+CASES = {
+    "LSTM 2 layers": ("LSTM", 2, False),
+    "GRU 2 layers": ("GRU", 2, False),
+    "RNN 2 layers": ("RNN", 2, False),
+    "LSTM 1 layer, bidirectional": ("LSTM", 1, True),
+}
+IMPLEMENTATIONS = ("xpnet", "xpnet-twin", "torch")
+
+
+def _set_threads(threads):
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[name] = str(threads)
+
+
+def _steps(case, threads, check=True):
+    """{implementation: (forward, forward_backward)} closures on the same float32 data."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+    import numpy as np
+    import torch
+
+    import xpnet
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    xpnet.set_backend("numpy")
+    kind, layers, bidirectional = CASES[case]
+    module = getattr(torch.nn, kind)(INPUT, HIDDEN, num_layers=layers,
+                                     bidirectional=bidirectional)
+    ours = getattr(xpnet.nn, kind)(INPUT, HIDDEN, num_layers=layers, bidirectional=bidirectional)
+    ours.load_state_dict(module.state_dict())
+    rng = np.random.default_rng(0)
+    x_np = rng.standard_normal((SEQ, BATCH, INPUT), dtype=np.float32)
+    grad_np = rng.standard_normal((SEQ, BATCH, HIDDEN * (1 + bidirectional)), dtype=np.float32)
+    x, grad = xpnet.tensor(x_np, requires_grad=True), xpnet.tensor(grad_np)
+    tx, tgrad = torch.from_numpy(x_np).requires_grad_(), torch.from_numpy(grad_np)
+
+    def xpnet_steps(fast):
+        def forward():
+            with xpnet.use_fast_paths(fast), xpnet.no_grad():
+                return ours(x)[0]
+
+        def forward_backward():
+            ours.zero_grad(set_to_none=True)
+            x.grad = None
+            with xpnet.use_fast_paths(fast):
+                ours(x)[0].backward(grad)
+            return x.grad
+        return forward, forward_backward
+
+    def torch_forward():
+        with torch.no_grad():
+            return module(tx)[0]
+
+    def torch_forward_backward():
+        module.zero_grad(set_to_none=True)
+        tx.grad = None
+        module(tx)[0].backward(tgrad)
+        return tx.grad
+
+    steps = {"xpnet": xpnet_steps(True), "xpnet-twin": xpnet_steps(False),
+             "torch": (torch_forward, torch_forward_backward)}
+    if not check:
+        return steps
+    # Same numbers on both sides (checked here so the table never times a wrong result).
+    for fast in (True, False):
+        xpnet_steps(fast)[1](), torch_forward_backward()
+        pairs = [(x.grad, tx.grad)] + [(p.grad, t.grad) for p, t in
+                                       zip(ours.parameters(), module.parameters())]
+        for got, want in ((g.numpy(), t.numpy()) for g, t in pairs):
+            scale = float(np.max(np.abs(want)))
+            assert np.max(np.abs(got - want)) <= 1e-4 * scale, case
+    return steps
+
+
+def _time(case, threads, repeat, burst=3):
+    """Median ms per call. Rounds interleave the implementations, so all see the same machine
+    load; within a round each step runs ``burst`` times after one untimed call."""
+    steps = _steps(case, threads)
+    timings = {(name, kind): [] for name in IMPLEMENTATIONS for kind in (0, 1)}
+    for _ in range(repeat):
+        for name in IMPLEMENTATIONS:
+            for kind in (0, 1):
+                steps[name][kind]()
+                start = time.perf_counter()
+                for _ in range(burst):
+                    steps[name][kind]()
+                timings[name, kind].append((time.perf_counter() - start) / burst)
+    return {key: 1e3 * statistics.median(values) for key, values in timings.items()}
+
+
+def _rss_kib(field):
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def _peak_rss_growth(case, name, threads):
+    """KiB by which the first forward+backward step, then warm ones, raise the peak RSS above
+    the RSS before them, in this fresh process (the peak is reset through clear_refs)."""
+    steps = _steps(case, threads, check=False)
+    growth = []
+    for calls in (1, 3):
+        with open("/proc/self/clear_refs", "w") as clear_refs:
+            clear_refs.write("5")  # reset VmHWM to the current RSS
+        before = _rss_kib("VmRSS")
+        for _ in range(calls):
+            steps[name][1]()
+        growth.append(_rss_kib("VmHWM") - before)
+    return growth
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--cases", nargs="*", default=list(CASES), choices=list(CASES),
+                        metavar="CASE")
+    parser.add_argument("--no-memory", action="store_true")
+    parser.add_argument("--memory-of", nargs=2, metavar=("CASE", "IMPLEMENTATION"),
+                        help=argparse.SUPPRESS)  # the subprocess that measures one peak
+    args = parser.parse_args(argv)
+    _set_threads(args.threads)
+    if args.memory_of:
+        print(*_peak_rss_growth(*args.memory_of, args.threads))
+        return
+
+    import torch
+    print(f"float32; seq_len {SEQ}, batch {BATCH}, input {INPUT}, hidden {HIDDEN}; "
+          f"threads={args.threads}; median of {args.repeat}; torch {torch.__version__}; "
+          f"xpnet-twin = fast paths off (the standard-only kernels)")
+    print("| case | impl | forward ms | fwd+bwd ms | forward / torch | fwd+bwd / torch "
+          "| peak MiB, first fwd+bwd | peak MiB, warm |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for case in args.cases:
+        times = _time(case, args.threads, args.repeat)
+        for name in IMPLEMENTATIONS:
+            memory = " | "
+            if not args.no_memory:
+                result = subprocess.run(
+                    [sys.executable, __file__, "--threads", str(args.threads),
+                     "--memory-of", case, name], capture_output=True, text=True, check=True)
+                memory = " | ".join(f"{int(k) / 1024:.1f}" for k in result.stdout.split()[-2:])
+            forward, both = times[name, 0], times[name, 1]
+            print(f"| {case} | {name} | {forward:.2f} | {both:.2f} "
+                  f"| {forward / times['torch', 0]:.2f} | {both / times['torch', 1]:.2f} "
+                  f"| {memory} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
