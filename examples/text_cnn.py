@@ -1,15 +1,17 @@
-"""A CNN for sentence classification (Kim, 2014) on real movie-review sentences.
+"""A CNN for text classification (Kim, 2014) on real labelled text that ships with gensim.
 
 Embeddings -> parallel 1-D convolutions of widths 2, 3 and 4 -> ReLU -> max-over-time pooling
--> dropout -> linear, trained with Adam. The data are the 200 labelled sentences (100 positive,
-100 negative) from Pang & Lee's sentence polarity data that ship in gensim's test data
-(`gensim/test/test_data/pang_lee_polarity.cor`); see examples/README.md. With so few sentences
-the score is reported by 5-fold cross-validation: every sentence is tested once, by a model
-that never saw it. Honest warning: 160 training sentences with embeddings learned from scratch
-are far too few for this model to generalise; it fits its training folds completely and stays
-near chance on the held-out ones (Kim's results rest on 10,000 sentences and pretrained
-vectors). The example shows the architecture and the workflow; a larger labelled set is the
-way to a real score.
+-> dropout -> linear, trained with Adam. Two data sets from gensim's test data (see
+examples/README.md), both small, so the score is 5-fold cross-validated (every text is tested
+once, by a model that never saw it):
+
+- ``--data newsgroups`` (default): 200 Usenet posts from the 20 Newsgroups collection, 100 from
+  alt.atheism and 100 from sci.space, message headers removed (they name the newsgroup). Topic
+  words carry the label, and the CNN generalises: about 90% held out.
+- ``--data polarity``: 200 movie-review sentences (Pang & Lee), positive or negative. Honest
+  warning: 160 training sentences with embeddings learned from scratch are far too few for
+  sentiment; the model fits its training folds and stays near chance on the held-out ones
+  (Kim's results rest on 10,000 sentences and pretrained vectors).
 
     python examples/text_cnn.py                     # prints the cross-validated accuracy
     python examples/text_cnn.py --out text_cnn.png  # per-fold curves
@@ -19,33 +21,74 @@ from __future__ import annotations
 
 import argparse
 import importlib.resources
+import pickletools
 import re
 import time
+import zlib
 
 import xpnet
 import xpnet.nn as nn
 import xpnet.nn.functional as F
 
 PAD, UNKNOWN = 0, 1
+DOCUMENT_TOKENS = 256  # posts are cut to their first 256 tokens (the median body has 174)
+NEWSGROUPS = ("alt.atheism", "sci.space")
+
+
+def _gensim_test_file(name):
+    try:
+        return (importlib.resources.files("gensim") / "test" / "test_data" / name).read_bytes()
+    except (ModuleNotFoundError, FileNotFoundError) as e:
+        raise SystemExit(f"text_cnn: the data ship with gensim ({e}); "
+                         f"pip install 'xpnet[examples]'") from e
+
+
+def _tokens(text):
+    return re.findall(r"[a-z0-9']+|[^\sa-z0-9']", text.lower())
 
 
 def load_sentences():
-    """(tokens, label) pairs: label 1 for positive, 0 for negative."""
-    try:
-        path = importlib.resources.files("gensim") / "test" / "test_data" / "pang_lee_polarity.cor"
-        raw = path.read_bytes()
-    except (ModuleNotFoundError, FileNotFoundError) as e:
-        raise SystemExit(f"text_cnn: the sentences ship with gensim ({e}); "
-                         f"pip install 'xpnet[examples]'") from e
+    """Pang & Lee's sentences as (tokens, label) pairs: label 1 for positive, 0 for negative."""
     data = []
-    for line in raw.decode("latin-1").splitlines():
+    for line in _gensim_test_file("pang_lee_polarity.cor").decode("latin-1").splitlines():
         label, _, text = line.partition(" ")
-        data.append((re.findall(r"[a-z0-9']+|[^\sa-z0-9']", text.lower()), int(label == "__label__pos")))
+        data.append((_tokens(text), int(label == "__label__pos")))
     return data
 
 
-def build_vocabulary(sentences):
-    words = sorted({w for tokens, _ in sentences for w in tokens})
+def load_newsgroups():
+    """The 200 posts of gensim's ``mini_newsgroup`` as (tokens, label) pairs: label 0 for
+    alt.atheism, 1 for sci.space, read from each post's own "Newsgroups:" header, which is then
+    dropped with the rest of the header block (the body starts after the first blank line).
+
+    The file is a zlib-compressed pickle of scikit-learn's Bunch. It is never unpickled (that
+    could run code): `pickletools.genops` only walks the opcodes, and the posts are its unicode
+    string operands.
+    """
+    stream = zlib.decompress(_gensim_test_file("mini_newsgroup"))
+    data = []
+    for opcode, text, _ in pickletools.genops(stream):
+        if opcode.name != "UNICODE" or "\n" not in text:
+            continue
+        header, _, body = text.partition("\n\n")
+        groups = re.search(r"^Newsgroups: (.*)$", header, re.M).group(1).split(",")
+        labels = {i for i, name in enumerate(NEWSGROUPS) if name in groups}
+        if len(labels) != 1:
+            raise ValueError(f"text_cnn: a post of {groups} is in neither or both of {NEWSGROUPS}")
+        words = re.findall(r"[a-z]+", body.lower())  # no addresses, numbers or punctuation
+        data.append((words[:DOCUMENT_TOKENS], labels.pop()))
+    return data
+
+
+LOADERS = {"newsgroups": load_newsgroups, "polarity": load_sentences}
+
+
+def build_vocabulary(texts, min_count=1):
+    counts = {}
+    for tokens, _ in texts:
+        for w in tokens:
+            counts[w] = counts.get(w, 0) + 1
+    words = sorted(w for w, n in counts.items() if n >= min_count)
     return {w: i + 2 for i, w in enumerate(words)}  # 0: padding, 1: unknown
 
 
@@ -76,8 +119,8 @@ def folds(n, k, seed):
     return [order[i::k] for i in range(k)]
 
 
-def cross_validate(k=5, epochs=30, lr=1e-3, seed=0, progress=True):
-    data = load_sentences()
+def cross_validate(k=5, epochs=30, lr=1e-3, seed=0, progress=True, data="newsgroups"):
+    data_name, data = data, LOADERS[data]()
     length = max(len(tokens) for tokens, _ in data)
     results = []
     fold_iter = list(enumerate(folds(len(data), k, seed)))
@@ -88,7 +131,9 @@ def cross_validate(k=5, epochs=30, lr=1e-3, seed=0, progress=True):
         held_out = set(test_positions)
         train = [d for i, d in enumerate(data) if i not in held_out]
         test = [data[i] for i in test_positions]
-        vocabulary = build_vocabulary(train)  # words only in the test fold become 'unknown'
+        # Words only in the test fold become 'unknown'; so do the posts' rare words (names,
+        # typos), which a model of 160 texts cannot learn anything from.
+        vocabulary = build_vocabulary(train, min_count=2 if data_name == "newsgroups" else 1)
         X_train, y_train = encode(train, vocabulary, length)
         X_test, y_test = encode(test, vocabulary, length)
         xpnet.manual_seed(seed + fold)
@@ -115,7 +160,7 @@ def cross_validate(k=5, epochs=30, lr=1e-3, seed=0, progress=True):
     return results
 
 
-def plot(path, results):
+def plot(path, results, data="newsgroups"):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -125,7 +170,8 @@ def plot(path, results):
         ax.plot(r["curve"], alpha=0.7, label=f"fold {i + 1}")
     mean = sum(r["test_accuracy"] for r in results) / len(results)
     ax.axhline(0.5, color="0.5", ls=":", label="chance")
-    ax.set(title=f"text CNN, Pang & Lee sentences: {mean:.1%} cross-validated",
+    name = "atheism vs space posts" if data == "newsgroups" else "Pang & Lee sentences"
+    ax.set(title=f"text CNN, {name}: {mean:.1%} cross-validated",
            xlabel="epoch", ylabel="held-out accuracy", ylim=(0.3, 1.0))
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -136,6 +182,7 @@ def plot(path, results):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--backend", default=None)
+    parser.add_argument("--data", choices=sorted(LOADERS), default="newsgroups")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--lr", type=float, default=1e-3)
@@ -147,15 +194,16 @@ def main(argv=None):
         xpnet.use_backend(args.backend)
     start = time.perf_counter()
     results = cross_validate(args.folds, args.epochs, args.lr, args.seed,
-                             progress=not args.no_progress)
+                             progress=not args.no_progress, data=args.data)
     correct = sum(r["test_accuracy"] * r["n_test"] for r in results)
     total = sum(r["n_test"] for r in results)
     fitted = sum(r["train_accuracy"] for r in results) / len(results)
     print(f"backend {xpnet.get_backend()!r}: {args.folds}-fold cross-validated accuracy "
-          f"{correct / total:.1%} on {total} sentences (training folds fitted to {fitted:.1%}; "
+          f"{correct / total:.1%} on {total} {args.data} texts (training folds fitted to "
+          f"{fitted:.1%}; "
           f"{time.perf_counter() - start:.1f} s)")
     if args.out:
-        plot(args.out, results)
+        plot(args.out, results, args.data)
         print(f"figure written to {args.out}")
     return correct / total
 

@@ -137,12 +137,18 @@ def test_gradient_flow_shows_vanishing_gradients_without_shortcuts(monkeypatch, 
     assert out.read_bytes()[:4] == b"\x89PNG"
 
 
-def test_text_cnn_trains_on_the_shipped_sentences(monkeypatch, tmp_path):
+def test_text_cnn_trains_on_the_shipped_posts_and_sentences(monkeypatch, tmp_path):
     example = _example(monkeypatch, "text_cnn")
-    data = example.load_sentences()
-    assert len(data) == 200 and sum(label for _, label in data) == 100
+    posts = example.load_newsgroups()
+    assert len(posts) == 200 and sum(label for _, label in posts) == 100
+    # The header block names the newsgroup; none of it may reach the model.
+    assert not any("newsgroups" in tokens[:3] for tokens, _ in posts)
+    sentences = example.load_sentences()
+    assert len(sentences) == 200 and sum(label for _, label in sentences) == 100
     results = example.cross_validate(k=2, epochs=10, progress=False)
-    # The network fits its training folds (measured: 100% after 10 epochs); the held-out
-    # score of so small a set is near chance, which the example says.
+    # Topic words carry the label: held out, 2 folds of 100 posts and 10 epochs measured 61-64%
+    # (5 folds and 30 epochs: see examples/README.md); chance is 50%.
+    held_out = sum(r["test_accuracy"] * r["n_test"] for r in results) / 200
+    assert held_out > 0.56
     assert all(r["train_accuracy"] > 0.9 for r in results)
     assert sum(r["n_test"] for r in results) == 200
