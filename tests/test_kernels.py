@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import xpnet
 from xpnet.backend import load
@@ -54,6 +56,157 @@ def test_scatter_add_fast_paths_match_the_twin(family, case, dtype):
     got, want = xpnet.Tensor(fast(*args)), xpnet.Tensor(twin(*args))
     assert got.dtype is want.dtype is as_dtype(dtype)
     assert_close(got, want.numpy(), rtol=1e-6 if dtype == "float32" else 1e-12, atol=1e-6)
+
+
+# A Zipf-like draw: a few rows take most of the indices, as word lookups do.
+ZIPF_INDEX = np.minimum(np.random.default_rng(5).zipf(1.3, 2000) - 1, 499)
+
+
+@pytest.mark.parametrize("scipy", [True, False], ids=["csr product", "sorted reduceat"])
+@pytest.mark.parametrize("shape", [(2000, 16), (2000,), (2000, 2, 3)])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_numpy_scatter_add_with_and_without_scipy_matches_the_twin(monkeypatch, scipy, shape,
+                                                                   dtype):
+    from xpnet.backend.kernels import numpy_kernels
+
+    if not scipy:  # the path a NumPy-only install takes
+        monkeypatch.setattr(numpy_kernels, "_scipy_sparse", None)
+    elif numpy_kernels._scipy_sparse is None:
+        pytest.fail("scipy is a test dependency (the examples extra) and must be importable")
+    values = np.random.default_rng(6).standard_normal(shape).astype(dtype)
+    b = load("numpy")
+    for index in (ZIPF_INDEX, ZIPF_INDEX.astype(np.int32), ZIPF_INDEX[:0]):
+        part = values[:index.shape[0]]
+        got = numpy_kernels.scatter_add(np, index, part, 500)
+        want = get_kernel("scatter_add", b, fast_paths=False)(np, index, part, 500)
+        assert got.dtype == want.dtype == np.dtype(dtype) and got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=1e-5 if dtype == "float32" else 1e-12,
+                                   atol=1e-5 if dtype == "float32" else 1e-12)
+
+
+GATHER_SCATTER_CASES = {  # name: (gather index, scatter index, source rows, size)
+    "bags forward (scatter sorted)": (np.array([3, 1, 3, 0, 4, 4]), np.array([0, 0, 1, 1, 1, 3]),
+                                      5, 4),
+    "bags backward (gather sorted)": (np.array([0, 0, 1, 1, 1, 3]), np.array([3, 1, 3, 0, 4, 4]),
+                                      4, 5),
+    "neither sorted": (np.array([2, 0, 2, 1]), np.array([1, 1, 0, 1]), 3, 2),
+    "empty": (np.array([], dtype=np.int64), np.array([], dtype=np.int64), 3, 2),
+}
+
+
+# Every fast path, and NumPy's once more as a NumPy-only install runs it (no SciPy).
+GATHER_SCATTER_PATHS = [(family, True) for family in fast_path_families(
+    "gather_scale_scatter_add")] + [("numpy", False)]
+
+
+@pytest.mark.parametrize("family, scipy", GATHER_SCATTER_PATHS,
+                         ids=[f"{f}{'' if s else ' without scipy'}"
+                              for f, s in GATHER_SCATTER_PATHS])
+@pytest.mark.parametrize("case", list(GATHER_SCATTER_CASES))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_gather_scale_scatter_add_fast_paths_match_the_twin(monkeypatch, family, scipy, case,
+                                                            dtype):
+    from xpnet.backend.kernels import numpy_kernels
+
+    if not scipy:
+        monkeypatch.setattr(numpy_kernels, "_scipy_sparse", None)
+    gather, scatter, rows, size = GATHER_SCATTER_CASES[case]
+    rng = np.random.default_rng(8)
+    source = rng.standard_normal((rows, 3)).astype(dtype)
+    scale = rng.uniform(0.5, 2, gather.shape[0]).astype(dtype)
+    b = load(family)
+    args = (b.xp, b.asarray(source), b.asarray(gather, dtype="int64"),
+            b.asarray(scatter, dtype="int64"), b.asarray(scale), size)
+    got = xpnet.Tensor(get_kernel("gather_scale_scatter_add", b, fast_paths=True)(*args))
+    want = xpnet.Tensor(get_kernel("gather_scale_scatter_add", b, fast_paths=False)(*args))
+    assert got.dtype is want.dtype is as_dtype(dtype) and got.shape == want.shape == (size, 3)
+    assert_close(got, want.numpy(), rtol=1e-6 if dtype == "float32" else 1e-12, atol=1e-6)
+    expected = np.zeros((size, 3))
+    for g, s_, c in zip(gather, scatter, scale):
+        expected[s_] += c * source[g]
+    assert_close(want, expected, rtol=1e-6, atol=1e-6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(size=st.integers(1, 40), n=st.integers(0, 60), width=st.integers(1, 5),
+       seed=st.integers(0, 2**16), float32=st.booleans())
+def test_numpy_scatter_kernels_match_their_twins_on_random_input(size, n, width, seed, float32):
+    """Any sizes, heavy repeats included: scatter_add, gather_scale_scatter_add (both index
+    orders) and add_to_rows on NumPy against the standard-only twins."""
+    rng = np.random.default_rng(seed)
+    dtype = np.float32 if float32 else np.float64
+    tolerance = {"rtol": 1e-5, "atol": 1e-5} if float32 else {"rtol": 1e-12, "atol": 1e-12}
+    b = load("numpy")
+    index = rng.integers(0, size, n)
+    values = rng.standard_normal((n, width)).astype(dtype)
+
+    def both(name, *args):
+        fast = get_kernel(name, b, fast_paths=True)(np, *args)
+        twin = get_kernel(name, b, fast_paths=False)(np, *args)
+        assert fast.dtype == twin.dtype == dtype and fast.shape == twin.shape
+        np.testing.assert_allclose(fast, twin, **tolerance)
+
+    both("scatter_add", index, values, size)
+    source = rng.standard_normal((size, width)).astype(dtype)
+    scale = rng.uniform(-2, 2, n).astype(dtype)
+    bags = np.sort(rng.integers(0, 7, n))
+    both("gather_scale_scatter_add", source, index, bags, scale, 7)  # bag forward
+    bag_grads = rng.standard_normal((7, width)).astype(dtype)
+    both("gather_scale_scatter_add", bag_grads, bags, index, scale, size)  # bag backward
+    both("gather_scale_scatter_add", source, index, index[::-1].copy(), scale, size)
+    target = rng.standard_normal((size, width)).astype(dtype)
+    fast = get_kernel("add_to_rows", b, fast_paths=True)(np, target.copy(), index, values)
+    twin = get_kernel("add_to_rows", b, fast_paths=False)(np, target, index, values)
+    np.testing.assert_allclose(fast, twin, **tolerance)
+
+
+ADD_TO_ROWS_CASES = {
+    "2-D": (np.array([4, 0, 2]), (6, 3)),
+    "coalesced": (np.array([0, 2, 5]), (6, 3)),
+    "repeated rows": (np.array([4, 0, 4, 2, 0, 4]), (6, 3)),
+    "3-D": (np.array([1, 0]), (3, 2, 2)),
+    "empty index": (np.array([], dtype=np.int64), (4, 3)),
+}
+
+
+@pytest.mark.parametrize("family", fast_path_families("add_to_rows"))
+@pytest.mark.parametrize("case", list(ADD_TO_ROWS_CASES))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_add_to_rows_fast_paths_match_the_twin_and_write_in_place(family, case, dtype):
+    index, shape = ADD_TO_ROWS_CASES[case]
+    rng = np.random.default_rng(7)
+    target = rng.standard_normal(shape).astype(dtype)
+    rows = rng.standard_normal((index.shape[0], *shape[1:])).astype(dtype)
+    b = load(family)
+    fast = get_kernel("add_to_rows", b, fast_paths=True)
+    twin = get_kernel("add_to_rows", b, fast_paths=False)
+    assert fast is not twin
+    want = twin(b.xp, b.asarray(target), b.asarray(index, dtype="int64"), b.asarray(rows))
+    fast_target = b.asarray(target, copy=True)
+    got = fast(b.xp, fast_target, b.asarray(index, dtype="int64"), b.asarray(rows))
+    assert got is fast_target  # the table is updated where it lies, not copied
+    assert_close(xpnet.Tensor(got), xpnet.Tensor(want).numpy(), rtol=1e-6, atol=1e-6)
+    expected = target.astype(np.float64)
+    np.add.at(expected, index, rows)
+    assert_close(xpnet.Tensor(want), expected, rtol=1e-6, atol=1e-6)
+
+
+def test_add_to_rows_on_a_read_only_numpy_array_copies_it():
+    target = np.zeros((3, 2))
+    target.flags.writeable = False
+    fast = get_kernel("add_to_rows", load("numpy"), fast_paths=True)
+    out = fast(np, target, np.array([1]), np.ones((1, 2)))
+    assert out is not target and not target.any()
+    np.testing.assert_array_equal(out, [[0, 0], [1, 1], [0, 0]])
+
+
+def test_add_to_rows_twin_runs_on_every_backend(backend):
+    b = load(backend)
+    target = b.asarray(np.arange(8.0).reshape(4, 2))
+    out = get_kernel("add_to_rows", b, fast_paths=False)(
+        b.xp, target, b.asarray([3, 1], dtype="int64"), b.asarray([[1.0, 1.0], [2.0, 2.0]]))
+    assert_close(xpnet.Tensor(out), [[0, 1], [4, 5], [4, 5], [7, 8]])
+    assert xpnet.Tensor(out).backend == b.name
 
 
 def test_float32_twin_accumulates_in_float64_where_the_device_has_it():

@@ -7,6 +7,7 @@ from .function import Function
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck
 from .graph import grad
+from .sparse import RowSparseGrad
 
-__all__ = ["Function", "GradcheckError", "Tensor", "detect_anomaly", "enable_grad", "grad",
+__all__ = ["Function", "GradcheckError", "RowSparseGrad", "Tensor", "detect_anomaly", "enable_grad", "grad",
            "gradcheck", "is_anomaly_enabled", "is_grad_enabled", "no_grad", "set_detect_anomaly"]

@@ -8,6 +8,7 @@ tensor or ``(None, node, output_index)`` for a tensor made by ``node``.
 from __future__ import annotations
 
 from . import anomaly
+from .sparse import RowSparseGrad, accumulate_grad, dense_array
 from .tensor import Tensor
 
 __all__ = ["run_backward", "grad"]
@@ -69,7 +70,7 @@ def _count_consumers(roots):
 
 
 def _accumulate(t: Tensor, g):
-    t.grad = Tensor._make(g if t.grad is None else t.grad.data + g, t._backend)
+    t.grad = accumulate_grad(t.grad, g, t._backend)
 
 
 def run_backward(roots, grads, retain_graph=False, capture=None):
@@ -124,7 +125,8 @@ def run_backward(roots, grads, retain_graph=False, capture=None):
         if not isinstance(in_grads, tuple):
             in_grads = (in_grads,)
         if anomaly._enabled:
-            anomaly.check(xp, in_grads, "the gradient of input", f"{type(node).__name__} backward",
+            anomaly.check(xp, [g.values_data if type(g) is RowSparseGrad else g for g in in_grads],
+                          "the gradient of input", f"{type(node).__name__} backward",
                           node.__dict__.get("layer", "unknown (recorded outside anomaly mode)"))
         edges = node.parents
         if not retain_graph:
@@ -133,6 +135,15 @@ def run_backward(roots, grads, retain_graph=False, capture=None):
             if edge is None or g is None:
                 continue
             leaf, fn, index = edge
+            if type(g) is RowSparseGrad:
+                # Row-sparse gradients (sparse=True lookups) stay sparse only on their way into
+                # a leaf's .grad; a node's backward and autograd.grad get them dense.
+                if fn is None and captured is None:
+                    if g.values_data.dtype != leaf.data.dtype:
+                        g = g.with_values(xp.astype(g.values_data, leaf.data.dtype))
+                    deliver(edge, g)
+                    continue
+                g = dense_array(g)
             want_shape, want_dtype = (leaf.data.shape, leaf.data.dtype) if fn is None \
                 else fn.out_meta[index]
             if g.dtype != want_dtype:

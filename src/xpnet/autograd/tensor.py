@@ -22,8 +22,9 @@ class Tensor:
     ----------
     data : array
         The backend array (numpy.ndarray, cupy.ndarray, array_api_strict Array, torch.Tensor).
-    grad : Tensor or None
-        Accumulated gradient of a leaf that requires grad, after `backward`.
+    grad : Tensor, RowSparseGrad or None
+        Accumulated gradient of a leaf that requires grad, after `backward` (a
+        `xpnet.autograd.RowSparseGrad` for the weight of a ``sparse=True`` embedding).
     requires_grad : bool
         Whether operations on this tensor are recorded for differentiation.
     grad_fn : Function or None

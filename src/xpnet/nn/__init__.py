@@ -9,7 +9,7 @@ from .activation import (
 )
 from .conv import Conv1d, Conv2d
 from .dropout import Dropout, Dropout2d
-from .embedding import Embedding
+from .embedding import Embedding, EmbeddingBag
 from .linear import Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss
 from .module import Flatten, Identity, Module, ModuleDict, ModuleList, Sequential
@@ -24,7 +24,7 @@ __all__ = [
     "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "BatchNorm1d",
     "BatchNorm2d", "Conv1d", "Conv2d", "Dropout2d", "GroupNorm", "LayerNorm", "MaxPool1d", "MaxPool2d",
     "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HuberLoss", "L1Loss", "MSELoss",
-    "NLLLoss", "Dropout", "Embedding", "ELU", "Flatten", "GELU", "Identity", "LeakyReLU", "Linear", "LogSoftmax", "Module",
+    "NLLLoss", "Dropout", "Embedding", "EmbeddingBag", "ELU", "Flatten", "GELU", "Identity", "LeakyReLU", "Linear", "LogSoftmax", "Module",
     "ModuleDict", "ModuleList", "PReLU", "Parameter", "RReLU", "ReLU", "Sequential", "Sigmoid",
     "Softmax", "Softplus", "Tanh", "RNN", "GRU", "LSTM", "RNNCell", "GRUCell", "LSTMCell", "functional", "init", "utils",
 ]

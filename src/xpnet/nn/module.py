@@ -251,7 +251,9 @@ class Module:
     def zero_grad(self, set_to_none=True):
         """Clear the gradients of all parameters (to None, or to zeros)."""
         for p in self.parameters():
-            if p.grad is not None:
+            if p.grad is not None and not set_to_none and getattr(p.grad, "is_sparse", False):
+                p.grad.zero_()  # a sparse gradient with no rows
+            elif p.grad is not None:
                 p.grad = None if set_to_none else Tensor._make(
                     p._backend.xp.zeros_like(p.grad.data), p._backend)
 
@@ -317,7 +319,9 @@ class Module:
             raise ValueError(f"load_state_dict for {type(self).__name__}: " + "; ".join(problems))
         with grad_mode.no_grad():
             for key, value in converted.items():
-                targets[key].data = value.data
+                # A copy, as PyTorch's: sparse optimizer steps write parameters' rows in place,
+                # which must not reach the module the state dict came from.
+                targets[key].data = value._backend.xp.asarray(value.data, copy=True)
         return IncompatibleKeys(missing, unexpected)
 
     def to(self, dtype=None, backend=None):
@@ -341,7 +345,8 @@ class Module:
             new = convert(t)
             t.data, t._backend = new.data, new._backend
             if t.grad is not None:
-                g = convert(t.grad)
+                # A sparse gradient moves as its dense form (rare: a move between steps).
+                g = convert(t.grad.to_dense() if getattr(t.grad, "is_sparse", False) else t.grad)
                 t.grad = g
         return self
 

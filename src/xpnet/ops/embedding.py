@@ -1,93 +1,431 @@
-"""Embedding lookup: rows of a weight matrix gathered by integer indices of any shape.
+"""Embedding lookups: rows of a weight matrix gathered by integer indices, one at a time
+(`embedding`) or reduced over bags (`embedding_bag`: sum, mean or max).
 
-The backward is the scatter-add kernel (repeated indices accumulate), with the padding row's
-gradient held at zero.
+The backwards are scatter-adds (repeated indices accumulate). With ``sparse=True``
+the weight's gradient is a `RowSparseGrad` holding just the looked-up rows, as PyTorch's
+``sparse=True``; padding rows get no gradient either way.
 """
 
 from __future__ import annotations
 
+import math
 import numbers
 
 from xpnet.autograd.function import Function
+from xpnet.autograd.sparse import RowSparseGrad
 from xpnet.autograd.tensor import Tensor
 from xpnet.backend.kernels import get_kernel
 
-__all__ = ["embedding"]
+__all__ = ["embedding", "embedding_bag"]
+
+
+def _weight_grad(ctx, flat, rows, num_embeddings):
+    """The weight's gradient from per-lookup gradient rows: row-sparse or scattered dense.
+
+    ``flat`` (N,) are the looked-up rows, ``rows`` (N, D) their gradients; ``ctx`` carries
+    ``padding_idx``, ``scale_grad_by_freq`` and ``sparse``.
+    """
+    xp, backend = ctx.xp, ctx.backend
+    scatter_add = get_kernel("scatter_add", backend)
+    if ctx.scale_grad_by_freq:
+        # PyTorch divides each lookup's gradient by how often its row occurs in the whole input.
+        ones = xp.ones((flat.shape[0],), dtype=rows.dtype, device=backend.device)
+        counts = xp.take(scatter_add(xp, flat, ones, num_embeddings), flat)
+        rows = rows / xp.reshape(xp.maximum(counts, xp.ones_like(counts)), (-1, 1))
+    if ctx.sparse:
+        if ctx.padding_idx is not None:
+            (kept,) = xp.nonzero(flat != ctx.padding_idx)
+            flat, rows = xp.take(flat, kept), xp.take(rows, kept, axis=0)
+        return RowSparseGrad(flat, rows, (num_embeddings, rows.shape[1]), backend)
+    grad = scatter_add(xp, flat, rows, num_embeddings)
+    if ctx.padding_idx is not None:
+        row_ids = xp.arange(num_embeddings, device=backend.device)
+        keep = xp.reshape(row_ids != ctx.padding_idx, (-1, 1))
+        grad = xp.where(keep, grad, xp.zeros_like(grad))
+    return grad
 
 
 class Embedding(Function):
     @staticmethod
-    def forward(ctx, weight, indices, padding_idx):
+    def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq, sparse):
         xp = ctx.xp
         flat = xp.reshape(indices, (-1,))
         ctx.save_for_backward(flat)
         ctx.num_embeddings, ctx.padding_idx = weight.shape[0], padding_idx
+        ctx.scale_grad_by_freq, ctx.sparse = scale_grad_by_freq, sparse
         out = xp.take(weight, flat, axis=0)
         return xp.reshape(out, (*indices.shape, weight.shape[1]))
 
     @staticmethod
     def backward(ctx, g):
         (flat,) = ctx.saved_tensors
-        xp = ctx.xp
-        rows = xp.reshape(g, (flat.shape[0], g.shape[-1]))
-        grad = get_kernel("scatter_add", ctx.backend)(xp, flat, rows, ctx.num_embeddings)
-        if ctx.padding_idx is not None:
-            row_ids = xp.arange(ctx.num_embeddings, device=ctx.backend.device)
-            keep = xp.reshape(row_ids != ctx.padding_idx, (-1, 1))
-            grad = xp.where(keep, grad, xp.zeros_like(grad))
-        return grad, None, None
+        rows = ctx.xp.reshape(g, (flat.shape[0], g.shape[-1]))
+        return _weight_grad(ctx, flat, rows, ctx.num_embeddings), None, None, None, None
 
 
-def embedding(indices, weight, padding_idx=None, max_norm=None, norm_type=2.0):
-    """Rows of ``weight`` (num_embeddings, embedding_dim) at integer ``indices`` of any shape;
-    the result has shape ``(*indices.shape, embedding_dim)``.
+def embedding(indices, weight, padding_idx=None, max_norm=None, norm_type=2.0,
+              scale_grad_by_freq=False, sparse=False):
+    """Rows of ``weight`` at integer ``indices``.
 
     Parameters
     ----------
+    indices : Tensor of integers, any shape
+    weight : Tensor of shape (num_embeddings, embedding_dim)
     padding_idx : int, optional
         That row gets no gradient (it stays whatever it is, usually zeros).
     max_norm : float, optional
         Rows looked up whose ``norm_type``-norm exceeds it are rescaled to it in place
-        (under no_grad), before the lookup, as PyTorch does.
+        (under no_grad), before the lookup, as PyTorch does. Only those rows are read and
+        written.
+    norm_type : float, default=2.0
+    scale_grad_by_freq : bool, default=False
+        Divide each lookup's gradient by the number of times its row occurs in ``indices``.
+    sparse : bool, default=False
+        Give ``weight`` a row-sparse gradient (`xpnet.autograd.RowSparseGrad`) holding only the
+        looked-up rows, for the optimizers that apply it without densifying (`optim.SGD`,
+        `optim.Adagrad`, `optim.Adam`, `optim.SparseAdam`).
+
+    Returns
+    -------
+    Tensor of shape (*indices.shape, embedding_dim)
+
+    Raises
+    ------
+    TypeError
+        If ``indices`` is not an integer Tensor.
+    IndexError
+        If an index is outside [0, num_embeddings).
+
+    Examples
+    --------
+    >>> import xpnet
+    >>> w = xpnet.arange(6.0).reshape(3, 2)
+    >>> embedding(xpnet.tensor([2, 0]), w)
+    tensor([[4., 5.],
+            [0., 1.]])
     """
-    if not isinstance(indices, Tensor) or not isinstance(weight, Tensor):
-        raise TypeError("embedding: indices and weight must be Tensors")
-    if not indices.dtype.is_integer:
-        raise TypeError(f"embedding: indices must be integers, got {indices.dtype.name}")
-    if weight.ndim != 2:
-        raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got "
-                         f"shape {weight.shape}")
+    _check_weight("embedding", indices, weight)
     n = weight.shape[0]
-    padding_idx = _padding_index(padding_idx, n)
-    xp = weight._backend.xp
-    if indices.numel() and (bool(xp.any(indices.data < 0)) or bool(xp.any(indices.data >= n))):
-        lo, hi = int(xp.min(indices.data)), int(xp.max(indices.data))
-        raise IndexError(f"embedding: indices must be in [0, {n}) (num_embeddings), got values "
-                         f"in [{lo}, {hi}]")
+    padding_idx = _padding_index("embedding", padding_idx, n)
+    _check_range("embedding", indices, n)
+    for name, flag in (("scale_grad_by_freq", scale_grad_by_freq), ("sparse", sparse)):
+        _check_flag("embedding", name, flag)
     if max_norm is not None:
-        _renormalize(weight, indices, max_norm, norm_type)
-    return Embedding.apply(weight, indices.data, padding_idx)
+        _renormalize(weight, indices.data, max_norm, norm_type)
+    return Embedding.apply(weight, indices.data, padding_idx, scale_grad_by_freq, sparse)
 
 
-def _padding_index(padding_idx, n):
+class EmbeddingBag(Function):
+    """Entry i of the flat input adds ``scale[i] * weight[flat[i]]`` to bag ``bag_of[i]``:
+    scale is 1 or 0 (padding) for 'sum', 1/len(bag) or 0 for 'mean', times the per-sample
+    weight. Forward and dense backward are one `gather_scale_scatter_add` each (gather words,
+    sum into bags; gather bags, sum into words), with no (N, dim) intermediate on fast paths."""
+
+    @staticmethod
+    def forward(ctx, weight, per_sample_weights, flat, bag_of, scale, num_bags, padding_idx,
+                scale_grad_by_freq, sparse):
+        xp = ctx.xp
+        mask = scale  # zero exactly at the padding entries
+        if per_sample_weights is not None:
+            scale = scale * per_sample_weights
+        ctx.save_for_backward(flat, bag_of, scale, mask,
+                              weight if ctx.needs_input_grad[1] else None)
+        ctx.num_embeddings, ctx.padding_idx = weight.shape[0], padding_idx
+        ctx.scale_grad_by_freq, ctx.sparse = scale_grad_by_freq, sparse
+        return get_kernel("gather_scale_scatter_add", ctx.backend)(
+            xp, weight, flat, bag_of, scale, num_bags)
+
+    @staticmethod
+    def backward(ctx, g):
+        flat, bag_of, scale, mask, weight = ctx.saved_tensors
+        xp = ctx.xp
+        grad_weight = grad_per_sample = None
+        if ctx.needs_input_grad[0]:
+            if ctx.sparse or ctx.scale_grad_by_freq:
+                rows = xp.take(g, bag_of, axis=0)
+                rows *= xp.reshape(scale, (-1, 1))  # in place: one fresh (N, dim) array, not two
+                grad_weight = _weight_grad(ctx, flat, rows, ctx.num_embeddings)
+            else:  # the padding entries' scale is zero, so the padding row gets nothing
+                grad_weight = get_kernel("gather_scale_scatter_add", ctx.backend)(
+                    xp, g, bag_of, flat, scale, ctx.num_embeddings)
+        if ctx.needs_input_grad[1]:
+            # d out[bag] / d psw[i] = weight[flat[i]], and zero for padding entries.
+            per_entry = xp.take(g, bag_of, axis=0) * xp.take(weight, flat, axis=0)
+            grad_per_sample = xp.sum(per_entry, axis=1) * mask
+        return grad_weight, grad_per_sample, None, None, None, None, None, None, None
+
+
+class EmbeddingBagMax(Function):
+    """Each bag's elementwise maximum over its entries (padding entries left out), by a
+    segmented doubling scan: after the step with shift s every entry holds the maximum, and
+    which entry gave it, of the last 2s entries of its bag, so ceil(log2(longest bag)) whole-
+    array steps leave each bag's maximum at its last entry. O(N dim log L) work, O(N dim)
+    memory, no loop over bags; ties go to the earliest entry, as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, weight, flat, bag_of, valid, last_entry, filled, longest, padding_idx):
+        xp, device = ctx.xp, ctx.backend.device
+        n, dim = flat.shape[0], weight.shape[1]
+        best = xp.take(weight, flat, axis=0)
+        best = xp.where(xp.reshape(valid, (-1, 1)), best, xp.full_like(best, -math.inf))
+        positions = xp.arange(n, dtype=bag_of.dtype, device=device)
+        source = xp.broadcast_to(xp.reshape(positions, (-1, 1)), (n, dim))
+        shift = 1
+        while shift < longest:
+            earlier = xp.maximum(positions - shift, xp.zeros_like(positions))
+            same_bag = xp.logical_and(positions >= shift, xp.take(bag_of, earlier) == bag_of)
+            candidate = xp.take(best, earlier, axis=0)
+            # >=: on a tie the earlier window's entry wins.
+            better = xp.logical_and(xp.reshape(same_bag, (-1, 1)), candidate >= best)
+            best = xp.where(better, candidate, best)
+            source = xp.where(better, xp.take(source, earlier, axis=0), source)
+            shift *= 2
+        zeros = xp.zeros((1, dim), dtype=weight.dtype, device=device)
+        out = xp.where(xp.reshape(filled, (-1, 1)), xp.take(best, last_entry, axis=0), zeros)
+        winner = xp.take(source, last_entry, axis=0)  # (bags, dim): the entry each value is from
+        ctx.save_for_backward(flat, winner, filled)
+        ctx.num_embeddings, ctx.padding_idx = weight.shape[0], padding_idx
+        ctx.scale_grad_by_freq, ctx.sparse = False, False
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        flat, winner, filled = ctx.saved_tensors
+        xp = ctx.xp
+        n, dim = flat.shape[0], g.shape[1]
+        # Entry winner[b, d] gets g[b, d]: a scatter over the (entry, dim) pairs, then the
+        # entries' rows go to the weight as for any lookup.
+        columns = xp.reshape(xp.arange(dim, dtype=winner.dtype, device=ctx.backend.device),
+                             (1, -1))
+        target = xp.reshape(winner * dim + columns, (-1,))
+        values = xp.reshape(xp.where(xp.reshape(filled, (-1, 1)), g, xp.zeros_like(g)), (-1,))
+        rows = xp.reshape(get_kernel("scatter_add", ctx.backend)(xp, target, values, n * dim),
+                          (n, dim))
+        return (_weight_grad(ctx, flat, rows, ctx.num_embeddings),
+                None, None, None, None, None, None, None)
+
+
+_BAG_MODES = ("sum", "mean", "max")
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2.0,
+                  scale_grad_by_freq=False, mode="mean", sparse=False, per_sample_weights=None,
+                  include_last_offset=False, padding_idx=None):
+    """Sums, means or maxima of bags of embedding rows, in one primitive per mode.
+
+    Parameters
+    ----------
+    input : Tensor of integers, of shape (B, L) or (N,)
+        2-D: B bags of L indices each (``offsets`` must be None). 1-D: the indices of every bag
+        one after the other, cut by ``offsets``.
+    weight : Tensor of shape (num_embeddings, embedding_dim)
+    offsets : Tensor of integers, of shape (B,) or (B + 1,), optional
+        Start of each bag in a 1-D ``input``: starts at 0 and never decreases; equal neighbours
+        make empty bags. With ``include_last_offset`` the last entry ends the last bag and must
+        equal ``len(input)``.
+    max_norm, norm_type : float, optional
+        As in `embedding`: looked-up rows are renormalised in place first.
+    scale_grad_by_freq : bool, default=False
+        As in `embedding` (frequencies over the whole input).
+    mode : {'mean', 'sum', 'max'}, default='mean'
+        How each bag is reduced ('max': elementwise, the gradient going to the entry that
+        gave each maximum). Empty bags (and bags holding only padding) give zeros.
+    sparse : bool, default=False
+        Row-sparse gradient for ``weight``, as in `embedding` (not with 'max', as in PyTorch).
+    per_sample_weights : Tensor of the shape of ``input``, optional
+        Weight of each index in its bag's sum (``mode='sum'`` only); it gets a gradient too.
+    include_last_offset : bool, default=False
+    padding_idx : int, optional
+        Indices equal to it are left out of their bag (and of the mean's count) and the row
+        gets no gradient.
+
+    Returns
+    -------
+    Tensor of shape (B, embedding_dim)
+
+    Raises
+    ------
+    ValueError
+        For a bad ``mode``, ``offsets`` with 2-D input or none with 1-D input, offsets that do
+        not start at 0, decrease or run past the input, a ``per_sample_weights`` that does not
+        match ``input``, or ``mode='max'`` with ``sparse`` or ``scale_grad_by_freq``.
+    IndexError
+        If an index is outside [0, num_embeddings).
+    NotImplementedError
+        For ``per_sample_weights`` with a mode other than 'sum' (as in PyTorch).
+
+    Examples
+    --------
+    >>> import xpnet
+    >>> w = xpnet.arange(8.0).reshape(4, 2)
+    >>> embedding_bag(xpnet.tensor([0, 1, 3]), w, xpnet.tensor([0, 2]), mode="sum")
+    tensor([[2., 4.],
+            [6., 7.]])
+    """
+    op = "embedding_bag"
+    _check_weight(op, input, weight)
+    if mode not in _BAG_MODES:
+        raise ValueError(f"{op}: mode must be one of {', '.join(map(repr, _BAG_MODES))}, got "
+                         f"{mode!r}")
+    if mode == "max" and (sparse or scale_grad_by_freq):
+        raise ValueError(f"{op}: mode='max' supports neither sparse=True nor "
+                         f"scale_grad_by_freq=True (as in PyTorch)")
+    for name, flag in (("scale_grad_by_freq", scale_grad_by_freq), ("sparse", sparse),
+                       ("include_last_offset", include_last_offset)):
+        _check_flag(op, name, flag)
+    n = weight.shape[0]
+    padding_idx = _padding_index(op, padding_idx, n)
+    backend = weight._backend
+    xp = backend.xp
+    if input.ndim == 2:
+        if offsets is not None:
+            raise ValueError(f"{op}: offsets must be None for 2-D input (each row is one bag), "
+                             f"got offsets of shape {tuple(offsets.shape)}")
+        num_bags, length = input.shape
+        flat = xp.reshape(input.data, (-1,))
+        ends = xp.arange(1, num_bags + 1, dtype=flat.dtype, device=backend.device) * length
+        starts = ends - length
+        bag_of = xp.reshape(xp.broadcast_to(
+            xp.reshape(xp.arange(num_bags, dtype=flat.dtype, device=backend.device), (-1, 1)),
+            (num_bags, length)), (-1,))
+    elif input.ndim == 1:
+        if offsets is None:
+            raise ValueError(f"{op}: 1-D input needs offsets (the start of each bag); for bags "
+                             f"of one length pass 2-D input of shape (bags, length)")
+        flat = input.data
+        starts, num_bags = _bag_starts(op, offsets, flat.shape[0], include_last_offset)
+        ends = xp.concat([starts[1:], xp.asarray([flat.shape[0]], dtype=starts.dtype,
+                                                 device=backend.device)])
+        positions = xp.arange(flat.shape[0], dtype=starts.dtype, device=backend.device)
+        bag_of = xp.searchsorted(starts, positions, side="right") - 1
+    else:
+        raise ValueError(f"{op}: input must be 1-D (with offsets) or 2-D (bags, length), got "
+                         f"shape {input.shape}")
+    _check_range(op, input, n)
+    if per_sample_weights is not None:
+        per_sample_weights = _check_per_sample_weights(op, per_sample_weights, input, weight,
+                                                       mode)
+
+    valid = xp.ones(flat.shape, dtype=weight.data.dtype, device=backend.device)
+    if padding_idx is not None:
+        valid = xp.where(flat != padding_idx, valid, xp.zeros_like(valid))
+    if max_norm is not None:
+        _renormalize(weight, flat, max_norm, norm_type)
+    if mode == "max" and flat.shape[0]:  # (no input: zeros, which the sum path gives too)
+        counts = get_kernel("scatter_add", backend)(xp, bag_of, valid, num_bags)
+        longest = int(xp.max(ends - starts)) if num_bags else 0
+        last_entry = xp.maximum(ends - 1, xp.zeros_like(ends))
+        return EmbeddingBagMax.apply(weight, flat, bag_of, valid > 0, last_entry, counts > 0,
+                                     longest, padding_idx)
+    scale = valid
+    if mode == "mean":
+        counts = get_kernel("scatter_add", backend)(xp, bag_of, valid, num_bags)
+        counts = xp.take(xp.maximum(counts, xp.ones_like(counts)), bag_of)
+        scale = valid / counts
+    return EmbeddingBag.apply(weight, per_sample_weights, flat, bag_of, scale, num_bags,
+                              padding_idx, scale_grad_by_freq, sparse)
+
+
+def _bag_starts(op, offsets, length, include_last_offset):
+    """The first position of each bag, checked; and the number of bags."""
+    if not isinstance(offsets, Tensor):
+        raise TypeError(f"{op}: offsets must be a Tensor of integers, got "
+                        f"{type(offsets).__name__}")
+    if not offsets.dtype.is_integer or offsets.ndim != 1:
+        raise ValueError(f"{op}: offsets must be a 1-D integer Tensor, got {offsets.dtype.name} "
+                         f"of shape {offsets.shape}")
+    xp = offsets._backend.xp
+    values = offsets.data
+    if include_last_offset and values.shape[0] == 0:
+        raise ValueError(f"{op}: with include_last_offset=True offsets needs at least one entry "
+                         f"(the end of the input), got none")
+    if values.shape[0]:
+        first = int(values[0])
+        if first != 0:
+            raise ValueError(f"{op}: offsets[0] must be 0 (the first bag starts the input), "
+                             f"got {first}")
+        steps = values[1:] - values[:-1]
+        if values.shape[0] > 1 and bool(xp.any(steps < 0)):
+            at = int(xp.argmax(xp.astype(steps < 0, xp.int8)))
+            raise ValueError(f"{op}: offsets must not decrease, got offsets[{at}] = "
+                             f"{int(values[at])} > offsets[{at + 1}] = {int(values[at + 1])}")
+        last = int(values[-1])
+        if last > length:
+            raise ValueError(f"{op}: offsets must be <= len(input) ({length}), got offsets[-1] "
+                             f"= {last}")
+        if include_last_offset and last != length:
+            raise ValueError(f"{op}: with include_last_offset=True the last offset ends the "
+                             f"last bag and must equal len(input) ({length}), got {last}")
+    elif length:
+        raise ValueError(f"{op}: offsets is empty but input holds {length} indices; pass at "
+                         f"least [0]")
+    starts = values[:-1] if include_last_offset else values
+    return starts, starts.shape[0]
+
+
+def _check_per_sample_weights(op, per_sample_weights, input, weight, mode):
+    if mode != "sum":
+        raise NotImplementedError(f"{op}: per_sample_weights is only supported for mode='sum' "
+                                  f"(as in PyTorch), got mode={mode!r}")
+    if not isinstance(per_sample_weights, Tensor):
+        raise TypeError(f"{op}: per_sample_weights must be a Tensor, got "
+                        f"{type(per_sample_weights).__name__}")
+    if per_sample_weights.shape != input.shape:
+        raise ValueError(f"{op}: per_sample_weights must have the shape of input {input.shape}, "
+                         f"got {per_sample_weights.shape}")
+    if per_sample_weights.dtype is not weight.dtype:
+        raise TypeError(f"{op}: per_sample_weights must have the weight's dtype "
+                        f"{weight.dtype.name}, got {per_sample_weights.dtype.name}")
+    return per_sample_weights.reshape(-1)
+
+
+def _check_weight(op, indices, weight):
+    if not isinstance(indices, Tensor) or not isinstance(weight, Tensor):
+        raise TypeError(f"{op}: indices and weight must be Tensors, got "
+                        f"{type(indices).__name__} and {type(weight).__name__}")
+    if not indices.dtype.is_integer:
+        raise TypeError(f"{op}: indices must be integers, got {indices.dtype.name}")
+    if weight.ndim != 2:
+        raise ValueError(f"{op}: weight must be 2-D (num_embeddings, embedding_dim), got "
+                         f"shape {weight.shape}")
+    if indices._backend is not weight._backend:
+        raise ValueError(f"{op}: indices are on {indices.backend}, weight on {weight.backend}; "
+                         f"move one with .to(backend=...)")
+
+
+def _check_range(op, indices, n):
+    xp = indices._backend.xp
+    data = indices.data
+    if indices.numel() and (bool(xp.any(data < 0)) or bool(xp.any(data >= n))):
+        lo, hi = int(xp.min(data)), int(xp.max(data))
+        raise IndexError(f"{op}: indices must be in [0, {n}) (num_embeddings), got values "
+                         f"in [{lo}, {hi}]")
+
+
+def _check_flag(op, name, flag):
+    if not isinstance(flag, bool):
+        raise TypeError(f"{op}: {name} must be True or False, got {flag!r}")
+
+
+def _padding_index(op, padding_idx, n):
     if padding_idx is None:
         return None
-    if not isinstance(padding_idx, numbers.Integral) or not -n <= padding_idx < n:
-        raise ValueError(f"embedding: padding_idx must be an int in [-{n}, {n}), got "
+    if isinstance(padding_idx, bool) or not isinstance(padding_idx, numbers.Integral) \
+            or not -n <= padding_idx < n:
+        raise ValueError(f"{op}: padding_idx must be an int in [-{n}, {n}), got "
                          f"{padding_idx!r}")
     return int(padding_idx) % n
 
 
-def _renormalize(weight, indices, max_norm, norm_type):
+def _renormalize(weight, flat, max_norm, norm_type):
     """Scale the looked-up rows whose norm exceeds max_norm down to it (PyTorch's rule,
-    including its 1e-7 in the denominator)."""
+    including its 1e-7 in the denominator). Only those rows are read and written."""
     backend = weight._backend
     xp = backend.xp
     w = weight.data
-    used = get_kernel("scatter_add", backend)(
-        xp, xp.reshape(indices.data, (-1,)),
-        xp.ones((indices.numel(),), dtype=w.dtype, device=backend.device), w.shape[0]) > 0
-    norms = xp.sum(xp.abs(w) ** norm_type, axis=1) ** (1.0 / norm_type)
-    shrink = xp.logical_and(used, norms > max_norm)
-    scale = xp.where(shrink, max_norm / (norms + 1e-7), xp.ones_like(norms))
-    weight.data = w * xp.reshape(scale, (-1, 1))
+    rows_idx = xp.unique_values(xp.reshape(flat, (-1,)))
+    rows = xp.take(w, rows_idx, axis=0)
+    norms = xp.sum(xp.abs(rows) ** norm_type, axis=1) ** (1.0 / norm_type)
+    scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), xp.ones_like(norms))
+    delta = rows * xp.reshape(scale - 1, (-1, 1))
+    weight.data = get_kernel("add_to_rows", backend)(xp, w, rows_idx, delta)

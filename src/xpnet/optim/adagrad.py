@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .optimizer import Optimizer, check_bool, check_number, new_state_tensor, store
+from .optimizer import Optimizer, add_to_rows, check_bool, check_number, new_state_tensor, store
 
-__all__ = ["Adagrad", "adagrad_update"]
+__all__ = ["Adagrad", "adagrad_update", "sparse_adagrad_update"]
 
 
 def adagrad_update(param, grad, state_sum, step, *, lr, lr_decay, weight_decay, eps, maximize,
@@ -17,6 +17,17 @@ def adagrad_update(param, grad, state_sum, step, *, lr, lr_decay, weight_decay, 
     state_sum = state_sum + grad * grad
     std = xp.sqrt(state_sum) + eps
     return param + (-clr * grad) / std, state_sum
+
+
+def sparse_adagrad_update(grad, sum_rows, step, *, lr, lr_decay, eps, maximize, xp):
+    """One Adagrad step on the rows a sparse gradient touches (``grad`` and ``sum_rows`` of
+    shape (nnz, ...), distinct rows); returns the increments ``(param_delta, sum_delta)``.
+    Rows outside the gradient would get zero increments, so they are left alone."""
+    grad = -grad if maximize else grad
+    clr = lr / (1 + (step - 1) * lr_decay)
+    sum_delta = grad * grad
+    std = xp.sqrt(sum_rows + sum_delta) + eps
+    return -clr * (grad / std), sum_delta
 
 
 class Adagrad(Optimizer):
@@ -48,6 +59,10 @@ class Adagrad(Optimizer):
     -----
     State per parameter: ``step`` (int) and ``sum``. Unlike PyTorch, which makes the state when
     the optimizer is built, xpnet makes it at a parameter's first step.
+
+    Sparse gradients (``sparse=True`` embeddings) update only the rows they hold, of the
+    parameter and of ``sum``, in place; the result is the dense step's (untouched rows would
+    not move), as in PyTorch. As there, they cannot be combined with ``weight_decay``.
     """
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
@@ -77,3 +92,20 @@ class Adagrad(Optimizer):
             maximize=group["maximize"], xp=p._backend.xp)
         store(p, param)
         store(state["sum"], state_sum)
+
+    def _sparse_unsupported(self, group):
+        if group["weight_decay"] != 0:
+            return (f"which Adagrad cannot combine with weight_decay={group['weight_decay']} "
+                    f"(it would move every row)")
+        return ""
+
+    def _sparse_update(self, p, grad, state, group):
+        state["step"] += 1
+        xp = p._backend.xp
+        index = grad.index_data
+        param_delta, sum_delta = sparse_adagrad_update(
+            grad.values_data, xp.take(state["sum"].data, index, axis=0), state["step"],
+            lr=group["lr"], lr_decay=group["lr_decay"], eps=group["eps"],
+            maximize=group["maximize"], xp=xp)
+        add_to_rows(state["sum"], index, sum_delta)
+        add_to_rows(p, index, param_delta)

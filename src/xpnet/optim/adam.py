@@ -1,10 +1,15 @@
-"""Adam (with the AMSGrad variant) and AdamW (decoupled weight decay)."""
+"""Adam (with the AMSGrad variant), AdamW (decoupled weight decay) and the lazy update of
+sparse gradients they share with `SparseAdam`."""
 
 from __future__ import annotations
 
-from .optimizer import Optimizer, check_bool, check_number, lerp, new_state_tensor, store
+import math
 
-__all__ = ["Adam", "AdamW", "adam_update"]
+from .optimizer import (
+    Optimizer, add_to_rows, check_bool, check_number, lerp, new_state_tensor, store,
+)
+
+__all__ = ["Adam", "AdamW", "adam_update", "sparse_adam_update"]
 
 
 def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, lr, beta1, beta2, eps,
@@ -32,6 +37,43 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, lr, b
         denom = xp.sqrt(exp_avg_sq) / bias_correction2_sqrt + eps
     step_size = lr / bias_correction1
     return param + (-step_size * exp_avg) / denom, exp_avg, exp_avg_sq, max_exp_avg_sq
+
+
+def sparse_adam_update(grad, exp_avg_rows, exp_avg_sq_rows, step, *, lr, beta1, beta2, eps,
+                       maximize, xp):
+    """The lazy Adam step of ``torch.optim.SparseAdam`` on the rows a sparse gradient touches
+    (arrays of shape (nnz, ...), distinct rows).
+
+    Only those rows' moments decay and only those rows move; the others keep their moments and
+    values until a gradient reaches them (a row's zero gradient is treated as "no news", not as
+    a zero observation). Returns the increments ``(param_delta, exp_avg_delta,
+    exp_avg_sq_delta)``. As in PyTorch the bias correction of the second moment goes into the
+    step size, so eps is added to the uncorrected root: the dense `adam_update` adds it to the
+    corrected one.
+    """
+    grad = -grad if maximize else grad
+    exp_avg_delta = (grad - exp_avg_rows) * (1 - beta1)
+    exp_avg_sq_delta = (grad * grad - exp_avg_sq_rows) * (1 - beta2)
+    numer = exp_avg_delta + exp_avg_rows
+    denom = xp.sqrt(exp_avg_sq_delta + exp_avg_sq_rows) + eps
+    step_size = lr * math.sqrt(1 - beta2**step) / (1 - beta1**step)
+    return -step_size * (numer / denom), exp_avg_delta, exp_avg_sq_delta
+
+
+def apply_sparse_adam(p, grad, state, group):
+    """`sparse_adam_update` on parameter ``p`` and its ``exp_avg``/``exp_avg_sq`` state, rows
+    written in place (the state layout of Adam and SparseAdam)."""
+    state["step"] += 1
+    xp = p._backend.xp
+    index = grad.index_data
+    beta1, beta2 = group["betas"]
+    param_delta, exp_avg_delta, exp_avg_sq_delta = sparse_adam_update(
+        grad.values_data, xp.take(state["exp_avg"].data, index, axis=0),
+        xp.take(state["exp_avg_sq"].data, index, axis=0), state["step"], lr=group["lr"],
+        beta1=beta1, beta2=beta2, eps=group["eps"], maximize=group["maximize"], xp=xp)
+    add_to_rows(state["exp_avg"], index, exp_avg_delta)
+    add_to_rows(state["exp_avg_sq"], index, exp_avg_sq_delta)
+    add_to_rows(p, index, param_delta)
 
 
 class Adam(Optimizer):
@@ -65,6 +107,11 @@ class Adam(Optimizer):
     -----
     State per parameter: ``step`` (int), ``exp_avg``, ``exp_avg_sq`` and ``max_exp_avg_sq``
     (with ``amsgrad``).
+
+    Sparse gradients (``sparse=True`` embeddings), which ``torch.optim.Adam`` refuses, get the
+    lazy update of `SparseAdam` (`sparse_adam_update`): only the rows looked up in the step
+    change, with their moments, in place. Without ``weight_decay`` and ``amsgrad`` only (both
+    would touch every row).
 
     Examples
     --------
@@ -102,6 +149,17 @@ class Adam(Optimizer):
         xp = p._backend.xp
         return {"step": 0, "exp_avg": new_state_tensor(p, xp.zeros_like(p.data)),
                 "exp_avg_sq": new_state_tensor(p, xp.zeros_like(p.data))}
+
+    def _sparse_unsupported(self, group):
+        if group["weight_decay"] != 0:
+            return (f"which {type(self).__name__} cannot combine with weight_decay="
+                    f"{group['weight_decay']} (it would move every row)")
+        if group["amsgrad"]:
+            return f"which {type(self).__name__} cannot combine with amsgrad=True"
+        return ""
+
+    def _sparse_update(self, p, grad, state, group):
+        apply_sparse_adam(p, grad, state, group)
 
     def _update(self, p, grad, state, group):
         amsgrad = group["amsgrad"]

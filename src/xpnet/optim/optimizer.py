@@ -3,7 +3,9 @@
 Each optimizer writes its maths once, per array, as a pure function of raw backend arrays (its
 ``*_update`` function); the class validates hyperparameters, keeps state under PyTorch's names and
 writes the results back. Updates rebind ``param.data`` (and each state tensor's ``data``), so the
-parameter objects a model holds stay the same objects, and no array is ever written in place.
+parameter objects a model holds stay the same objects. The one exception is the sparse path
+(`_sparse_update`): a row-sparse gradient changes only its rows, written in place where the
+backend allows it (the `add_to_rows` kernel), so a step never touches the whole table.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ import numbers
 
 from xpnet import backend as _backends
 from xpnet.autograd.grad_mode import enable_grad, no_grad
+from xpnet.autograd.sparse import RowSparseGrad
 from xpnet.autograd.tensor import Tensor
+from xpnet.backend.kernels import get_kernel
 
 __all__ = ["Optimizer"]
 
@@ -144,6 +148,8 @@ class Optimizer:
                     continue
                 if set_to_none:
                     p.grad = None
+                elif isinstance(p.grad, RowSparseGrad):
+                    p.grad.zero_()  # no rows left: a zero gradient of the same layout
                 else:
                     with no_grad():
                         p.grad.zero_()
@@ -172,21 +178,33 @@ class Optimizer:
         for group in self.param_groups:  # check everything before the first write
             for p in group["params"]:
                 if p.grad is not None:
-                    self._check_grad(p)
+                    self._check_grad(p, group)
                     work.append((group, p))
         with no_grad():
             for group, p in work:
                 state = self.state[p]
                 if not state:
                     state.update(self._init_state(p, group))
-                self._update(p, p.grad.data, state, group)
+                if isinstance(p.grad, RowSparseGrad):
+                    # The update is not linear in the gradient: repeated rows must be summed.
+                    self._sparse_update(p, p.grad.coalesce(), state, group)
+                else:
+                    self._update(p, p.grad.data, state, group)
         return loss
 
-    def _check_grad(self, p):
+    def _check_grad(self, p, group):
         g = p.grad
         if g.shape != p.shape or g._backend is not p._backend:
             raise ValueError(f"{type(self).__name__}.step: a parameter of shape {p.shape} on "
                              f"{p.backend} has a gradient of shape {g.shape} on {g.backend}")
+        if isinstance(g, RowSparseGrad):
+            why = self._sparse_unsupported(group)
+            if why:
+                raise RuntimeError(
+                    f"{type(self).__name__}.step: a parameter of shape {p.shape} has a sparse "
+                    f"gradient (from a sparse=True embedding), {why}; use sparse=False, or an "
+                    f"optimizer that applies sparse gradients (SGD without momentum, Adagrad, "
+                    f"Adam, SparseAdam)")
 
     # -- hooks for subclasses ----------------------------------------------------------------
     def _check_group(self, group):
@@ -199,6 +217,15 @@ class Optimizer:
     def _update(self, p, grad, state, group):
         raise NotImplementedError(f"{type(self).__name__} does not implement _update")
 
+    def _sparse_unsupported(self, group):
+        """Why this group cannot apply a `RowSparseGrad` (a phrase), or '' if it can."""
+        return f"which {type(self).__name__} does not support"
+
+    def _sparse_update(self, p, grad, state, group):
+        """One parameter's step from a coalesced `RowSparseGrad` (only for optimizers whose
+        `_sparse_unsupported` returns '')."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement _sparse_update")
+
     # -- state dicts -------------------------------------------------------------------------
     def state_dict(self):
         """The optimizer's state in PyTorch's layout.
@@ -207,9 +234,8 @@ class Optimizer:
         -------
         dict
             ``{"state": {index: {name: Tensor or number}}, "param_groups": [{..., "params":
-            [index, ...]}]}``, parameters numbered in group order from 0. The tensors share
-            memory with the optimizer's state at the time of the call (xpnet never writes into
-            an array, so later steps do not change them).
+            [index, ...]}]}``, parameters numbered in group order from 0. The tensors are
+            copies: sparse updates write the touched rows of the state in place.
         """
         index = {}
         groups = []
@@ -292,7 +318,7 @@ class Optimizer:
 
 def _snapshot(value):
     if isinstance(value, Tensor):
-        return Tensor._make(value.data, value._backend)
+        return Tensor._make(value._backend.xp.asarray(value.data, copy=True), value._backend)
     return copy.deepcopy(value)
 
 
@@ -345,6 +371,13 @@ def check_number(opt, name, value, low=None, high=None, *, low_open=False, high_
 def check_bool(opt, name, value):
     if not isinstance(value, bool):
         raise TypeError(f"{opt}: {name} must be True or False, got {value!r}")
+
+
+def add_to_rows(t, index, values):
+    """Add ``values`` (nnz, ...) to the rows ``index`` of tensor ``t``, writing them in
+    place where the backend allows it (`add_to_rows` kernel): a sparse step costs O(nnz), not
+    O(rows)."""
+    store(t, get_kernel("add_to_rows", t._backend)(t._backend.xp, t.data, index, values))
 
 
 def lerp(start, end, weight):

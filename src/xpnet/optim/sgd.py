@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .optimizer import Optimizer, check_bool, check_number, new_state_tensor, store
+from xpnet.autograd.sparse import dense_array
+
+from .optimizer import Optimizer, add_to_rows, check_bool, check_number, new_state_tensor, store
 
 __all__ = ["SGD", "sgd_update"]
 
@@ -56,6 +58,12 @@ class SGD(Optimizer):
     -----
     State per parameter: ``momentum_buffer`` (when ``momentum != 0``).
 
+    Sparse gradients (``sparse=True`` embeddings): without momentum and weight decay only the
+    rows in the gradient change, in place, at O(rows looked up) cost. With momentum or weight
+    decay every row moves at every step (the buffer keeps moving rows that got no gradient; the
+    decay shrinks them all), so the gradient is densified and the step is the dense one, with
+    the same results as ``torch.optim.SGD`` (which also accepts sparse gradients there).
+
     Examples
     --------
     >>> import xpnet
@@ -83,6 +91,16 @@ class SGD(Optimizer):
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError(f"SGD: nesterov=True needs momentum > 0 and dampening == 0, got "
                              f"momentum={group['momentum']}, dampening={group['dampening']}")
+
+    def _sparse_unsupported(self, group):
+        return ""
+
+    def _sparse_update(self, p, grad, state, group):
+        if group["momentum"] != 0 or group["weight_decay"] != 0:
+            self._update(p, dense_array(grad), state, group)
+            return
+        lr = -group["lr"] if group["maximize"] else group["lr"]
+        add_to_rows(p, grad.index_data, -lr * grad.values_data)
 
     def _update(self, p, grad, state, group):
         buffer = state.get("momentum_buffer")

@@ -51,6 +51,32 @@ def scatter_add(xp, index, values, size):
     return xp.reshape(out, (size, *rest))
 
 
+@register_generic("gather_scale_scatter_add")
+def gather_scale_scatter_add(xp, source, gather_index, scatter_index, scale, size):
+    """``out[scatter_index[i], :] += scale[i] * source[gather_index[i], :]`` into zeros of shape
+    ``(size, source.shape[1])``.
+
+    An embedding bag in one step each way: forward gathers weight rows and sums them into
+    bags (gather by word, scatter by bag); backward gathers the bags' gradients and sums them
+    into the words' rows (gather by bag, scatter by word). Fast paths avoid the (n, dim)
+    intermediate this twin builds.
+    """
+    rows = xp.take(source, gather_index, axis=0) * xp.reshape(scale, (-1, 1))
+    return scatter_add(xp, scatter_index, rows, size)
+
+
+@register_generic("add_to_rows")
+def add_to_rows(xp, target, index, values):
+    """``target`` with ``values[i, ...]`` added to row ``index[i]`` (repeated rows accumulate).
+
+    The row-sparse optimizer updates and embedding renormalisation use it to change only the
+    rows a lookup touched. Fast paths write into ``target`` and return it (as PyTorch's
+    ``index_add_``), so a large table is never copied; the standard has no integer-array
+    assignment, so this twin returns a new array. Callers use only the result.
+    """
+    return target + scatter_add(xp, index, values, target.shape[0])
+
+
 _ERF_SERIES_TERMS = 40  # |x| <= 2: relative error ~1e-15 (checked against math.erf)
 _ERFC_FRACTION_TERMS = 60  # |x| > 2: relative error of erfc ~4e-15
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 
+from xpnet.autograd.sparse import RowSparseGrad
 from xpnet.autograd.tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
@@ -25,12 +26,27 @@ def _check_real(fn, name, value):
 
 
 def _set_grad(p, array):
+    if isinstance(p.grad, RowSparseGrad):
+        p.grad = p.grad.with_values(array)
+        return
     fix = p.grad._backend.fix_output
     p.grad.data = array if fix is None else fix(array)
 
 
+def _grad_array(p):
+    """The array the clipping reads: the gradient, or a sparse gradient's rows (coalesced, so
+    each entry is one entry of the dense gradient; ``p.grad`` is replaced by that form)."""
+    if isinstance(p.grad, RowSparseGrad):
+        p.grad = p.grad.coalesce()
+        return p.grad.values_data
+    return p.grad.data
+
+
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
     r"""Rescale the gradients so that their total norm is at most ``max_norm``, in place.
+
+    Sparse gradients (`xpnet.autograd.RowSparseGrad`) count with their dense values and stay
+    sparse (coalesced).
 
     The total norm is the ``norm_type``-norm of all gradients seen as one vector. Every gradient
     is multiplied by :math:`\min(1, \mathrm{max\_norm} / (\mathrm{total\_norm} + 10^{-6}))`, as
@@ -78,7 +94,8 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         raise TypeError(f"{fn}: norm_type must be a number or 'inf', got {norm_type!r}") from None
     if not norm_type > 0:
         raise ValueError(f"{fn}: norm_type must be > 0 (or inf), got {norm_type}")
-    grads = [p.grad for p in params if p.grad is not None]
+    with_grad = [p for p in params if p.grad is not None]
+    grads = [p.grad for p in with_grad]
     if not grads:
         from xpnet.creation import tensor
         return tensor(0.0)
@@ -89,7 +106,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
                              f"and {g._backend.name}")
     xp = backend.xp
     # The norm of the per-tensor norms is the norm of all entries at once, for every order.
-    norms = [xp.linalg.vector_norm(g.data, ord=norm_type) for g in grads]
+    norms = [xp.linalg.vector_norm(_grad_array(p), ord=norm_type) for p in with_grad]
     dtype = xp.result_type(*norms) if len(norms) > 1 else norms[0].dtype
     total = xp.linalg.vector_norm(xp.stack([xp.astype(n, dtype) for n in norms]), ord=norm_type)
     total_norm = Tensor._make(total, backend)
@@ -99,14 +116,16 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
                            f"error_if_nonfinite=False to scale them by it anyway")
     # Always multiply (by at most 1) rather than branch on the norm: no device-to-host sync.
     coef = xp.clip(max_norm / (total + 1e-6), max=1.0)
-    for p in params:
-        if p.grad is not None:
-            _set_grad(p, p.grad.data * xp.astype(coef, p.grad.data.dtype))
+    for p in with_grad:
+        g = _grad_array(p)
+        _set_grad(p, g * xp.astype(coef, g.dtype))
     return total_norm
 
 
 def clip_grad_value_(parameters, clip_value):
     """Clamp every gradient entry to ``[-clip_value, clip_value]``, in place.
+
+    A sparse gradient is coalesced first (each dense entry is clamped once) and stays sparse.
 
     Parameters
     ----------
@@ -133,4 +152,4 @@ def clip_grad_value_(parameters, clip_value):
     for p in params:
         if p.grad is not None:
             xp = p.grad._backend.xp
-            _set_grad(p, xp.clip(p.grad.data, -clip_value, clip_value))
+            _set_grad(p, xp.clip(_grad_array(p), -clip_value, clip_value))

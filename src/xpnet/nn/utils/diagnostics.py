@@ -13,9 +13,11 @@ __all__ = ["gradient_norms", "dead_relu_fraction", "diagnostics_report"]
 
 def _norm(t, norm_type):
     xp = t._backend.xp
-    a = xp.abs(t.data)
+    # A sparse gradient's norm is its coalesced rows' (every other entry is zero).
+    data = t.coalesce().values_data if getattr(t, "is_sparse", False) else t.data
+    a = xp.abs(data)
     if norm_type == math.inf:
-        return float(xp.max(a)) if t.numel() else 0.0
+        return float(xp.max(a)) if math.prod(a.shape) else 0.0
     return float(xp.sum(a ** norm_type)) ** (1.0 / norm_type)
 
 
