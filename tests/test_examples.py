@@ -264,3 +264,51 @@ def test_bilstm_solves_what_a_one_way_lstm_cannot(monkeypatch):
     assert both > 0.95
     assert one_way < run["past_only_bound"] + 0.02
     assert both - one_way > 0.6
+
+
+def test_word2vec_demo_trains_evaluates_saves_and_draws(monkeypatch, tmp_path, capsys):
+    gensim_models = pytest.importorskip("gensim.models",
+                                        reason="the corpus ships with the [examples] extra")
+    example = _example(monkeypatch, "word2vec_demo")
+    out, vectors = tmp_path / "pca.png", tmp_path / "vectors.bin"
+    # The small Lee corpus (59k words) and 2 epochs keep this fast; the default run uses head500.
+    result = example.main(["--corpus", "lee", "--epochs", "2", "--no-progress", "--binary",
+                           "--vectors", str(vectors), "--out", str(out)])
+    printed = capsys.readouterr().out
+    for section in ("nearest neighbours", "analogies", "wordsim353", "simlex999",
+                    "questions-words", "read back by xpnet: same words"):
+        assert section in printed
+    wv = result["model"].wv
+    theirs = gensim_models.KeyedVectors.load_word2vec_format(vectors, binary=True)
+    assert theirs.index_to_key == wv.index_to_key
+    assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_word2vec_demo_stems_the_evaluation_sets_like_its_corpus(monkeypatch, tmp_path):
+    pytest.importorskip("gensim", reason="the data ship with the [examples] extra")
+    example = _example(monkeypatch, "word2vec_demo")
+    files = example.evaluation_files("head500", str(tmp_path))
+    pairs = files["wordsim353"]
+    with open(pairs, encoding="utf-8") as f:
+        lines = [line.rstrip("\n").split("\t") for line in f if not line.startswith("#")]
+    assert len(lines) == 353 and ["comput", "keyboard", "7.62"] in lines
+    with open(files["questions-words"], encoding="utf-8") as f:
+        head = [next(f) for _ in range(2)]
+    assert head == [": capital-common-countries\n", "athen greec baghdad iraq\n"]
+
+
+def test_word2vec_demo_pca_matches_numpy_svd_on_every_backend(backend, monkeypatch):
+    from xpnet.word2vec import KeyedVectors
+
+    example = _example(monkeypatch, "word2vec_demo")
+    rows = np.random.default_rng(0).standard_normal((12, 6)).astype(np.float32)
+    words = [f"w{i}" for i in range(12)]
+    wv = KeyedVectors(6)
+    wv.add_vectors(words, rows)
+    got = np.array(example.pca_2d(wv, words[2:]))
+    # Reference: the same projection through NumPy's SVD; each axis is defined up to its sign.
+    unit = rows[2:] / np.linalg.norm(rows[2:], axis=1, keepdims=True)
+    centred = unit - unit.mean(axis=0)
+    want = centred @ np.linalg.svd(centred, full_matrices=False)[2][:2].T
+    assert got.shape == (10, 2)
+    np.testing.assert_allclose(np.abs(got), np.abs(want), rtol=1e-4, atol=1e-5)

@@ -345,4 +345,7 @@ def max_pool_backward(xp, g, arg, in_shape, kernel, stride, padding, dilation, o
     return grad
 
 
+from . import word2vec_kernels as _word2vec_kernels  # noqa: E402,F401  (registers its fast paths)
+
+
 from . import numpy_recurrent as _numpy_recurrent  # noqa: E402,F401  (registers its kernels)

@@ -1,0 +1,201 @@
+"""From a job of sentences to training rows, on the device and vectorised end to end.
+
+One job (about ``batch_words`` words) goes through, as whole arrays with no per-word Python loop:
+
+1. downsampling: an occurrence of word ``w`` survives when a uniform 32-bit integer is at most
+   ``sample_int[w]`` (gensim's rule);
+2. the dynamic window: each centre draws ``b`` uniform in ``[0, window)`` and looks
+   ``window - b`` words each way (``shrink_windows=False``: always ``window``), staying inside
+   its sentence;
+3. every window offset at once: an ``(m, 2 * window)`` grid of candidate context positions and
+   a mask of the valid ones;
+4. rows for the update kernel: skip-gram makes one row per (centre, context) pair whose input is
+   the context word (gensim trains ``syn0[context]`` to predict the centre); CBOW makes one row
+   per centre whose input is its context words;
+5. outputs: negative sampling puts the centre (label 1) beside ``negative`` words drawn from the
+   unigram**ns_exponent table by ``searchsorted`` (label 0, masked where they hit the centre);
+   hierarchical softmax puts the centre's Huffman points with labels ``1 - code``.
+
+Random numbers come from `xpnet.backend.random.Generator` (host draws moved to the device), so
+one seed gives the same rows on every backend. Each purpose (downsampling, windows, negatives)
+has its own stream, as gensim draws windows and samples from separate generators. (On head500,
+skip-gram with hierarchical softmax, 3 epochs, WordSim x100 over 7 seeds: one shared stream
+55.6, separate streams 56.8, gensim 56.5; the seed-to-seed spread is about 1.2 in both
+libraries, so this is within noise.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xpnet.backend.kernels import get_kernel, register_generic
+
+__all__ = ["Rows", "RowSampler", "negative_draws_generic"]
+
+
+@register_generic("word2vec_negative_draws")
+def negative_draws_generic(xp, cum_table, draws):
+    """Word indices of uniform integer ``draws`` in ``[0, cum_table[-1])``: the insertion points
+    (side left) in the cumulative table, so word ``i`` comes with probability proportional to
+    ``cum_table[i] - cum_table[i - 1]``."""
+    flat = xp.reshape(draws, (-1,))
+    return xp.reshape(xp.searchsorted(cum_table, flat, side="left"), draws.shape)
+
+
+@dataclass
+class Rows:
+    """Inputs of the ``word2vec_train_rows`` kernel for one output layer (see training.py)."""
+
+    context: object          # (B, C) int: rows of syn0 that form the hidden vector
+    context_weight: object   # (B, C) float: their weights in the hidden vector
+    error_weight: object     # (B, C) float: share of the hidden error each one receives
+    target: object           # (B, T) int: rows of the output layer
+    label: object            # (B, T) float: 1 for the word to predict, 0 otherwise
+    target_mask: object      # (B, T) float: 0 where a target is padding or skipped
+
+
+class RowSampler:
+    """Makes `Rows` for jobs of one model; holds its sampling tables on the device.
+
+    Parameters
+    ----------
+    backend : xpnet.backend.Backend
+    generators : dict of str to xpnet.backend.random.Generator
+        Independent streams ``'subsample'``, ``'windows'`` and ``'negatives'``.
+    sample_int : list of int
+        Downsampling thresholds by word index.
+    cum_table : list of int or None
+        Negative-sampling table (None without negative sampling).
+    huffman : tuple of three lists or None
+        ``(points, codes, mask)`` padded tables (None without hierarchical softmax).
+    window, negative, sg, cbow_mean, shrink_windows : as in `Word2Vec`
+    dtype : str
+        Float dtype of the weights.
+    """
+
+    def __init__(self, backend, generators, sample_int, cum_table, huffman, *, window, negative,
+                 sg, cbow_mean, shrink_windows, dtype):
+        self.backend, self.generators = backend, generators
+        self.xp, self.device = backend.xp, backend.device
+        self.window, self.negative, self.sg = int(window), int(negative), bool(sg)
+        self.cbow_mean, self.shrink_windows = bool(cbow_mean), bool(shrink_windows)
+        self.float = backend.dtype(dtype)
+        self.sample_int = backend.asarray(sample_int, dtype="int64")
+        self.keep_all = min(sample_int) >= 2**32 - 1
+        self.cum_table = None if cum_table is None else backend.asarray(cum_table, dtype="int64")
+        self.cum_total = None if cum_table is None else int(cum_table[-1])
+        self.points = self.turns = None
+        if huffman is not None:
+            points, codes, mask = huffman
+            self.points = backend.asarray(points, dtype="int64")
+            # One table for code and padding (-1), so a batch needs two gathers, not three.
+            self.turns = backend.asarray(
+                [[c if m else -1 for c, m in zip(*row)] for row in zip(codes, mask)],
+                dtype="int64")
+        offsets = list(range(-self.window, 0)) + list(range(1, self.window + 1))
+        self.offsets = backend.asarray(offsets, dtype="int64")
+        self.offset_reach = backend.asarray([abs(o) for o in offsets], dtype="int64")
+
+    # -- steps 1-3 ------------------------------------------------------------------------------
+    def subsample(self, words, sentence):
+        """Keep each occurrence with its word's probability; returns (words, sentence)."""
+        if self.keep_all:
+            return words, sentence
+        draws = self.generators["subsample"].integers(self.backend, 0, 2**32, (words.shape[0],))
+        keep = self.xp.take(self.sample_int, words) >= draws
+        return words[keep], sentence[keep]
+
+    def windows(self, sentence, sentences):
+        """(positions, valid): context positions (m, 2w) of every centre and which are usable.
+
+        ``sentence`` holds the (sorted) sentence number of each word, ``sentences`` their count.
+        """
+        xp, m = self.xp, sentence.shape[0]
+        position = xp.arange(m, dtype=xp.int64, device=self.device)
+        # Where each sentence starts: one search per sentence, not per word.
+        bounds = xp.searchsorted(sentence, xp.arange(sentences + 1, dtype=xp.int64,
+                                                     device=self.device), side="left")
+        start = xp.take(bounds, sentence)
+        end = xp.take(bounds, sentence + 1)
+        context = position[:, None] + self.offsets[None, :]
+        if self.shrink_windows:
+            reach = self.window - self.generators["windows"].integers(self.backend, 0, self.window,
+                                                                     (m,))
+            valid = self.offset_reach[None, :] <= reach[:, None]
+            valid = valid & (context >= start[:, None]) & (context < end[:, None])
+        else:
+            valid = (context >= start[:, None]) & (context < end[:, None])
+        return context, valid
+
+    # -- steps 4-5 ------------------------------------------------------------------------------
+    def inputs(self, words, sentence, sentences):
+        """(centre words (B,), context (B, C), context_weight, error_weight) of one job."""
+        xp = self.xp
+        m = words.shape[0]
+        context, valid = self.windows(sentence, sentences)
+        if self.sg:
+            flat_valid = xp.reshape(valid, (-1,))
+            centre_pos = xp.reshape(xp.broadcast_to(
+                xp.arange(m, dtype=xp.int64, device=self.device)[:, None], valid.shape), (-1,))
+            centre = xp.take(words, centre_pos[flat_valid])
+            context_words = xp.take(words, xp.reshape(context, (-1,))[flat_valid])[:, None]
+            ones = xp.ones(context_words.shape, dtype=self.float, device=self.device)
+            return centre, context_words, ones, ones
+        context_words = xp.take(words, xp.reshape(xp.clip(context, 0, max(m - 1, 0)), (-1,)))
+        context_words = xp.reshape(context_words, valid.shape)
+        weight = xp.astype(valid, self.float)
+        count = xp.sum(weight, axis=1)
+        has_context = count > 0
+        # A centre with no context word left (a one-word sentence) has nothing to learn from.
+        centre = words[has_context]
+        context_words, weight = context_words[has_context], weight[has_context]
+        share = weight / count[has_context][:, None]
+        # gensim: the mean feeds forward 1/count of each vector and sends back the whole error;
+        # the sum feeds forward whole vectors and sends back 1/count of the error.
+        if self.cbow_mean:
+            return centre, context_words, share, weight
+        return centre, context_words, weight, share
+
+    def negative_rows(self, centre, context, context_weight, error_weight):
+        xp, n = self.xp, centre.shape[0]
+        draws = self.generators["negatives"].integers(self.backend, 0, self.cum_total,
+                                                      (n, self.negative))
+        # Resolved per job, so use_fast_paths() between train() calls takes effect.
+        draw = get_kernel("word2vec_negative_draws", self.backend)
+        noise = draw(xp, self.cum_table, draws)
+        target = xp.concat([centre[:, None], noise], axis=1)
+        label = xp.concat([xp.ones((n, 1), dtype=self.float, device=self.device),
+                           xp.zeros((n, self.negative), dtype=self.float, device=self.device)],
+                          axis=1)
+        # gensim skips a negative draw that is the centre word itself.
+        mask = xp.concat([xp.ones((n, 1), dtype=xp.bool, device=self.device),
+                          noise != centre[:, None]], axis=1)
+        return Rows(context, context_weight, error_weight, target, label,
+                    xp.astype(mask, self.float))
+
+    def softmax_rows(self, centre, context, context_weight, error_weight):
+        xp = self.xp
+        points = xp.take(self.points, centre, axis=0)
+        turns = xp.take(self.turns, centre, axis=0)
+        return Rows(context, context_weight, error_weight, points,
+                    xp.astype(turns == 0, self.float), xp.astype(turns >= 0, self.float))
+
+    def job_rows(self, words, sentence, sentences):
+        """Rows for hierarchical softmax and for negative sampling (either may be None), and the
+        number of words left after downsampling.
+
+        ``words`` holds the job's word indices, ``sentence`` the sentence number (0, 1, ...,
+        ``sentences - 1``, non-decreasing) of each.
+        """
+        words, sentence = self.subsample(words, sentence)
+        effective = int(words.shape[0])
+        if effective == 0:
+            return None, None, 0
+        centre, context, context_weight, error_weight = self.inputs(words, sentence, sentences)
+        if centre.shape[0] == 0:
+            return None, None, effective
+        hs = None if self.points is None else self.softmax_rows(
+            centre, context, context_weight, error_weight)
+        ns = None if not self.negative else self.negative_rows(
+            centre, context, context_weight, error_weight)
+        return hs, ns, effective
