@@ -173,8 +173,8 @@ class SimilarityQueries:
 
         Parameters
         ----------
-        positive, negative : key, vector, or list of keys, vectors or (key or vector, weight)
-            Default weights 1.0 and -1.0. Keys are unit-normed before averaging; given vectors
+        positive, negative : key, vector, or list
+            Keys, vectors, or ``(key or vector, weight)`` pairs; default weights 1.0 and -1.0. Keys are unit-normed before averaging; given vectors
             are used as they are.
         topn : int or None, default=10
             None returns the similarity to every searched row as a backend array.
