@@ -19,11 +19,10 @@ sorted-cumulative-sum scatter).
 """
 
 import argparse
-import os
-import statistics
 import sys
-import time
 from pathlib import Path
+
+import side_by_side
 
 VOCABULARY, DIM, LOOKUPS, BAGS = 50_000, 128, 8_192, 512
 CASES = {  # name -> (function, sparse)
@@ -34,10 +33,6 @@ CASES = {  # name -> (function, sparse)
 }
 IMPLEMENTATIONS = ("xpnet", "xpnet-twin", "torch")
 
-
-def _set_threads(threads):
-    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[name] = str(threads)
 
 
 def zipf_indices(rng, vocabulary=VOCABULARY, lookups=LOOKUPS):
@@ -138,21 +133,8 @@ def _steps(case, threads, check=True):
     return steps
 
 
-def _time(case, threads, repeat, burst=3):
-    """Median ms per call. Rounds interleave the implementations, so all see the same machine
-    load; within a round each step runs ``burst`` times after one untimed call."""
-    steps = _steps(case, threads)
-    kinds = (0, 1, 2) if steps["torch"][2] is not None else (0, 1)
-    timings = {(name, kind): [] for name in IMPLEMENTATIONS for kind in kinds}
-    for _ in range(repeat):
-        for name in IMPLEMENTATIONS:
-            for kind in kinds:
-                steps[name][kind]()
-                start = time.perf_counter()
-                for _ in range(burst):
-                    steps[name][kind]()
-                timings[name, kind].append((time.perf_counter() - start) / burst)
-    return {key: 1e3 * statistics.median(values) for key, values in timings.items()}
+def _time(case, threads, repeat):
+    return side_by_side.interleaved_medians(_steps(case, threads), repeat)
 
 
 def main(argv=None):
@@ -160,7 +142,7 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args(argv)
-    _set_threads(args.threads)
+    side_by_side.set_threads(args.threads)
 
     import torch
     print(f"float32; vocabulary {VOCABULARY}, dim {DIM}, {LOOKUPS} Zipf lookups; threads="

@@ -17,12 +17,10 @@ case; Linux only).
 """
 
 import argparse
-import os
-import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
+
+import side_by_side
 
 SEQ, BATCH, INPUT, HIDDEN = 35, 32, 128, 256
 # name -> (module class name, num_layers, bidirectional)
@@ -34,10 +32,6 @@ CASES = {
 }
 IMPLEMENTATIONS = ("xpnet", "xpnet-twin", "torch")
 
-
-def _set_threads(threads):
-    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[name] = str(threads)
 
 
 def _steps(case, threads, check=True):
@@ -100,43 +94,12 @@ def _steps(case, threads, check=True):
     return steps
 
 
-def _time(case, threads, repeat, burst=3):
-    """Median ms per call. Rounds interleave the implementations, so all see the same machine
-    load; within a round each step runs ``burst`` times after one untimed call."""
-    steps = _steps(case, threads)
-    timings = {(name, kind): [] for name in IMPLEMENTATIONS for kind in (0, 1)}
-    for _ in range(repeat):
-        for name in IMPLEMENTATIONS:
-            for kind in (0, 1):
-                steps[name][kind]()
-                start = time.perf_counter()
-                for _ in range(burst):
-                    steps[name][kind]()
-                timings[name, kind].append((time.perf_counter() - start) / burst)
-    return {key: 1e3 * statistics.median(values) for key, values in timings.items()}
-
-
-def _rss_kib(field):
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise RuntimeError(f"no {field} in /proc/self/status")
+def _time(case, threads, repeat):
+    return side_by_side.interleaved_medians(_steps(case, threads), repeat)
 
 
 def _peak_rss_growth(case, name, threads):
-    """KiB by which the first forward+backward step, then warm ones, raise the peak RSS above
-    the RSS before them, in this fresh process (the peak is reset through clear_refs)."""
-    steps = _steps(case, threads, check=False)
-    growth = []
-    for calls in (1, 3):
-        with open("/proc/self/clear_refs", "w") as clear_refs:
-            clear_refs.write("5")  # reset VmHWM to the current RSS
-        before = _rss_kib("VmRSS")
-        for _ in range(calls):
-            steps[name][1]()
-        growth.append(_rss_kib("VmHWM") - before)
-    return growth
+    return side_by_side.peak_rss_growth(_steps(case, threads, check=False)[name][1])
 
 
 def main(argv=None):
@@ -149,7 +112,7 @@ def main(argv=None):
     parser.add_argument("--memory-of", nargs=2, metavar=("CASE", "IMPLEMENTATION"),
                         help=argparse.SUPPRESS)  # the subprocess that measures one peak
     args = parser.parse_args(argv)
-    _set_threads(args.threads)
+    side_by_side.set_threads(args.threads)
     if args.memory_of:
         print(*_peak_rss_growth(*args.memory_of, args.threads))
         return
@@ -166,10 +129,7 @@ def main(argv=None):
         for name in IMPLEMENTATIONS:
             memory = " | "
             if not args.no_memory:
-                result = subprocess.run(
-                    [sys.executable, __file__, "--threads", str(args.threads),
-                     "--memory-of", case, name], capture_output=True, text=True, check=True)
-                memory = " | ".join(f"{int(k) / 1024:.1f}" for k in result.stdout.split()[-2:])
+                memory = side_by_side.peak_memory_cells(__file__, args.threads, case, name)
             forward, both = times[name, 0], times[name, 1]
             print(f"| {case} | {name} | {forward:.2f} | {both:.2f} "
                   f"| {forward / times['torch', 0]:.2f} | {both / times['torch', 1]:.2f} "
