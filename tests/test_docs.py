@@ -1,10 +1,17 @@
-"""The Sphinx docs build without a warning (autodoc imports xpnet, so docstrings are checked)."""
+"""The Sphinx docs build without a warning (autodoc imports xpnet, so docstrings are checked),
+and every Python block in them runs."""
 
 from __future__ import annotations
 
 import pathlib
+import re
 import subprocess
 import sys
+import textwrap
+
+import pytest
+
+import xpnet
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -16,3 +23,41 @@ def test_docs_build_cleanly(tmp_path):
         capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "html" / "design.html").exists()
+
+
+def _python_blocks(page):
+    """(line, code) of every ``.. code-block:: python`` of an .rst page, in order."""
+    lines = page.read_text().splitlines()
+    blocks, i = [], 0
+    while i < len(lines):
+        match = re.match(r"^(\s*)\.\. code-block:: python\s*$", lines[i])
+        i += 1
+        if not match:
+            continue
+        indent, start, body = len(match.group(1)), i + 1, []
+        while i < len(lines) and (not lines[i].strip()
+                                  or len(lines[i]) - len(lines[i].lstrip()) > indent):
+            body.append(lines[i])
+            i += 1
+        blocks.append((start, textwrap.dedent("\n".join(body)).strip("\n")))
+    return blocks
+
+
+PAGES = sorted((ROOT / "docs").glob("*.rst"))
+
+
+def test_the_docs_have_python_blocks_to_run():
+    assert sum(len(_python_blocks(page)) for page in PAGES) >= 10
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+@pytest.mark.parametrize("backend_name", ["numpy", "array_api_strict"])
+def test_every_python_block_runs(page, backend_name, tmp_path, monkeypatch, capsys):
+    """Each page's blocks run in order in one namespace (as a reader would type them), in a
+    scratch folder, on numpy and on array_api_strict, so the docs cannot rot."""
+    monkeypatch.chdir(tmp_path)
+    namespace = {"__name__": f"docs_{page.stem}"}
+    with xpnet.use_backend(backend_name):
+        for line, code in _python_blocks(page):
+            exec(compile(code, f"{page}:{line}", "exec"), namespace)  # noqa: S102
+            assert xpnet.get_backend() == backend_name, f"{page.name}:{line} left the backend"
