@@ -43,14 +43,33 @@ def _python_blocks(page):
     return blocks
 
 
-PAGES = sorted((ROOT / "docs").glob("*.rst"))
+PAGES = sorted((ROOT / "docs").rglob("*.rst"))
+FIGURE = re.compile(r"^\s*\.\. (?:figure|image):: (\S+)", re.M)
 
 
 def test_the_docs_have_python_blocks_to_run():
     assert sum(len(_python_blocks(page)) for page in PAGES) >= 10
 
 
-@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_every_figure_is_drawn_by_an_example():
+    """Figures the pages show exist and are listed in docs/make_figures.py with the example
+    that draws them, so none is drawn by hand and all can be redrawn."""
+    sys.path.insert(0, str(ROOT / "docs"))
+    try:
+        import make_figures
+    finally:
+        sys.path.remove(str(ROOT / "docs"))
+    for page in PAGES:
+        for target in FIGURE.findall(page.read_text()):
+            path = (page.parent / target).resolve()
+            assert path.exists(), f"{page.name}: {target} is missing"
+            assert path.parent == ROOT / "docs" / "figures", f"{page.name}: {target}"
+            assert path.name in make_figures.FIGURES, f"{path.name} is not in make_figures.py"
+    for name, (script, *_) in make_figures.FIGURES.items():
+        assert (ROOT / script).exists(), f"{name}: no {script}"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT / "docs")))
 @pytest.mark.parametrize("backend_name", ["numpy", "array_api_strict"])
 def test_every_python_block_runs(page, backend_name, tmp_path, monkeypatch, capsys):
     """Each page's blocks run in order in one namespace (as a reader would type them), in a
