@@ -16,7 +16,6 @@ peak RSS above the RSS before them, in a fresh subprocess per implementation and
 only). The first call's figure includes the scratch buffers xpnet's NumPy kernels keep.
 """
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -30,7 +29,6 @@ CASES = {
     "text conv1d 64x128x50, width 3": ("conv1d", (64, 128, 50), (100, 128, 3), {}),
     "max_pool2d 2x2 on 32x64x32x32": ("max_pool2d", (32, 64, 32, 32), None, {"kernel_size": 2}),
 }
-IMPLEMENTATIONS = ("xpnet", "xpnet-twin", "torch")
 
 
 
@@ -103,43 +101,10 @@ def _steps(case, threads, check=True):
     return steps
 
 
-def _time(case, threads, repeat):
-    return side_by_side.interleaved_medians(_steps(case, threads), repeat)
-
-
-def _peak_rss_growth(case, name, threads):
-    return side_by_side.peak_rss_growth(_steps(case, threads, check=False)[name][1])
-
-
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--repeat", type=int, default=20)
-    parser.add_argument("--no-memory", action="store_true")
-    parser.add_argument("--memory-of", nargs=2, metavar=("CASE", "IMPLEMENTATION"),
-                        help=argparse.SUPPRESS)  # the subprocess that measures one peak
-    args = parser.parse_args(argv)
-    side_by_side.set_threads(args.threads)
-    if args.memory_of:
-        print(*_peak_rss_growth(*args.memory_of, args.threads))
-        return
-
-    import torch
-    print(f"float32; threads={args.threads}; median of {args.repeat}; torch {torch.__version__}; "
-          f"xpnet-twin = fast paths off (the standard-only kernels)")
-    print("| shape | impl | forward ms | fwd+bwd ms | forward / torch | fwd+bwd / torch "
-          "| peak MiB, first fwd+bwd | peak MiB, warm |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
-    for case in CASES:
-        times = _time(case, args.threads, args.repeat)
-        for name in IMPLEMENTATIONS:
-            memory = " | "
-            if not args.no_memory:
-                memory = side_by_side.peak_memory_cells(__file__, args.threads, case, name)
-            forward, both = times[name, 0], times[name, 1]
-            print(f"| {case} | {name} | {forward:.2f} | {both:.2f} "
-                  f"| {forward / times['torch', 0]:.2f} | {both / times['torch', 1]:.2f} "
-                  f"| {memory} |")
+    side_by_side.forward_backward_table(
+        argv, script=__file__, description=__doc__.split("\n\n")[0], cases=CASES,
+        steps=_steps, setting="float32")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ then warm calls, raise the process's peak RSS, in a fresh subprocess per impleme
 case; Linux only).
 """
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -30,7 +29,6 @@ CASES = {
     "RNN 2 layers": ("RNN", 2, False),
     "LSTM 1 layer, bidirectional": ("LSTM", 1, True),
 }
-IMPLEMENTATIONS = ("xpnet", "xpnet-twin", "torch")
 
 
 
@@ -94,46 +92,10 @@ def _steps(case, threads, check=True):
     return steps
 
 
-def _time(case, threads, repeat):
-    return side_by_side.interleaved_medians(_steps(case, threads), repeat)
-
-
-def _peak_rss_growth(case, name, threads):
-    return side_by_side.peak_rss_growth(_steps(case, threads, check=False)[name][1])
-
-
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--repeat", type=int, default=20)
-    parser.add_argument("--cases", nargs="*", default=list(CASES), choices=list(CASES),
-                        metavar="CASE")
-    parser.add_argument("--no-memory", action="store_true")
-    parser.add_argument("--memory-of", nargs=2, metavar=("CASE", "IMPLEMENTATION"),
-                        help=argparse.SUPPRESS)  # the subprocess that measures one peak
-    args = parser.parse_args(argv)
-    side_by_side.set_threads(args.threads)
-    if args.memory_of:
-        print(*_peak_rss_growth(*args.memory_of, args.threads))
-        return
-
-    import torch
-    print(f"float32; seq_len {SEQ}, batch {BATCH}, input {INPUT}, hidden {HIDDEN}; "
-          f"threads={args.threads}; median of {args.repeat}; torch {torch.__version__}; "
-          f"xpnet-twin = fast paths off (the standard-only kernels)")
-    print("| case | impl | forward ms | fwd+bwd ms | forward / torch | fwd+bwd / torch "
-          "| peak MiB, first fwd+bwd | peak MiB, warm |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
-    for case in args.cases:
-        times = _time(case, args.threads, args.repeat)
-        for name in IMPLEMENTATIONS:
-            memory = " | "
-            if not args.no_memory:
-                memory = side_by_side.peak_memory_cells(__file__, args.threads, case, name)
-            forward, both = times[name, 0], times[name, 1]
-            print(f"| {case} | {name} | {forward:.2f} | {both:.2f} "
-                  f"| {forward / times['torch', 0]:.2f} | {both / times['torch', 1]:.2f} "
-                  f"| {memory} |", flush=True)
+    side_by_side.forward_backward_table(
+        argv, script=__file__, description=__doc__.split("\n\n")[0], cases=CASES,
+        steps=_steps, setting=f"float32; seq_len {SEQ}, batch {BATCH}, input {INPUT}, hidden {HIDDEN}")
 
 
 if __name__ == "__main__":

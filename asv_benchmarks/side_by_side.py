@@ -67,3 +67,43 @@ def peak_memory_cells(script, threads, case, name):
     result = subprocess.run([sys.executable, script, "--threads", str(threads), "--memory-of",
                              case, name], capture_output=True, text=True, check=True)
     return " | ".join(f"{int(k) / 1024:.1f}" for k in result.stdout.split()[-2:])
+
+
+def forward_backward_table(argv, *, script, description, cases, steps, setting,
+                           implementations=("xpnet", "xpnet-twin", "torch")):
+    """The command line and markdown table of a forward / forward+backward comparison with
+    torch: ``steps(case, threads, check)`` gives each implementation's (forward,
+    forward_backward) closures; ``setting`` describes the data for the title line."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--cases", nargs="*", default=list(cases), choices=list(cases),
+                        metavar="CASE")
+    parser.add_argument("--no-memory", action="store_true")
+    parser.add_argument("--memory-of", nargs=2, metavar=("CASE", "IMPLEMENTATION"),
+                        help=argparse.SUPPRESS)  # the subprocess that measures one peak
+    args = parser.parse_args(argv)
+    set_threads(args.threads)
+    if args.memory_of:
+        case, name = args.memory_of
+        print(*peak_rss_growth(steps(case, args.threads, check=False)[name][1]))
+        return
+
+    import torch
+    print(f"{setting}; threads={args.threads}; median of {args.repeat}; torch "
+          f"{torch.__version__}; xpnet-twin = fast paths off (the standard-only kernels)")
+    print("| case | impl | forward ms | fwd+bwd ms | forward / torch | fwd+bwd / torch "
+          "| peak MiB, first fwd+bwd | peak MiB, warm |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for case in args.cases:
+        times = interleaved_medians(steps(case, args.threads, check=True), args.repeat)
+        for name in implementations:
+            memory = " | "
+            if not args.no_memory:
+                memory = peak_memory_cells(script, args.threads, case, name)
+            forward, both = times[name, 0], times[name, 1]
+            print(f"| {case} | {name} | {forward:.2f} | {both:.2f} "
+                  f"| {forward / times['torch', 0]:.2f} | {both / times['torch', 1]:.2f} "
+                  f"| {memory} |", flush=True)
