@@ -15,6 +15,22 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 # docs/figures/<name> -> example script and its arguments
 FIGURES = {
+    "backprop_2_2_2.png": ["examples/backprop_2_2_2.py", "--steps", "10000", "--no-progress"],
+    "optimizers.png": ["examples/optimizers.py", "--no-progress"],
+    "deep_mlp_gradients.png": ["examples/deep_mlp_gradients.py"],
+    "gradient_flow.png": ["examples/gradient_flow.py", "--no-progress"],
+    "regularization.png": ["examples/regularization.py"],
+    "preprocessing.png": ["examples/preprocessing.py"],
+    "activations.png": ["examples/activations.py"],
+    "losses.png": ["examples/losses.py"],
+    "playground.png": ["examples/playground.py", "--no-progress", "--dpi", "65"],
+    "autograd_demo.png": ["examples/autograd_demo.py", "--no-progress"],
+    "mlp_digits.png": ["examples/mlp_digits.py", "--no-progress"],
+    "cnn_digits.png": ["examples/cnn_digits.py", "--no-progress"],
+    "text_cnn.png": ["examples/text_cnn.py", "--no-progress"],
+    "language_model.png": ["examples/language_model.py", "--no-progress"],
+    "bilstm_classifier.png": ["examples/bilstm_classifier.py", "--no-progress"],
+    "word2vec_pca.png": ["examples/word2vec_demo.py", "--no-progress"],
 }
 
 

@@ -79,7 +79,7 @@ def run(seed=0, steps=600, progress=True):
     return results
 
 
-def plot(path, results, steps=120):
+def plot(path, results, steps=120, dpi=90):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -100,7 +100,7 @@ def plot(path, results, steps=120):
                 ax.set_ylabel(data_name)
     fig.suptitle(f"decision boundaries (training accuracy), backend {xpnet.get_backend()}")
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    fig.savefig(path, dpi=dpi)
     plt.close(fig)
 
 
@@ -110,6 +110,7 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=600)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=None, help="PNG of the grid of decision boundaries")
+    parser.add_argument("--dpi", type=int, default=90, help="resolution of the PNG")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     if args.backend:
@@ -118,7 +119,7 @@ def main(argv=None):
     for (data_name, title), (acc, *_) in results.items():
         print(f"{data_name:<8} {title:<13} training accuracy {acc:.1%}")
     if args.out:
-        plot(args.out, results)
+        plot(args.out, results, dpi=args.dpi)
         print(f"figure written to {args.out}")
     return results
 

@@ -106,6 +106,42 @@ def test_playground_draws_all_boundaries(monkeypatch, tmp_path):
     assert out.read_bytes()[:4] == b"\x89PNG"
 
 
+def test_activations_derivatives_by_autograd_match_the_formulas(backend, monkeypatch, tmp_path):
+    example = _example(monkeypatch, "activations")
+    out = tmp_path / "activations.png"
+    results = example.main(["--points", "81", "--out", str(out)])
+    x, s, ds = results["sigmoid"]
+    np.testing.assert_allclose(ds, s * (1 - s), atol=1e-6)
+    x, t, dt = results["tanh"]
+    np.testing.assert_allclose(dt, 1 - t ** 2, atol=1e-6)
+    x, _, de = results["ELU (alpha = 1)"]
+    np.testing.assert_allclose(de, np.where(x > 0, 1.0, np.exp(x)), atol=1e-6)
+    neg = x < 0
+    for name, slope in [("ReLU", 0.0), ("Leaky ReLU (0.1)", 0.1), ("PReLU (a = 0.25)", 0.25),
+                        ("RReLU (eval)", (1 / 8 + 1 / 3) / 2)]:
+        d = results[name][2]
+        np.testing.assert_allclose(d[neg], slope, atol=1e-6)
+        np.testing.assert_allclose(d[x > 0], 1.0, atol=1e-6)
+    d = results["RReLU (train)"][2][neg]  # a slope drawn per input from U(1/8, 1/3)
+    assert d.min() >= 1 / 8 - 1e-6 and d.max() <= 1 / 3 + 1e-6 and d.std() > 0.02
+    assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_losses_gradients_by_autograd_match_the_formulas(backend, monkeypatch, tmp_path):
+    example = _example(monkeypatch, "losses")
+    out = tmp_path / "losses.png"
+    results, (z_soft, probs, ce) = example.main(["--points", "41", "--out", str(out)])
+    z, _, grad = results["cross-entropy on sigmoid(z)"]
+    s = 1 / (1 + np.exp(-z.astype(np.float64)))
+    np.testing.assert_allclose(grad, s - 1, atol=1e-6)  # sigmoid(z) - y
+    np.testing.assert_allclose(results["squared error on sigmoid(z)"][2], 2 * (s - 1) * s * (1 - s),
+                               atol=1e-6)
+    np.testing.assert_allclose(results["squared error on z (linear)"][2], 2 * (z - 1), atol=1e-5)
+    np.testing.assert_allclose(probs.sum(axis=1), 1, atol=1e-6)
+    np.testing.assert_allclose(ce, -np.log(probs[:, 0]), rtol=1e-4, atol=1e-6)
+    assert out.read_bytes()[:4] == b"\x89PNG"
+
+
 @pytest.mark.slow
 def test_cnn_digits_reaches_98_percent(monkeypatch, tmp_path, capsys):
     example = _example(monkeypatch, "cnn_digits")
@@ -120,6 +156,48 @@ def test_cnn_digits_runs_on_every_backend(backend, monkeypatch):
     example = _example(monkeypatch, "cnn_digits")
     model, history = example.train(epochs=1, batch_size=256, progress=False)
     assert history["test_acc"][-1] > 0.5  # one epoch is already far above chance (0.1)
+
+
+def test_deep_mlp_gradients_vanish_with_sigmoid_not_with_relu_and_he(monkeypatch, tmp_path):
+    example = _example(monkeypatch, "deep_mlp_gradients")
+    out = tmp_path / "deep_mlp_gradients.png"
+    results = example.main(["--depth", "6", "--width", "32", "--steps", "15", "--out", str(out)])
+    ratio = {name: r["at_init"][0] / r["at_init"][-1] for name, r in results.items()}
+    # sigmoid' <= 1/4 per layer: the first layer's gradient is orders of magnitude smaller
+    assert ratio["sigmoid, Glorot"] < 1e-2
+    assert 0.1 < ratio["ReLU, He"] < 10 and 0.1 < ratio["ReLU, He + batch norm"] < 10
+    losses = results["ReLU, He + batch norm"]["losses"]
+    assert losses[-1] < losses[0]
+    assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_regularization_example_trains_every_setting(monkeypatch, tmp_path):
+    example = _example(monkeypatch, "regularization")
+    out = tmp_path / "regularization.png"
+    results = example.main(["--train", "100", "--steps", "25", "--out", str(out)])
+    assert list(results) == list(example.SETTINGS)
+    assert all(r["train"][-1] < r["train"][0] for r in results.values())
+    # the L1 penalty pushes first-layer weights towards zero, more than no penalty does
+    small = {name: (abs(r["first_layer"]) < 1e-3).mean() for name, r in results.items()}
+    assert small["L1 (1e-4)"] > small["none"]
+    assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_preprocessing_example_centres_standardises_and_whitens(backend, monkeypatch, tmp_path):
+    example = _example(monkeypatch, "preprocessing")
+    out = tmp_path / "preprocessing.png"
+    results = example.main(["--points", "200", "--out", str(out)])
+    for name, Z in results.items():
+        C = example.covariance(Z).numpy()
+        if name != "original":
+            np.testing.assert_allclose(Z.mean(axis=0).numpy(), 0.0, atol=1e-9)
+        if name == "standardised":
+            np.testing.assert_allclose(np.diag(C), 200 / 199, rtol=1e-9)
+        if name == "PCA (rotated)":
+            assert abs(C[0, 1]) < 1e-9 and C[0, 0] > C[1, 1]
+        if name in ("PCA whitened", "ZCA whitened"):
+            np.testing.assert_allclose(C, np.eye(2), atol=1e-4)
+    assert out.read_bytes()[:4] == b"\x89PNG"
 
 
 def test_gradient_flow_shows_vanishing_gradients_without_shortcuts(monkeypatch, tmp_path):
