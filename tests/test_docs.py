@@ -3,6 +3,8 @@ and every Python block in them runs."""
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import pathlib
 import re
 import subprocess
@@ -16,13 +18,41 @@ import xpnet
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
-def test_docs_build_cleanly(tmp_path):
+# Public names the API reference may leave out, with the reason.
+UNDOCUMENTED = {
+    "xpnet": {"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+              "float32", "float64", "complex64", "complex128",  # dtype objects, listed in prose
+              "cat", "clamp", "transpose",  # aliases of concat, clip, swapaxes
+              "default_generator"},  # the Generator instance manual_seed seeds
+    "xpnet.backend": {"FAMILIES", "VALID_NAMES", "format_array", "is_numpy_array"},  # internals
+}
+PUBLIC_MODULES = ["xpnet", "xpnet.nn", "xpnet.nn.functional", "xpnet.nn.init", "xpnet.nn.utils",
+                  "xpnet.nn.utils.rnn", "xpnet.optim", "xpnet.optim.lr_scheduler", "xpnet.data",
+                  "xpnet.models", "xpnet.autograd", "xpnet.word2vec", "xpnet.backend"]
+
+
+def test_docs_build_cleanly_and_document_every_public_name(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
          str(ROOT / "docs"), str(tmp_path / "html")],
         capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "html" / "design.html").exists()
+    from sphinx.util.inventory import InventoryFile
+
+    with open(tmp_path / "html" / "objects.inv", "rb") as stream:
+        inventory = InventoryFile.load(stream, "", lambda base, uri: uri)
+    documented = {name.rsplit(".", 1)[-1] for entries in inventory.values() for name in entries}
+    missing = {}
+    for module_name in PUBLIC_MODULES:
+        module = importlib.import_module(module_name)
+        names = getattr(module, "__all__", None) or [n for n in dir(module) if n[0] != "_"]
+        left = [n for n in names if n not in documented
+                and not inspect.ismodule(getattr(module, n, None))
+                and n not in UNDOCUMENTED.get(module_name, ())]
+        if left:
+            missing[module_name] = left
+    assert not missing, f"public names without an API entry: {missing}"
 
 
 def _python_blocks(page):

@@ -17,10 +17,12 @@ layer_stack: list[str] = []
 
 
 def is_anomaly_enabled() -> bool:
+    """Whether anomaly detection is on (see `detect_anomaly`), as ``torch.is_anomaly_enabled``."""
     return _enabled
 
 
 def set_detect_anomaly(mode: bool) -> None:
+    """Turn anomaly detection on or off for good (`detect_anomaly` does it for a block)."""
     global _enabled
     if not isinstance(mode, bool):
         raise TypeError(f"set_detect_anomaly: expected True or False, got {mode!r}")

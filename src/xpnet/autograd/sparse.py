@@ -5,7 +5,7 @@ that is zero almost everywhere. ``F.embedding(..., sparse=True)`` hands back onl
 touched (PyTorch's ``sparse=True``); the optimizers that know the layout update just those rows.
 
 The layout is PyTorch's sparse COO with one sparse axis (rows) and dense trailing axes:
-``index_data`` of shape (nnz,) and ``values_data`` of shape (nnz, *shape[1:]). Indices may
+``index_data`` of shape ``(nnz,)`` and ``values_data`` of shape ``(nnz, *shape[1:])``. Indices may
 repeat until `coalesce` sums them, so accumulation is a concatenation.
 """
 
@@ -29,7 +29,7 @@ class RowSparseGrad:
     ----------
     index_data : array of shape (nnz,), integer
         Row of each entry of ``values_data``; repeats add up.
-    values_data : array of shape (nnz, *shape[1:])
+    values_data : array of shape ``(nnz, *shape[1:])``
         The rows' gradients, on the same backend and device.
     shape : tuple of int
         The shape of the dense gradient (the weight's shape).
@@ -85,7 +85,7 @@ class RowSparseGrad:
         return Tensor._make(self.index_data, self._backend)
 
     def values(self) -> Tensor:
-        """The stored rows, shape (nnz, *shape[1:])."""
+        """The stored rows, shape ``(nnz, *shape[1:])``."""
         return Tensor._make(self.values_data, self._backend)
 
     # -- conversions -------------------------------------------------------------------------

@@ -52,7 +52,7 @@ def _affine(y, weight, bias, shape):
 
 def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5):
-    """Batch normalisation (Ioffe and Szegedy, 2015) over axis 1 of (N, C, *) input.
+    """Batch normalisation (Ioffe and Szegedy, 2015) over axis 1 of ``(N, C, *)`` input.
 
     ``y = (x - mean) / sqrt(var + eps) * weight + bias`` per channel. In training the mean and
     the biased variance are the batch's (over every axis but 1), and the running statistics,
@@ -62,7 +62,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
 
     Parameters
     ----------
-    x : Tensor of shape (N, C) or (N, C, *)
+    x : Tensor of shape ``(N, C)`` or ``(N, C, *)``
     running_mean, running_var : Tensor of shape (C,) or None
         Needed when ``training`` is False.
     weight, bias : Tensor of shape (C,), optional
@@ -150,7 +150,7 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
 
 
 def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5):
-    """Group normalisation (Wu and He, 2018) of (N, C, *) input: the C channels are split into
+    """Group normalisation (Wu and He, 2018) of ``(N, C, *)`` input: the C channels are split into
     ``num_groups`` groups, each standardised over its channels and the spatial axes per
     sample, then scaled and shifted per channel by ``weight`` and ``bias`` of shape (C,).
 

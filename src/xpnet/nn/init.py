@@ -79,6 +79,7 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
 
 
 def constant_(tensor, val):
+    """Fill ``tensor`` with ``val`` in place (no gradient is recorded); returns it."""
     _check("constant_", tensor)
     xp = tensor._backend.xp
     return _fill(tensor, xp.full(tensor.shape, val, dtype=tensor.data.dtype,
@@ -86,11 +87,13 @@ def constant_(tensor, val):
 
 
 def zeros_(tensor):
+    """Fill ``tensor`` with zeros in place; returns it."""
     _check("zeros_", tensor)
     return constant_(tensor, 0.0)
 
 
 def ones_(tensor):
+    """Fill ``tensor`` with ones in place; returns it."""
     _check("ones_", tensor)
     return constant_(tensor, 1.0)
 

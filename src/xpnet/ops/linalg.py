@@ -100,7 +100,7 @@ def linear(x, weight, bias=None):
 
     Parameters
     ----------
-    x : Tensor of shape (*, in_features)
+    x : Tensor of shape ``(*, in_features)``
     weight : Tensor of shape (out_features, in_features)
     bias : Tensor of shape (out_features,), optional
     """
