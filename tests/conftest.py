@@ -90,5 +90,5 @@ def assert_on_backend(t, backend_name):
 
     expected = xpnet.backend.load(backend_name)
     assert t.backend == expected.name, (t.backend, backend_name)
-    assert xpnet.backend.backend_of_array(t.data) is expected, \
-        f"array of {t.backend} tensor lives on {array_api_compat.device(t.data)}"
+    assert xpnet.backend.backend_of_array(t.array) is expected, \
+        f"array of {t.backend} tensor lives on {array_api_compat.device(t.array)}"

@@ -31,7 +31,7 @@ def assert_on_device(t, backend):
     what catches an ``xp.zeros(...)`` made without ``device=`` on array_api_strict:device1.
     """
     assert_on_backend(t, backend)
-    assert backend_of_array(t.data) is xpnet.backend.load(backend), (t.data, backend)
+    assert backend_of_array(t.array) is xpnet.backend.load(backend), (t.array, backend)
 
 
 def check_forward(backend, fn, torch_fn, arrays, rtol=1e-10, atol=1e-12):

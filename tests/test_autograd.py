@@ -74,7 +74,7 @@ def test_saved_arrays_are_released_after_backward():
 def test_intermediate_inputs_are_not_kept_alive_by_the_graph():
     x = xpnet.tensor(np.ones(10), requires_grad=True)
     h = x + 1  # add saves nothing, so nothing but h itself holds h's data
-    ref = weakref.ref(h.data)
+    ref = weakref.ref(h.array)
     y = (h + 1).sum()
     del h
     gc.collect()

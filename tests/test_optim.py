@@ -309,10 +309,10 @@ def test_step_keeps_parameter_identity_and_skips_params_without_grad():
     opt = optim.SGD([w, v], lr=0.1, momentum=0.9)
     before_v = v.numpy()
     (w * w).sum().backward()
-    w_id, w_data = id(w), w.data
+    w_id, w_data = id(w), w.array
     opt.step()
     assert id(opt.param_groups[0]["params"][0]) == w_id
-    assert w.data is not w_data and w.requires_grad and w.is_leaf and w.grad_fn is None
+    assert w.array is not w_data and w.requires_grad and w.is_leaf and w.grad_fn is None
     np.testing.assert_array_equal(v.numpy(), before_v)
     assert all(k is not v for k in opt.state)
 

@@ -250,7 +250,7 @@ def test_sparse_trajectory_matches_torch(backend, ours_name, torch_name, kwargs,
 def test_sparse_step_changes_only_the_looked_up_rows(backend, name):
     ours = xpnet.tensor(WEIGHT, requires_grad=True)
     opt = getattr(optim, name)([ours], lr=0.1)
-    before, table = ours.numpy(), ours.data
+    before, table = ours.numpy(), ours.array
     _ours_loss(ours, STEPS[0]).backward()
     opt.step()
     after = ours.numpy()
@@ -258,7 +258,7 @@ def test_sparse_step_changes_only_the_looked_up_rows(backend, name):
     # assignment, so array_api_strict gets a new array (the `add_to_rows` twin).
     in_place = xpnet.fast_paths_enabled() and xpnet.backend.load(backend).family in (
         "numpy", "torch")
-    assert (ours.data is table) == in_place
+    assert (ours.array is table) == in_place
     touched = np.unique(STEPS[0])
     untouched = np.setdiff1d(np.arange(V), touched)
     np.testing.assert_array_equal(after[untouched], before[untouched])
@@ -285,7 +285,7 @@ def test_a_sparse_step_allocates_nothing_of_the_tables_size(name):
             opt.step()
 
         step(batches[0])  # the first step makes the optimizer's (dense) state
-        table = emb.weight.data
+        table = emb.weight.array
         tracemalloc.start()
         try:
             for idx in batches[1:]:
@@ -293,7 +293,7 @@ def test_a_sparse_step_allocates_nothing_of_the_tables_size(name):
             _, peak = tracemalloc.get_traced_memory()
         finally:
             tracemalloc.stop()
-        assert emb.weight.data is table  # updated in place, not rebuilt
+        assert emb.weight.array is table  # updated in place, not rebuilt
     dense_bytes = vocabulary * dim * 8
     assert peak < dense_bytes / 50, f"peak {peak} bytes during sparse steps"
 
@@ -368,7 +368,7 @@ def test_embedding_layer_with_sparse_true_trains_like_torchs():
 def test_from_pretrained_copies_the_vectors_and_freezes_them(backend, layer):
     vectors = xpnet.tensor(WEIGHT)
     frozen = layer.from_pretrained(vectors)
-    assert not frozen.weight.requires_grad and frozen.weight.data is not vectors.data
+    assert not frozen.weight.requires_grad and frozen.weight.array is not vectors.array
     assert_close(frozen.weight, WEIGHT)
     assert_on_backend(frozen.weight, backend)
     tuned = layer.from_pretrained(vectors, freeze=False, sparse=True, padding_idx=2)

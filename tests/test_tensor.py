@@ -49,7 +49,7 @@ def test_arrays_of_the_active_backend_are_accepted(backend):
     t = xpnet.tensor(arr)
     assert t.dtype is xpnet.float64
     assert_close(t, [1.0, 2.0])
-    assert xpnet.as_tensor(arr).data is arr  # as_tensor shares memory
+    assert xpnet.as_tensor(arr).array is arr  # as_tensor shares memory
 
 
 def test_tensor_copies_its_input():

@@ -15,10 +15,12 @@ from xpnet.autograd import (  # noqa: I001 - autograd first: it binds Tensor's o
     Function, Tensor, enable_grad, gradcheck, is_grad_enabled, no_grad,
 )
 from xpnet import autograd, data, functional, models, nn, ops, optim
+from xpnet import accelerator, cuda
 from xpnet.backend import (
     BackendUnavailableError, fast_paths_enabled, get_backend, get_namespace, set_backend,
     use_backend, use_fast_paths,
 )
+from xpnet.backend.device import device
 from xpnet.backend.random import Generator, default_generator, manual_seed
 from xpnet.creation import (
     arange, as_tensor, empty, empty_like, eye, full, full_like, linspace, ones, ones_like, rand,
@@ -29,15 +31,11 @@ from xpnet.dtypes import (
     int64, set_default_dtype, uint8, uint16, uint32, uint64,
 )
 from xpnet.io import load, save
-from xpnet.ops import (
-    abs, add, all, any, argmax, argmin, broadcast_to, cat, chunk, clip, concat, cos, div, exp,
-    expand, expm1, flatten, flip, isfinite, isnan, log, log1p, logsumexp, matmul, max, maximum,
-    mean, min, minimum, mul, neg, permute, pow, reshape, sigmoid, sign, sin, split, sqrt, square,
-    squeeze, stack, std, sub, sum, swapaxes, take, tanh, unsqueeze, var, where,
-)
+from xpnet.ops import *  # noqa: F403 - every op family's public functions
+from xpnet.ops import __all__ as _ops_all
 
-clamp = clip
-transpose = swapaxes
+clamp = clip  # noqa: F405
+transpose = swapaxes  # noqa: F405
 
 # Resolve XPNET_BACKEND now, so a bad name or a missing GPU fails at import, not mid-training.
 from xpnet import backend as _backend_module  # noqa: E402
@@ -46,20 +44,18 @@ _backend_module.active()
 
 __version__ = "0.1.0.dev0"
 
-__all__ = [
-    "BackendUnavailableError", "DType", "Function", "Generator", "Tensor", "abs", "add", "all",
-    "any", "arange", "argmax", "argmin", "as_tensor", "autograd", "bool", "broadcast_to", "cat",
-    "data", "models", "nn", "optim",
-    "chunk", "clamp", "clip", "complex128", "complex64", "concat", "cos", "default_generator",
-    "div", "empty", "empty_like", "enable_grad", "exp", "expand", "expm1", "eye",
-    "fast_paths_enabled", "flatten", "flip", "float32", "float64", "full", "full_like",
-    "functional", "get_backend", "get_default_dtype", "get_namespace", "gradcheck", "int16",
-    "int32", "int64", "int8", "is_grad_enabled", "isfinite", "isnan", "linspace", "load", "log",
-    "log1p", "logsumexp", "manual_seed", "matmul", "max", "maximum", "mean", "min", "minimum",
-    "mul", "neg", "no_grad", "ones", "ones_like", "ops", "permute", "pow", "rand", "rand_like",
-    "randint", "randn", "randn_like", "randperm", "reshape", "save", "set_backend",
-    "set_default_dtype", "sigmoid", "sign", "sin", "split", "sqrt", "square", "squeeze", "stack",
-    "std", "sub", "sum", "swapaxes", "take", "tanh", "tensor", "transpose", "uint16", "uint32",
-    "uint64", "uint8", "unsqueeze", "use_backend", "use_fast_paths", "var", "where", "zeros",
-    "zeros_like",
-]
+# Ops that are plumbing rather than user functions stay in xpnet.ops only.
+_INTERNAL_OPS = {"astype", "getitem", "move_to_backend", "linear", "embedding"}
+
+__all__ = sorted({
+    "BackendUnavailableError", "DType", "Function", "Generator", "Tensor", "accelerator",
+    "arange", "as_tensor", "autograd", "bool", "clamp", "complex128", "complex64", "cuda", "data",
+    "default_generator", "device", "empty", "empty_like", "enable_grad", "eye",
+    "fast_paths_enabled", "float32", "float64", "full", "full_like", "functional", "get_backend",
+    "get_default_dtype", "get_namespace", "gradcheck", "int16", "int32", "int64", "int8",
+    "is_grad_enabled", "linspace", "load", "manual_seed", "models", "nn", "no_grad", "ones",
+    "ones_like", "ops", "optim", "rand", "rand_like", "randint", "randn", "randn_like",
+    "randperm", "save", "set_backend", "set_default_dtype", "tensor", "transpose", "uint16",
+    "uint32", "uint64", "uint8", "use_backend", "use_fast_paths", "zeros", "zeros_like",
+    *(name for name in _ops_all if name not in _INTERNAL_OPS),
+})

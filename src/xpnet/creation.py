@@ -11,6 +11,7 @@ import numbers
 from xpnet import backend as _backends
 from xpnet import dtypes as _dt
 from xpnet.autograd.tensor import Tensor, _shape_args
+from xpnet.backend import device as _device
 from xpnet.backend.random import default_generator
 
 __all__ = ["tensor", "as_tensor", "zeros", "ones", "full", "empty", "eye", "arange", "linspace",
@@ -25,8 +26,10 @@ def _finish(data, backend, requires_grad):
     return t
 
 
-def _backend(backend):
-    return _backends.active() if backend is None else _backends.load(backend)
+def _backend(backend, device=None, op="tensor"):
+    if device is None:
+        return _backends.active() if backend is None else _backends.load(backend)
+    return _device.target_backend(op, backend, device)
 
 
 def _infer_python_dtype(data):
@@ -58,7 +61,7 @@ def _infer_python_dtype(data):
     return _dt.int64
 
 
-def tensor(data, dtype=None, requires_grad=False, *, backend=None) -> Tensor:
+def tensor(data, dtype=None, requires_grad=False, *, backend=None, device=None) -> Tensor:
     """A new tensor holding a copy of ``data``.
 
     Parameters
@@ -72,20 +75,23 @@ def tensor(data, dtype=None, requires_grad=False, *, backend=None) -> Tensor:
     requires_grad : bool, default=False
     backend : str, optional
         Backend name; default the active one (or the array's own).
+    device : str or xpnet.device, optional
+        PyTorch's way to say where: ``"cpu"`` or ``"cuda[:N]"`` (see `xpnet.device`).
     """
     if isinstance(data, Tensor):
-        source, arr = data._backend, data.data
+        source, arr = data._backend, data.array
     elif _backends.is_numpy_array(data):
         source, arr = None, data
     else:
         source = _backends.backend_of_array(data)
         arr = data
-    target = _backend(backend) if (backend is not None or source is None) else source
+    target = (_backend(backend, device) if (backend is not None or device is not None
+                                            or source is None) else source)
     if source is None and not _backends.is_numpy_array(data):
         inferred = _infer_python_dtype(data) if dtype is None else _dt.as_dtype(dtype)
         if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
             from xpnet.ops import stack
-            return _finish(stack([tensor(d, inferred, backend=target) for d in data]).data,
+            return _finish(stack([tensor(d, inferred, backend=target) for d in data]).array,
                            target, requires_grad)
         out = target.asarray(data, dtype=inferred)
     elif source is not None and source is not target:
@@ -95,8 +101,10 @@ def tensor(data, dtype=None, requires_grad=False, *, backend=None) -> Tensor:
     return _finish(out, target, requires_grad)
 
 
-def as_tensor(data, dtype=None, *, backend=None) -> Tensor:
+def as_tensor(data, dtype=None, *, backend=None, device=None) -> Tensor:
     """Like `tensor`, but reuses the memory of an array already on the right backend and dtype."""
+    if device is not None:
+        backend = _device.target_backend("as_tensor", backend, device)
     if isinstance(data, Tensor) and backend is None and (dtype is None or data.dtype is _dt.as_dtype(dtype)):
         return data
     source = _backends.backend_of_array(data)
@@ -112,82 +120,95 @@ def _float_dtype(dtype):
     return _dt.get_default_dtype() if dtype is None else _dt.as_dtype(dtype)
 
 
-def zeros(*shape, dtype=None, backend=None, requires_grad=False) -> Tensor:
-    b = _backend(backend)
+def zeros(*shape, dtype=None, backend=None, requires_grad=False, device=None) -> Tensor:
+    b = _backend(backend, device, "zeros")
     return _finish(b.xp.zeros(_shape_args(shape), dtype=b.dtype(_float_dtype(dtype)),
                               device=b.device), b, requires_grad)
 
 
-def ones(*shape, dtype=None, backend=None, requires_grad=False) -> Tensor:
-    b = _backend(backend)
+def ones(*shape, dtype=None, backend=None, requires_grad=False, device=None) -> Tensor:
+    b = _backend(backend, device, "ones")
     return _finish(b.xp.ones(_shape_args(shape), dtype=b.dtype(_float_dtype(dtype)),
                              device=b.device), b, requires_grad)
 
 
-def empty(*shape, dtype=None, backend=None, requires_grad=False) -> Tensor:
-    b = _backend(backend)
+def empty(*shape, dtype=None, backend=None, requires_grad=False, device=None) -> Tensor:
+    b = _backend(backend, device, "empty")
     return _finish(b.xp.empty(_shape_args(shape), dtype=b.dtype(_float_dtype(dtype)),
                               device=b.device), b, requires_grad)
 
 
-def full(shape, fill_value, dtype=None, backend=None, requires_grad=False) -> Tensor:
+def full(shape, fill_value, dtype=None, backend=None, requires_grad=False, device=None) -> Tensor:
     """A tensor of ``shape`` filled with ``fill_value`` (dtype inferred from it when not given)."""
-    b = _backend(backend)
+    b = _backend(backend, device, "full")
     dtype = _infer_python_dtype(fill_value) if dtype is None else _dt.as_dtype(dtype)
     shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
     return _finish(b.xp.full(shape, fill_value, dtype=b.dtype(dtype), device=b.device), b,
                    requires_grad)
 
 
-def eye(n, m=None, dtype=None, backend=None, requires_grad=False) -> Tensor:
-    b = _backend(backend)
+def eye(n, m=None, dtype=None, backend=None, requires_grad=False, device=None) -> Tensor:
+    b = _backend(backend, device, "eye")
     return _finish(b.xp.eye(n, m, dtype=b.dtype(_float_dtype(dtype)), device=b.device), b,
                    requires_grad)
 
 
-def arange(start, stop=None, step=1, dtype=None, backend=None, requires_grad=False) -> Tensor:
+def arange(start, stop=None, step=1, dtype=None, backend=None, requires_grad=False,
+           device=None) -> Tensor:
     """Evenly spaced values in [start, stop); int64 for integer arguments, else the default float."""
-    b = _backend(backend)
+    b = _backend(backend, device, "arange")
     if dtype is None:
         dtype = _infer_python_dtype([start, stop if stop is not None else 0, step])
     return _finish(b.xp.arange(start, stop, step, dtype=b.dtype(dtype), device=b.device), b,
                    requires_grad)
 
 
-def linspace(start, stop, num, dtype=None, backend=None, requires_grad=False, endpoint=True) -> Tensor:
-    b = _backend(backend)
+def linspace(start, stop, num, dtype=None, backend=None, requires_grad=False, endpoint=True,
+             device=None) -> Tensor:
+    b = _backend(backend, device, "linspace")
     return _finish(b.xp.linspace(start, stop, num, dtype=b.dtype(_float_dtype(dtype)),
                                  device=b.device, endpoint=endpoint), b, requires_grad)
 
 
-def rand(*shape, dtype=None, backend=None, generator=None, requires_grad=False) -> Tensor:
+def rand(*shape, dtype=None, backend=None, generator=None, requires_grad=False,
+         device=None) -> Tensor:
     """Uniform samples on [0, 1)."""
-    b, g = _backend(backend), generator or default_generator
+    b, g = _backend(backend, device, "rand"), generator or default_generator
     return _finish(g.random(b, _shape_args(shape), _float_dtype(dtype)), b, requires_grad)
 
 
-def randn(*shape, dtype=None, backend=None, generator=None, requires_grad=False) -> Tensor:
+def randn(*shape, dtype=None, backend=None, generator=None, requires_grad=False,
+         device=None) -> Tensor:
     """Standard normal samples."""
-    b, g = _backend(backend), generator or default_generator
+    b, g = _backend(backend, device, "randn"), generator or default_generator
     return _finish(g.normal(b, _shape_args(shape), _float_dtype(dtype)), b, requires_grad)
 
 
-def randint(low, high, shape, dtype=None, backend=None, generator=None) -> Tensor:
-    """Integers drawn uniformly from [low, high)."""
-    b, g = _backend(backend), generator or default_generator
-    shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
-    return Tensor._make(g.integers(b, low, high, shape, dtype or _dt.int64), b)
+def randint(low, high=None, size=None, dtype=None, backend=None, generator=None, device=None,
+            requires_grad=False) -> Tensor:
+    """Integers drawn uniformly from [low, high): ``randint(low, high, size)``, or PyTorch's
+    ``randint(high, size)`` with low 0."""
+    if size is None:
+        if high is None or not isinstance(high, (tuple, list)):
+            raise TypeError("randint: expected randint(low, high, size) or randint(high, size) "
+                            "with size a tuple of ints")
+        low, high, size = 0, low, high
+    b, g = _backend(backend, device, "randint"), generator or default_generator
+    size = (size,) if isinstance(size, numbers.Integral) else tuple(size)
+    return _finish(g.integers(b, low, high, size, dtype or _dt.int64), b, requires_grad)
 
 
-def randperm(n, backend=None, generator=None) -> Tensor:
+def randperm(n, backend=None, generator=None, device=None, dtype=None) -> Tensor:
     """A random permutation of 0..n-1 (int64)."""
-    b, g = _backend(backend), generator or default_generator
-    return Tensor._make(g.permutation(b, n), b)
+    b, g = _backend(backend, device, "randperm"), generator or default_generator
+    out = Tensor._make(g.permutation(b, n), b)
+    return out if dtype is None else out.astype(dtype)
 
 
 def _like(name, factory):
-    def like(x, dtype=None, requires_grad=False, **kwargs):
-        return factory(x.shape, dtype=dtype or x.dtype, backend=x._backend,
+    def like(x, dtype=None, requires_grad=False, device=None, **kwargs):
+        where = x._backend if device is None else _device.resolve(device)
+        return factory(x.shape, dtype=dtype or x.dtype, backend=where,
                        requires_grad=requires_grad, **kwargs)
     like.__name__ = f"{name}_like"
     like.__doc__ = f"`{name}` with the shape, dtype and backend of ``x``."
@@ -201,7 +222,8 @@ rand_like = _like("rand", rand)
 randn_like = _like("randn", randn)
 
 
-def full_like(x, fill_value, dtype=None, requires_grad=False) -> Tensor:
+def full_like(x, fill_value, dtype=None, requires_grad=False, device=None) -> Tensor:
     """`full` with the shape, dtype and backend of ``x``."""
-    return full(x.shape, fill_value, dtype=dtype or x.dtype, backend=x._backend,
+    where = x._backend if device is None else _device.resolve(device)
+    return full(x.shape, fill_value, dtype=dtype or x.dtype, backend=where,
                 requires_grad=requires_grad)

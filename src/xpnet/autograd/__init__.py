@@ -2,6 +2,7 @@
 
 # tensor first: it binds the ops, which import Function from an already-loaded tensor module.
 from .tensor import Tensor  # noqa: I001
+from . import methods  # noqa: F401  (binds the ops' PyTorch-named Tensor methods)
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .function import Function
 from .grad_mode import enable_grad, is_grad_enabled, no_grad

@@ -52,7 +52,7 @@ class Function:
                 elif a._backend is not backend:
                     check_same_backend(cls.__name__.lower(),
                                        [t for t in args if isinstance(t, Tensor)])
-                arrays[i] = a.data
+                arrays[i] = a.array
                 needs[i] = a.requires_grad
         if backend is None:
             raise TypeError(f"{cls.__name__.lower()}: expected at least one Tensor argument")

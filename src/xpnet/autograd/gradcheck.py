@@ -23,7 +23,7 @@ def _flat_values(backend, outs):
     xp = backend.xp
     parts = []
     for o in outs:
-        data = o.data if o._backend is backend else backend.asarray(o._backend.to_numpy(o.data))
+        data = o.array if o._backend is backend else backend.asarray(o._backend.to_numpy(o.array))
         parts.append(xp.astype(xp.reshape(data, (-1,)), xp.float64))
     return xp.concat(parts)
 
@@ -61,7 +61,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True) 
     # Fresh leaves, so the caller's tensors get no .grad written into them.
     leaves = list(inputs)
     for i in checked:
-        leaves[i] = Tensor._make(inputs[i].data, inputs[i]._backend).requires_grad_(True)
+        leaves[i] = Tensor._make(inputs[i].array, inputs[i]._backend).requires_grad_(True)
     xp = leaves[checked[0]]._backend.xp
 
     outs = _outputs(fn(*leaves))
@@ -84,17 +84,17 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True) 
                     rows[i].append(zeros_like_input(i))
                 continue
             oxp = o._backend.xp
-            onehot = oxp.zeros((size,), dtype=o.data.dtype, device=o._backend.device)
+            onehot = oxp.zeros((size,), dtype=o.array.dtype, device=o._backend.device)
             onehot[j] = 1
             grads = run_backward((o,), (Tensor._make(oxp.reshape(onehot, o.shape), o._backend),),
                                  retain_graph=True, capture=[leaves[i] for i in checked])
             for i, g in zip(checked, grads):
                 rows[i].append(zeros_like_input(i) if g is None
-                               else xp.astype(xp.reshape(g.data, (-1,)), xp.float64))
+                               else xp.astype(xp.reshape(g.array, (-1,)), xp.float64))
 
     for i in checked:
         analytical = xp.stack(rows[i], axis=0)  # (total outputs, input elements)
-        base = leaves[i].data
+        base = leaves[i].array
         flat = xp.reshape(base, (-1,))
         columns = []
         for e in range(flat.shape[0]):

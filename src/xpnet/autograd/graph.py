@@ -32,11 +32,11 @@ def _root_grad(t: Tensor, g):
         if t.numel() != 1:
             raise RuntimeError(f"backward: grad can be omitted only for one-element tensors, "
                                f"got shape {t.shape}; pass grad= of that shape")
-        return t._backend.xp.ones_like(t.data)
+        return t._backend.xp.ones_like(t.array)
     if isinstance(g, Tensor):
         if g._backend is not t._backend:
             raise ValueError(f"backward: grad is on {g._backend.name}, the tensor on {t._backend.name}")
-        g = g.data
+        g = g.array
     else:
         g = t._backend.asarray(g, dtype=t.dtype)
     if tuple(g.shape) != t.shape:
@@ -139,12 +139,12 @@ def run_backward(roots, grads, retain_graph=False, capture=None):
                 # Row-sparse gradients (sparse=True lookups) stay sparse only on their way into
                 # a leaf's .grad; a node's backward and autograd.grad get them dense.
                 if fn is None and captured is None:
-                    if g.values_data.dtype != leaf.data.dtype:
-                        g = g.with_values(xp.astype(g.values_data, leaf.data.dtype))
+                    if g.values_data.dtype != leaf.array.dtype:
+                        g = g.with_values(xp.astype(g.values_data, leaf.array.dtype))
                     deliver(edge, g)
                     continue
                 g = dense_array(g)
-            want_shape, want_dtype = (leaf.data.shape, leaf.data.dtype) if fn is None \
+            want_shape, want_dtype = (leaf.array.shape, leaf.array.dtype) if fn is None \
                 else fn.out_meta[index]
             if g.dtype != want_dtype:
                 g = xp.astype(g, want_dtype)

@@ -129,7 +129,7 @@ class RowSparseGrad:
                                  self.shape, self._backend)
         if isinstance(other, Tensor):
             _check_same(self, other)
-            return Tensor._make(_add_rows_to_dense(self, other.data), self._backend)
+            return Tensor._make(_add_rows_to_dense(self, other.array), self._backend)
         return NotImplemented
 
     __radd__ = __add__
@@ -180,9 +180,9 @@ def accumulate_grad(existing, new, backend):
     if isinstance(new, RowSparseGrad):
         if existing is None or isinstance(existing, RowSparseGrad):
             return new if existing is None else existing + new
-        return Tensor._make(_add_rows_to_dense(new, existing.data), backend)
+        return Tensor._make(_add_rows_to_dense(new, existing.array), backend)
     if existing is None:
         return Tensor._make(new, backend)
     if isinstance(existing, RowSparseGrad):
         return Tensor._make(_add_rows_to_dense(existing, new), backend)
-    return Tensor._make(existing.data + new, backend)
+    return Tensor._make(existing.array + new, backend)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
-
-import array_api_compat
+import weakref
 
 from xpnet import backend as _backends
+from xpnet.backend import device as _device
 from xpnet import dtypes as _dt
 
 __all__ = ["Tensor"]
@@ -20,7 +20,7 @@ class Tensor:
 
     Attributes
     ----------
-    data : array
+    array : array
         The backend array (numpy.ndarray, cupy.ndarray, array_api_strict Array, torch.Tensor).
     grad : Tensor, RowSparseGrad or None
         Accumulated gradient of a leaf that requires grad, after `backward` (a
@@ -31,8 +31,10 @@ class Tensor:
         The node that produced this tensor (None for leaves).
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_backend", "_out_index",
-                 "__weakref__")
+    # _shared: None, or the list of weak references to the tensors sharing this one's values
+    # (made by .data and .detach()); an in-place update rebinds them all.
+    __slots__ = ("array", "grad", "requires_grad", "grad_fn", "_backend", "_out_index",
+                 "_shared", "__weakref__")
     # NumPy scalars and arrays on the left of an operator defer to Tensor's reflected methods.
     __array_priority__ = 1000
 
@@ -42,8 +44,8 @@ class Tensor:
             raise TypeError(f"Tensor: expected an array of a supported backend "
                             f"({', '.join(_backends.FAMILIES)}), got {type(data).__name__}; "
                             f"use xpnet.tensor(...) for lists and scalars")
-        self.data, self._backend = data, backend
-        self.grad = self.grad_fn = None
+        self.array, self._backend = data, backend
+        self.grad = self.grad_fn = self._shared = None
         self._out_index = 0
         self.requires_grad = False
         if requires_grad:
@@ -54,27 +56,33 @@ class Tensor:
         t = object.__new__(cls)
         if backend.fix_output is not None:
             data = backend.fix_output(data)
-        t.data, t._backend, t.grad, t.grad_fn = data, backend, None, grad_fn
-        t._out_index = index
+        t.array, t._backend, t.grad, t.grad_fn = data, backend, None, grad_fn
+        t._out_index, t._shared = index, None
         t.requires_grad = grad_fn is not None
         return t
 
     # -- metadata ----------------------------------------------------------------------------
     @property
     def shape(self) -> tuple:
-        return tuple(self.data.shape)
+        return tuple(self.array.shape)
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def dtype(self) -> _dt.DType:
-        return self._backend.xpnet_dtype(self.data.dtype)
+        return self._backend.xpnet_dtype(self.array.dtype)
 
     @property
-    def device(self):
-        return array_api_compat.device(self.data)
+    def device(self) -> _device.device:
+        """Where the values live, in PyTorch's terms (``device(type='cpu')``, ``cuda:0``...);
+        it equals its string (``t.device == "cpu"``) and names this exact backend."""
+        return _device.device_of_backend(self._backend)
+
+    @property
+    def is_cuda(self) -> bool:
+        return self._backend.family == "cupy"
 
     @property
     def backend(self) -> str:
@@ -99,7 +107,7 @@ class Tensor:
     # -- leaving the graph / the backend ------------------------------------------------------
     def numpy(self):
         """A NumPy copy of the values, from any backend or device."""
-        return self._backend.to_numpy(self.data)
+        return self._backend.to_numpy(self.array)
 
     def tolist(self):
         return self.numpy().tolist()
@@ -109,7 +117,7 @@ class Tensor:
         if self.numel() != 1:
             raise ValueError(f"item: only one-element tensors convert to a Python scalar, "
                              f"got shape {self.shape}")
-        value = self._backend.xp.reshape(self.data, ())
+        value = self._backend.xp.reshape(self.array, ())
         kind = self.dtype.kind
         if kind == "bool":
             return bool(value)
@@ -138,8 +146,44 @@ class Tensor:
         return int(self.item())
 
     def detach(self) -> Tensor:
-        """The same data, cut from the graph (shares memory, requires_grad=False)."""
-        return Tensor._make(self.data, self._backend)
+        """The same values, cut from the graph (requires_grad=False); an in-place update of
+        either tensor shows in the other, as in PyTorch."""
+        out = Tensor._make(self.array, self._backend)
+        _share(self, out)
+        return out
+
+    @property
+    def data(self) -> Tensor:
+        """The values as a tensor that records no gradients and shares them with this one.
+
+        ``p.data.add_(g, alpha=-lr)``, ``w.data.uniform_(-a, a)`` and ``p.data.copy_(q)``
+        change ``p`` and are never recorded, as in PyTorch. The backend array itself is
+        ``.array``.
+        """
+        return self.detach()
+
+    @data.setter
+    def data(self, value):
+        # PyTorch: p.data = t makes p hold t's values (shape and dtype may change); tensors that
+        # shared p's old values keep them.
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Tensor.data: expected a Tensor, got {type(value).__name__}; assign "
+                            f"a backend array to .array instead")
+        _unshare(self)
+        self.array, self._backend = value.array, value._backend
+        _share(value, self)
+
+    def _set_array(self, array):
+        """Rebind this tensor, and every tensor sharing its values, to ``array`` (the one way
+        in-place updates write)."""
+        shared = self._shared
+        if shared is None:
+            self.array = array
+            return
+        for ref in shared:
+            t = ref()
+            if t is not None:
+                t.array = array
 
     def requires_grad_(self, requires_grad=True) -> Tensor:
         if requires_grad and not (self.dtype.is_floating_point or self.dtype.kind == "complex floating"):
@@ -175,16 +219,39 @@ class Tensor:
         from .graph import run_backward
         run_backward((self,), (grad,), retain_graph=retain_graph)
 
-    def to(self, backend=None, dtype=None) -> Tensor:
-        """This tensor on another backend (copied through the host) and/or in another dtype."""
+    def to(self, *args, **kwargs) -> Tensor:
+        """This tensor on another device or backend and/or in another dtype, as PyTorch's ``to``.
+
+        ``t.to("cuda")``, ``t.to(xpnet.float64)``, ``t.to("cpu", xpnet.float64)``,
+        ``t.to(other)`` (its device and dtype), and the keywords ``device``, ``dtype``,
+        ``backend`` (an xpnet backend name) and ``copy``. A move copies through the host and is
+        differentiable; with nothing to change, ``self`` is returned (unless ``copy=True``).
+        """
+        target, dtype, copy = _device.parse_to("Tensor.to", args, kwargs)
         out = self
-        if backend is not None:
-            target = _backends.load(backend)
-            if target is not self._backend:
-                out = _ops.move_to_backend(out, target)
+        if target is not None and target is not self._backend:
+            out = _ops.move_to_backend(out, target)
         if dtype is not None:
             out = _ops.astype(out, dtype)
+        if copy and out is self:
+            out = _ops.clone(self)
         return out
+
+    def cpu(self) -> Tensor:
+        """This tensor on the CPU (itself if already there; from CuPy, on numpy)."""
+        if self._backend.family != "cupy" and self._backend.name in (
+                "numpy", "torch", "array_api_strict"):
+            return self
+        return self.to("cpu")
+
+    def cuda(self, device=None) -> Tensor:
+        """This tensor on a CUDA GPU (``device``: a number or ``"cuda:N"``; default the current
+        one); raises `BackendUnavailableError` where no GPU can be used."""
+        if device is None:
+            device = "cuda"
+        elif isinstance(device, int) and not isinstance(device, bool):
+            device = f"cuda:{device}"
+        return self.to(device)
 
     def astype(self, dtype) -> Tensor:
         return _ops.astype(self, dtype)
@@ -199,7 +266,7 @@ class Tensor:
         return self.astype(_dt.int64)
 
     def __repr__(self):
-        values = _backends.format_array(self._backend, self.data)
+        values = _backends.format_array(self._backend, self.array)
         extra = []
         if self.dtype is not _dt.get_default_dtype() and self.dtype is not _dt.int64 \
                 and self.dtype is not _dt.bool:
@@ -261,7 +328,7 @@ class Tensor:
                 raise TypeError(f"{op}: the result has dtype {result.dtype.name}, which cannot "
                                 f"be stored in place in a {self.dtype.name} tensor")
             result = result.astype(self.dtype)
-        self.data = result.data
+        self._set_array(result.array)
         if result.grad_fn is not None:
             self.grad_fn, self._out_index, self.requires_grad = result.grad_fn, result._out_index, True
         elif self.grad_fn is not None:  # under no_grad a non-leaf becomes a plain leaf
@@ -285,7 +352,7 @@ class Tensor:
 
     def fill_(self, value):
         xp = self._backend.xp
-        full = xp.full(self.data.shape, value, dtype=self.data.dtype, device=self._backend.device)
+        full = xp.full(self.array.shape, value, dtype=self.array.dtype, device=self._backend.device)
         return self._assign("fill_", Tensor._make(full, self._backend))
 
     def copy_(self, src):
@@ -345,6 +412,25 @@ class Tensor:
     clamp = clip
     def pow(self, exponent): return _ops.pow(self, exponent)
     def matmul(self, other): return _ops.matmul(self, other)
+
+
+def _share(source, other):
+    """Make ``other`` share ``source``'s values from now on (see `Tensor._set_array`)."""
+    group = source._shared
+    if group is None:
+        group = source._shared = [weakref.ref(source)]
+    elif len(group) >= 8 and len(group) & (len(group) - 1) == 0:
+        # `p.data` in every step adds a member; drop the dead ones when the list doubles.
+        group[:] = [ref for ref in group if ref() is not None]
+    group.append(weakref.ref(other))
+    other._shared = group
+
+
+def _unshare(t):
+    group = t._shared
+    if group is not None:
+        group[:] = [ref for ref in group if ref() is not None and ref() is not t]
+        t._shared = None
 
 
 def _shape_args(args):

@@ -105,6 +105,11 @@ class Backend:
         # np.asarray refuses arrays off CPU_DEVICE, like CuPy; go through the host explicitly.
         return np.array(xs.asarray(arr, device=xs.Device("CPU_DEVICE"), copy=True), copy=True)
 
+    def synchronize(self):
+        """Wait for the device's queued work (a no-op on the CPU backends)."""
+        if self.family == "cupy":
+            self.device.synchronize()
+
     def __repr__(self):
         return f"Backend({self.name!r})"
 
@@ -136,6 +141,18 @@ def cupy_unusable_reason() -> str | None:
     except Exception as e:
         return f"CuPy found {count} CUDA device(s) but a smoke test failed ({type(e).__name__}: {e})"
     return None
+
+
+def cuda_device_count() -> int:
+    """GPUs CuPy sees (call only when `cupy_unusable_reason` is None)."""
+    import cupy
+    return cupy.cuda.runtime.getDeviceCount()
+
+
+def cuda_device_name(index: int) -> str:
+    import cupy
+    name = cupy.cuda.runtime.getDeviceProperties(index)["name"]
+    return name.decode() if isinstance(name, bytes) else str(name)
 
 
 # -- loaders ---------------------------------------------------------------------------------

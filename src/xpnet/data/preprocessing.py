@@ -181,7 +181,7 @@ class PCA(_Transform):
                              f"{min(n, d)} for X of shape {X.shape}")
         mean = X.mean(axis=0)
         backend = X._backend
-        _, s, vt = backend.xp.linalg.svd((X - mean).data, full_matrices=False)
+        _, s, vt = backend.xp.linalg.svd((X - mean).array, full_matrices=False)
         s, vt = Tensor._make(s, backend)[:k], Tensor._make(vt, backend)[:k, :]
         positive = vt.max(axis=1) >= -vt.min(axis=1)  # is the largest |entry| positive?
         self.components_ = vt * (2 * positive.astype(vt.dtype) - 1)[:, None]
@@ -247,7 +247,7 @@ class ZCA(_Transform):
         centred = X - mean
         covariance = (centred.T @ centred) / (n - 1)
         backend = X._backend
-        lam, u = backend.xp.linalg.eigh(covariance.data)
+        lam, u = backend.xp.linalg.eigh(covariance.array)
         # Rounding can leave eigenvalues of a singular covariance slightly negative.
         lam, u = xpnet.clip(Tensor._make(lam, backend), 0.0), Tensor._make(u, backend)
         root = xpnet.sqrt(lam + self.eps)

@@ -21,7 +21,7 @@ def dropout(x, p=0.5, training=True, generator=None):
     g = generator or default_generator
     keep = g.bernoulli(x._backend, x.shape, 1 - p)
     xp = x._backend.xp
-    mask = Tensor._make(xp.astype(keep, x.data.dtype) * (1 / (1 - p)), x._backend)
+    mask = Tensor._make(xp.astype(keep, x.array.dtype) * (1 / (1 - p)), x._backend)
     return x * mask
 
 
@@ -52,5 +52,5 @@ def dropout2d(x, p=0.5, training=True, generator=None):
     g = generator or default_generator
     keep = g.bernoulli(x._backend, x.shape[:2] + (1, 1), 1 - p)
     xp = x._backend.xp
-    mask = Tensor._make(xp.astype(keep, x.data.dtype) * (1 / (1 - p)), x._backend)
+    mask = Tensor._make(xp.astype(keep, x.array.dtype) * (1 / (1 - p)), x._backend)
     return x * mask

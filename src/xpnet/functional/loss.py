@@ -66,9 +66,9 @@ def _as_float_target(target, input):
 
 def _check_unit_interval(op, name, t):
     xp = t._backend.xp
-    outside = xp.reshape(xp.logical_not(xp.logical_and(t.data >= 0, t.data <= 1)), (-1,))
+    outside = xp.reshape(xp.logical_not(xp.logical_and(t.array >= 0, t.array <= 1)), (-1,))
     if bool(xp.any(outside)):  # nan is outside too, as in PyTorch
-        value = float(xp.reshape(t.data, (-1,))[int(xp.argmax(xp.astype(outside, xp.int8)))])
+        value = float(xp.reshape(t.array, (-1,))[int(xp.argmax(xp.astype(outside, xp.int8)))])
         raise ValueError(f"{op}: {name} values must lie in [0, 1], got {value:g}")
 
 
@@ -108,7 +108,7 @@ def _class_index_target(op, input, target, ignore_index):
                          f"{input.shape} (class axis {axis} removed), got {target.shape}")
     if target.dtype.name != "int64":
         target = target.astype("int64")
-    xp, t = target._backend.xp, target.data
+    xp, t = target._backend.xp, target.array
     bad = xp.logical_and(t != ignore_index, xp.logical_or(t < 0, t >= n_classes))
     if bool(xp.any(bad)):
         flat = xp.reshape(bad, (-1,))

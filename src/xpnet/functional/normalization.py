@@ -113,11 +113,11 @@ def _update_running(xp, stats, running_mean, running_var, momentum, n):
     mean, var = (xp.reshape(s, (-1,)) for s in stats)
     with grad_mode.no_grad():
         if running_mean is not None:
-            new = (1 - momentum) * running_mean.data + momentum * mean
-            running_mean.data = xp.astype(new, running_mean.data.dtype)
+            new = (1 - momentum) * running_mean.array + momentum * mean
+            running_mean._set_array(xp.astype(new, running_mean.array.dtype))
         if running_var is not None:
-            new = (1 - momentum) * running_var.data + momentum * (var * (n / (n - 1)))
-            running_var.data = xp.astype(new, running_var.data.dtype)
+            new = (1 - momentum) * running_var.array + momentum * (var * (n / (n - 1)))
+            running_var._set_array(xp.astype(new, running_var.array.dtype))
 
 
 def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):

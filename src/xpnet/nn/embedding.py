@@ -44,7 +44,7 @@ class _Table(Module):
             xp = self.weight._backend.xp
             rows = xp.arange(self.num_embeddings, device=self.weight._backend.device)
             keep = xp.reshape(rows != self.padding_idx, (-1, 1))
-            self.weight.data = xp.where(keep, self.weight.data, xp.zeros_like(self.weight.data))
+            self.weight._set_array(xp.where(keep, self.weight.array, xp.zeros_like(self.weight.array)))
 
     @classmethod
     def from_pretrained(cls, embeddings, freeze=True, **options):
@@ -71,7 +71,7 @@ class _Table(Module):
         layer = cls(*embeddings.shape, dtype=embeddings.dtype, backend=embeddings.backend,
                     **options)
         xp = embeddings._backend.xp
-        layer.weight.data = xp.asarray(embeddings.data, copy=True)
+        layer.weight.array = xp.asarray(embeddings.array, copy=True)
         layer.weight.requires_grad_(not freeze)
         return layer
 

@@ -53,7 +53,7 @@ def _fans(op, tensor):
 
 def _fill(tensor, data):
     with grad_mode.no_grad():
-        tensor.data = data
+        tensor._set_array(data)
     return tensor
 
 
@@ -82,7 +82,7 @@ def constant_(tensor, val):
     """Fill ``tensor`` with ``val`` in place (no gradient is recorded); returns it."""
     _check("constant_", tensor)
     xp = tensor._backend.xp
-    return _fill(tensor, xp.full(tensor.shape, val, dtype=tensor.data.dtype,
+    return _fill(tensor, xp.full(tensor.shape, val, dtype=tensor.array.dtype,
                                  device=tensor._backend.device))
 
 
@@ -104,7 +104,7 @@ def eye_(tensor):
     if tensor.ndim != 2:
         raise ValueError(f"eye_: expected a 2-D tensor, got shape {tensor.shape}")
     xp = tensor._backend.xp
-    return _fill(tensor, xp.eye(*tensor.shape, dtype=tensor.data.dtype,
+    return _fill(tensor, xp.eye(*tensor.shape, dtype=tensor.array.dtype,
                                 device=tensor._backend.device))
 
 

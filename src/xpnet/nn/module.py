@@ -255,7 +255,7 @@ class Module:
                 p.grad.zero_()  # a sparse gradient with no rows
             elif p.grad is not None:
                 p.grad = None if set_to_none else Tensor._make(
-                    p._backend.xp.zeros_like(p.grad.data), p._backend)
+                    p._backend.xp.zeros_like(p.grad.array), p._backend)
 
     def requires_grad_(self, requires_grad=True):
         for p in self.parameters():
@@ -321,7 +321,7 @@ class Module:
             for key, value in converted.items():
                 # A copy, as PyTorch's: sparse optimizer steps write parameters' rows in place,
                 # which must not reach the module the state dict came from.
-                targets[key].data = value._backend.xp.asarray(value.data, copy=True)
+                targets[key]._set_array(value._backend.xp.asarray(value.array, copy=True))
         return IncompatibleKeys(missing, unexpected)
 
     def to(self, dtype=None, backend=None):
@@ -335,15 +335,15 @@ class Module:
         def convert(t):
             out = t
             if target is not None and out._backend is not target:
-                out = Tensor._make(target.asarray(out._backend.to_numpy(out.data)), target)
+                out = Tensor._make(target.asarray(out._backend.to_numpy(out.array)), target)
             if dtype is not None and out.dtype.is_floating_point and out.dtype is not dtype:
-                out = Tensor._make(out._backend.xp.astype(out.data, out._backend.dtype(dtype)),
+                out = Tensor._make(out._backend.xp.astype(out.array, out._backend.dtype(dtype)),
                                    out._backend)
             return out
 
         for t in itertools.chain(self.parameters(), self.buffers()):
             new = convert(t)
-            t.data, t._backend = new.data, new._backend
+            t.array, t._backend = new.array, new._backend
             if t.grad is not None:
                 # A sparse gradient moves as its dense form (rare: a move between steps).
                 g = convert(t.grad.to_dense() if getattr(t.grad, "is_sparse", False) else t.grad)
@@ -417,9 +417,9 @@ def _as_tensor_like(key, value, target):
     except TypeError as e:
         raise TypeError(f"load_state_dict: value for {key!r} is not array-like ({e})") from None
     if t._backend is not target._backend:
-        t = Tensor._make(target._backend.asarray(t._backend.to_numpy(t.data)), target._backend)
+        t = Tensor._make(target._backend.asarray(t._backend.to_numpy(t.array)), target._backend)
     if t.dtype is not target.dtype:
-        t = Tensor._make(t._backend.xp.astype(t.data, target.data.dtype), t._backend)
+        t = Tensor._make(t._backend.xp.astype(t.array, target.array.dtype), t._backend)
     return t
 
 

@@ -1,30 +1,26 @@
-"""Differentiable primitives, one family per file, and the functions users call on Tensors."""
+"""Differentiable primitives, one family per file, and the functions users call on Tensors.
 
-from .activation import (
-    elu, gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh,
-)
-from .arithmetic import (
-    add, clip, div, eq, ge, gt, isfinite, isnan, le, logical_and, logical_not, logical_or, lt,
-    maximum, minimum, mul, ne, neg, pow, sub, where,
-)
+Each family module lists its public functions in ``__all__``; this package re-exports them all,
+and `xpnet` re-exports them at the top level (PyTorch's ``torch.gather``, ``torch.sort``...).
+"""
+
+from .activation import *  # noqa: F403
+from .activation import __all__ as _activation
+from .arithmetic import *  # noqa: F403
+from .arithmetic import __all__ as _arithmetic
 from .embedding import embedding
-from .indexing import getitem, take
-from .linalg import linear, matmul
-from .reduce import all, any, argmax, argmin, logsumexp, max, mean, min, std, sum, var
-from .special import erf
-from .shape import (
-    broadcast_to, cat, chunk, concat, expand, flatten, flip, pad, permute, reshape, split, squeeze,
-    stack, swapaxes, unsqueeze,
-)
-from .unary import abs, astype, cos, exp, expm1, log, log1p, move_to_backend, sign, sin, sqrt, square
+from .indexing import *  # noqa: F403
+from .indexing import __all__ as _indexing
+from .linalg import *  # noqa: F403
+from .linalg import __all__ as _linalg
+from .reduce import *  # noqa: F403
+from .reduce import __all__ as _reduce
+from .shape import *  # noqa: F403
+from .shape import __all__ as _shape
+from .special import *  # noqa: F403
+from .special import __all__ as _special
+from .unary import *  # noqa: F403
+from .unary import __all__ as _unary
 
-__all__ = [
-    "abs", "add", "all", "any", "argmax", "argmin", "astype", "broadcast_to", "cat", "chunk",
-    "clip", "concat", "cos", "div", "elu", "embedding", "eq", "erf", "exp", "expand", "expm1", "flatten", "flip", "ge",
-    "gelu", "getitem", "gt", "isfinite", "isnan", "le", "leaky_relu", "linear", "log", "log1p", "log_softmax",
-    "logical_and", "logical_not", "logical_or", "logsumexp", "lt", "matmul", "max", "maximum",
-    "mean", "min", "minimum", "move_to_backend", "mul", "ne", "neg", "pad", "permute", "pow",
-    "relu", "reshape", "sigmoid", "sign", "sin", "softmax", "softplus", "split", "sqrt", "square",
-    "squeeze", "stack", "std", "sub", "sum", "swapaxes", "take", "tanh", "unsqueeze", "var",
-    "where",
-]
+__all__ = sorted({"embedding", *_activation, *_arithmetic, *_indexing, *_linalg, *_reduce,
+                  *_shape, *_special, *_unary})

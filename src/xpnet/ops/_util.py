@@ -54,13 +54,24 @@ def check_broadcast(op, *shapes):
                              f"{' and '.join(str(tuple(s)) for s in shapes)}")
 
 
+def axis_arg(op, axis, dim, default=None):
+    """The axis from the standard's ``axis=`` or PyTorch's ``dim=`` (the same thing; giving both
+    is a TypeError), or ``default`` when neither is given. Resolved once, at the public entry."""
+    if dim is None:
+        return default if axis is None else axis
+    if axis is not None:
+        raise TypeError(f"{op}: got both axis={axis!r} and dim={dim!r}; they name the same "
+                        f"parameter (dim is PyTorch's spelling), give one")
+    return dim
+
+
 def torch_axis_aliases(op, axis, keepdims, dim, keepdim):
     """Accept PyTorch's ``dim``/``keepdim`` as well as the standard's ``axis``/``keepdims``."""
-    if dim is not None:
-        if axis is not None:
-            raise TypeError(f"{op}: give axis or dim, not both")
-        axis = dim
+    axis = axis_arg(op, axis, dim)
     if keepdim is not None:
+        if keepdims not in (None, False) and keepdims != keepdim:
+            raise TypeError(f"{op}: got both keepdims={keepdims!r} and keepdim={keepdim!r}; "
+                            f"they name the same parameter, give one")
         keepdims = keepdim
     return axis, bool(keepdims)
 
@@ -91,7 +102,7 @@ def promote_operands(op, a, b):
     the (default) float dtype, and so do we. Python scalars never widen a float tensor.
     """
     if isinstance(a, Tensor) and isinstance(b, Tensor):
-        if a._backend is b._backend and a.data.dtype == b.data.dtype:  # common case, cheap
+        if a._backend is b._backend and a.array.dtype == b.array.dtype:  # common case, cheap
             return a, b
         ka, kb = a.dtype.kind, b.dtype.kind
         if ka != kb:

@@ -25,7 +25,7 @@ def _operands(op, a, b):
     """`promote_operands`, and two Tensors' shapes checked to broadcast (naming the op)."""
     a, b = promote_operands(op, a, b)
     if isinstance(a, Tensor) and isinstance(b, Tensor):
-        sa, sb = a.data.shape, b.data.shape
+        sa, sb = a.array.shape, b.array.shape
         if sa != sb:
             check_broadcast(op, sa, sb)
     return a, b
@@ -295,8 +295,8 @@ def _compare(op_name, xp_name):
         if isinstance(a, Tensor) and isinstance(b, Tensor) and a._backend is not b._backend:
             from xpnet.autograd.function import check_same_backend
             check_same_backend(op_name, (a, b))
-        da = a.data if isinstance(a, Tensor) else a
-        db = b.data if isinstance(b, Tensor) else b
+        da = a.array if isinstance(a, Tensor) else a
+        db = b.array if isinstance(b, Tensor) else b
         return Tensor._make(getattr(t._backend.xp, xp_name)(da, db), t._backend)
     compare.__name__ = op_name
     compare.__doc__ = f"Elementwise ``{xp_name}`` as a bool Tensor (not differentiable)."
@@ -314,12 +314,12 @@ logical_or = _compare("logical_or", "logical_or")
 
 
 def logical_not(a):
-    return Tensor._make(a._backend.xp.logical_not(a.data), a._backend)
+    return Tensor._make(a._backend.xp.logical_not(a.array), a._backend)
 
 
 def isfinite(a):
-    return Tensor._make(a._backend.xp.isfinite(a.data), a._backend)
+    return Tensor._make(a._backend.xp.isfinite(a.array), a._backend)
 
 
 def isnan(a):
-    return Tensor._make(a._backend.xp.isnan(a.data), a._backend)
+    return Tensor._make(a._backend.xp.isnan(a.array), a._backend)

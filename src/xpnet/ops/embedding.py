@@ -111,8 +111,8 @@ def embedding(indices, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     for name, flag in (("scale_grad_by_freq", scale_grad_by_freq), ("sparse", sparse)):
         _check_flag("embedding", name, flag)
     if max_norm is not None:
-        _renormalize(weight, indices.data, max_norm, norm_type)
-    return Embedding.apply(weight, indices.data, padding_idx, scale_grad_by_freq, sparse)
+        _renormalize(weight, indices.array, max_norm, norm_type)
+    return Embedding.apply(weight, indices.array, padding_idx, scale_grad_by_freq, sparse)
 
 
 class EmbeddingBag(Function):
@@ -282,7 +282,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2.0,
             raise ValueError(f"{op}: offsets must be None for 2-D input (each row is one bag), "
                              f"got offsets of shape {tuple(offsets.shape)}")
         num_bags, length = input.shape
-        flat = xp.reshape(input.data, (-1,))
+        flat = xp.reshape(input.array, (-1,))
         ends = xp.arange(1, num_bags + 1, dtype=flat.dtype, device=backend.device) * length
         starts = ends - length
         bag_of = xp.reshape(xp.broadcast_to(
@@ -292,7 +292,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2.0,
         if offsets is None:
             raise ValueError(f"{op}: 1-D input needs offsets (the start of each bag); for bags "
                              f"of one length pass 2-D input of shape (bags, length)")
-        flat = input.data
+        flat = input.array
         starts, num_bags = _bag_starts(op, offsets, flat.shape[0], include_last_offset)
         ends = xp.concat([starts[1:], xp.asarray([flat.shape[0]], dtype=starts.dtype,
                                                  device=backend.device)])
@@ -306,7 +306,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2.0,
         per_sample_weights = _check_per_sample_weights(op, per_sample_weights, input, weight,
                                                        mode)
 
-    valid = xp.ones(flat.shape, dtype=weight.data.dtype, device=backend.device)
+    valid = xp.ones(flat.shape, dtype=weight.array.dtype, device=backend.device)
     if padding_idx is not None:
         valid = xp.where(flat != padding_idx, valid, xp.zeros_like(valid))
     if max_norm is not None:
@@ -335,7 +335,7 @@ def _bag_starts(op, offsets, length, include_last_offset):
         raise ValueError(f"{op}: offsets must be a 1-D integer Tensor, got {offsets.dtype.name} "
                          f"of shape {offsets.shape}")
     xp = offsets._backend.xp
-    values = offsets.data
+    values = offsets.array
     if include_last_offset and values.shape[0] == 0:
         raise ValueError(f"{op}: with include_last_offset=True offsets needs at least one entry "
                          f"(the end of the input), got none")
@@ -395,7 +395,7 @@ def _check_weight(op, indices, weight):
 
 def _check_range(op, indices, n):
     xp = indices._backend.xp
-    data = indices.data
+    data = indices.array
     if indices.numel() and (bool(xp.any(data < 0)) or bool(xp.any(data >= n))):
         lo, hi = int(xp.min(data)), int(xp.max(data))
         raise IndexError(f"{op}: indices must be in [0, {n}) (num_embeddings), got values "
@@ -422,10 +422,10 @@ def _renormalize(weight, flat, max_norm, norm_type):
     including its 1e-7 in the denominator). Only those rows are read and written."""
     backend = weight._backend
     xp = backend.xp
-    w = weight.data
+    w = weight.array
     rows_idx = xp.unique_values(xp.reshape(flat, (-1,)))
     rows = xp.take(w, rows_idx, axis=0)
     norms = xp.sum(xp.abs(rows) ** norm_type, axis=1) ** (1.0 / norm_type)
     scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), xp.ones_like(norms))
     delta = rows * xp.reshape(scale - 1, (-1, 1))
-    weight.data = get_kernel("add_to_rows", backend)(xp, w, rows_idx, delta)
+    weight._set_array(get_kernel("add_to_rows", backend)(xp, w, rows_idx, delta))

@@ -72,7 +72,7 @@ def _index_array(x, obj, op):
     if isinstance(obj, Tensor):
         if obj._backend is not backend:
             raise ValueError(f"{op}: index is on {obj._backend.name}, the tensor on {backend.name}")
-        arr = obj.data
+        arr = obj.array
     elif isinstance(obj, (list, tuple)) or is_numpy_array(obj):
         # An empty list indexes nothing (NumPy, PyTorch); asarray alone would make it float.
         arr = backend.asarray(obj, dtype="int64" if isinstance(obj, (list, tuple)) and not obj

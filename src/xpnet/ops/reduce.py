@@ -184,7 +184,7 @@ def _index_reduction(name):
         xp = x._backend.xp
         if axis is not None:
             axis = normalize_axis(name, axis, x.ndim)
-        return Tensor._make(getattr(xp, name)(x.data, axis=axis, keepdims=keepdims), x._backend)
+        return Tensor._make(getattr(xp, name)(x.array, axis=axis, keepdims=keepdims), x._backend)
     reduction.__name__ = name
     reduction.__doc__ = f"Index of the {name[3:]}imum over ``axis`` (flattened when None); not differentiable."
     return reduction
@@ -197,7 +197,7 @@ argmin = _index_reduction("argmin")
 def _bool_reduction(name):
     def reduction(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
         axes, keepdims = _reduce_args(name, x, axis, keepdims, dim, keepdim)
-        return Tensor._make(getattr(x._backend.xp, name)(x.data, axis=axes, keepdims=keepdims),
+        return Tensor._make(getattr(x._backend.xp, name)(x.array, axis=axes, keepdims=keepdims),
                             x._backend)
     reduction.__name__ = name
     reduction.__doc__ = f"Logical {name} over ``axis`` as a bool Tensor."

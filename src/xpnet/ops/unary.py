@@ -7,7 +7,7 @@ from xpnet.autograd.function import Function
 from xpnet.autograd.tensor import Tensor
 
 __all__ = ["exp", "log", "sqrt", "abs", "log1p", "expm1", "sin", "cos", "square", "sign",
-           "astype", "move_to_backend"]
+           "astype", "clone", "move_to_backend"]
 
 
 class Exp(Function):
@@ -132,6 +132,16 @@ class AsType(Function):
         return ctx.xp.astype(g, ctx.in_dtype), None
 
 
+class Clone(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.xp.asarray(x, copy=True)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
 class MoveToBackend(Function):
     """Copy to another backend through the host; the gradient travels back the same way."""
 
@@ -193,7 +203,7 @@ def square(x):
 
 def sign(x):
     """-1, 0 or 1 by sign (not differentiable: its derivative is zero almost everywhere)."""
-    return Tensor._make(x._backend.xp.sign(x.data), x._backend)
+    return Tensor._make(x._backend.xp.sign(x.array), x._backend)
 
 
 def astype(x, dtype):
@@ -204,7 +214,14 @@ def astype(x, dtype):
     native = x._backend.dtype(dt)
     if x.requires_grad and dt.is_floating_point:
         return AsType.apply(x, native)
-    return Tensor._make(x._backend.xp.astype(x.data, native), x._backend)
+    return Tensor._make(x._backend.xp.astype(x.array, native), x._backend)
+
+
+def clone(x):
+    """A copy of ``x`` with its own values; gradients flow back to ``x``."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"clone: expected a Tensor, got {type(x).__name__}")
+    return Clone.apply(x)
 
 
 def move_to_backend(x, backend):

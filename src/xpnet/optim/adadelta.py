@@ -64,13 +64,13 @@ class Adadelta(Optimizer):
 
     def _init_state(self, p, group):
         xp = p._backend.xp
-        return {"step": 0, "square_avg": new_state_tensor(p, xp.zeros_like(p.data)),
-                "acc_delta": new_state_tensor(p, xp.zeros_like(p.data))}
+        return {"step": 0, "square_avg": new_state_tensor(p, xp.zeros_like(p.array)),
+                "acc_delta": new_state_tensor(p, xp.zeros_like(p.array))}
 
     def _update(self, p, grad, state, group):
         state["step"] += 1
         param, square_avg, acc_delta = adadelta_update(
-            p.data, grad, state["square_avg"].data, state["acc_delta"].data, lr=group["lr"],
+            p.array, grad, state["square_avg"].array, state["acc_delta"].array, lr=group["lr"],
             rho=group["rho"], eps=group["eps"], weight_decay=group["weight_decay"],
             maximize=group["maximize"], xp=p._backend.xp)
         store(p, param)

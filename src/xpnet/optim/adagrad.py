@@ -81,13 +81,13 @@ class Adagrad(Optimizer):
         check_bool("Adagrad", "maximize", group["maximize"])
 
     def _init_state(self, p, group):
-        initial = p._backend.xp.full_like(p.data, group["initial_accumulator_value"])
+        initial = p._backend.xp.full_like(p.array, group["initial_accumulator_value"])
         return {"step": 0, "sum": new_state_tensor(p, initial)}
 
     def _update(self, p, grad, state, group):
         state["step"] += 1
         param, state_sum = adagrad_update(
-            p.data, grad, state["sum"].data, state["step"], lr=group["lr"],
+            p.array, grad, state["sum"].array, state["step"], lr=group["lr"],
             lr_decay=group["lr_decay"], weight_decay=group["weight_decay"], eps=group["eps"],
             maximize=group["maximize"], xp=p._backend.xp)
         store(p, param)
@@ -104,7 +104,7 @@ class Adagrad(Optimizer):
         xp = p._backend.xp
         index = grad.index_data
         param_delta, sum_delta = sparse_adagrad_update(
-            grad.values_data, xp.take(state["sum"].data, index, axis=0), state["step"],
+            grad.values_data, xp.take(state["sum"].array, index, axis=0), state["step"],
             lr=group["lr"], lr_decay=group["lr_decay"], eps=group["eps"],
             maximize=group["maximize"], xp=xp)
         add_to_rows(state["sum"], index, sum_delta)

@@ -68,8 +68,8 @@ def apply_sparse_adam(p, grad, state, group):
     index = grad.index_data
     beta1, beta2 = group["betas"]
     param_delta, exp_avg_delta, exp_avg_sq_delta = sparse_adam_update(
-        grad.values_data, xp.take(state["exp_avg"].data, index, axis=0),
-        xp.take(state["exp_avg_sq"].data, index, axis=0), state["step"], lr=group["lr"],
+        grad.values_data, xp.take(state["exp_avg"].array, index, axis=0),
+        xp.take(state["exp_avg_sq"].array, index, axis=0), state["step"], lr=group["lr"],
         beta1=beta1, beta2=beta2, eps=group["eps"], maximize=group["maximize"], xp=xp)
     add_to_rows(state["exp_avg"], index, exp_avg_delta)
     add_to_rows(state["exp_avg_sq"], index, exp_avg_sq_delta)
@@ -147,8 +147,8 @@ class Adam(Optimizer):
 
     def _init_state(self, p, group):
         xp = p._backend.xp
-        return {"step": 0, "exp_avg": new_state_tensor(p, xp.zeros_like(p.data)),
-                "exp_avg_sq": new_state_tensor(p, xp.zeros_like(p.data))}
+        return {"step": 0, "exp_avg": new_state_tensor(p, xp.zeros_like(p.array)),
+                "exp_avg_sq": new_state_tensor(p, xp.zeros_like(p.array))}
 
     def _sparse_unsupported(self, group):
         if group["weight_decay"] != 0:
@@ -164,12 +164,12 @@ class Adam(Optimizer):
     def _update(self, p, grad, state, group):
         amsgrad = group["amsgrad"]
         if amsgrad and "max_exp_avg_sq" not in state:
-            state["max_exp_avg_sq"] = new_state_tensor(p, p._backend.xp.zeros_like(p.data))
+            state["max_exp_avg_sq"] = new_state_tensor(p, p._backend.xp.zeros_like(p.array))
         state["step"] += 1
         beta1, beta2 = group["betas"]
         param, exp_avg, exp_avg_sq, max_exp_avg_sq = adam_update(
-            p.data, grad, state["exp_avg"].data, state["exp_avg_sq"].data,
-            state["max_exp_avg_sq"].data if amsgrad else None, state["step"], lr=group["lr"],
+            p.array, grad, state["exp_avg"].array, state["exp_avg_sq"].array,
+            state["max_exp_avg_sq"].array if amsgrad else None, state["step"], lr=group["lr"],
             beta1=beta1, beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"],
             amsgrad=amsgrad, maximize=group["maximize"],
             decoupled_weight_decay=self._decoupled_weight_decay, xp=p._backend.xp)

@@ -2,7 +2,7 @@
 
 Each optimizer writes its maths once, per array, as a pure function of raw backend arrays (its
 ``*_update`` function); the class validates hyperparameters, keeps state under PyTorch's names and
-writes the results back. Updates rebind ``param.data`` (and each state tensor's ``data``), so the
+writes the results back. Updates rebind ``param.array`` (and each state tensor's ``array``), so the
 parameter objects a model holds stay the same objects. The one exception is the sparse path
 (`_sparse_update`): a row-sparse gradient changes only its rows, written in place where the
 backend allows it (the `add_to_rows` kernel), so a step never touches the whole table.
@@ -189,7 +189,7 @@ class Optimizer:
                     # The update is not linear in the gradient: repeated rows must be summed.
                     self._sparse_update(p, p.grad.coalesce(), state, group)
                 else:
-                    self._update(p, p.grad.data, state, group)
+                    self._update(p, p.grad.array, state, group)
         return loss
 
     def _check_grad(self, p, group):
@@ -318,7 +318,7 @@ class Optimizer:
 
 def _snapshot(value):
     if isinstance(value, Tensor):
-        return Tensor._make(value._backend.xp.asarray(value.data, copy=True), value._backend)
+        return Tensor._make(value._backend.xp.asarray(value.array, copy=True), value._backend)
     return copy.deepcopy(value)
 
 
@@ -342,7 +342,7 @@ def _cast_state(where, index, key, value, p):
 def store(t, array):
     """Rebind ``t`` to a new array (NumPy's 0-d results come back as scalars; keep arrays)."""
     fix = t._backend.fix_output
-    t.data = array if fix is None else fix(array)
+    t._set_array(array if fix is None else fix(array))
 
 
 def new_state_tensor(p, array):
@@ -377,7 +377,7 @@ def add_to_rows(t, index, values):
     """Add ``values`` (nnz, ...) to the rows ``index`` of tensor ``t``, writing them in
     place where the backend allows it (`add_to_rows` kernel): a sparse step costs O(nnz), not
     O(rows)."""
-    store(t, get_kernel("add_to_rows", t._backend)(t._backend.xp, t.data, index, values))
+    store(t, get_kernel("add_to_rows", t._backend)(t._backend.xp, t.array, index, values))
 
 
 def lerp(start, end, weight):

@@ -90,9 +90,9 @@ class RMSprop(Optimizer):
         state["step"] += 1
         buffer, grad_avg = state.get("momentum_buffer"), state.get("grad_avg")
         param, square_avg, new_grad_avg, new_buffer = rmsprop_update(
-            p.data, grad, state["square_avg"].data,
-            grad_avg.data if group["centered"] else None,
-            buffer.data if group["momentum"] > 0 else None,
+            p.array, grad, state["square_avg"].array,
+            grad_avg.array if group["centered"] else None,
+            buffer.array if group["momentum"] > 0 else None,
             lr=group["lr"], alpha=group["alpha"], eps=group["eps"],
             weight_decay=group["weight_decay"], momentum=group["momentum"],
             centered=group["centered"], maximize=group["maximize"], xp=p._backend.xp)
@@ -105,4 +105,4 @@ class RMSprop(Optimizer):
 
 
 def _zeros(p):
-    return new_state_tensor(p, p._backend.xp.zeros_like(p.data))
+    return new_state_tensor(p, p._backend.xp.zeros_like(p.array))

@@ -105,7 +105,7 @@ class SGD(Optimizer):
     def _update(self, p, grad, state, group):
         buffer = state.get("momentum_buffer")
         param, buffer = sgd_update(
-            p.data, grad, None if buffer is None else buffer.data, lr=group["lr"],
+            p.array, grad, None if buffer is None else buffer.array, lr=group["lr"],
             momentum=group["momentum"], dampening=group["dampening"],
             weight_decay=group["weight_decay"], nesterov=group["nesterov"],
             maximize=group["maximize"])

@@ -69,8 +69,8 @@ class SparseAdam(Optimizer):
 
     def _init_state(self, p, group):
         xp = p._backend.xp
-        return {"step": 0, "exp_avg": new_state_tensor(p, xp.zeros_like(p.data)),
-                "exp_avg_sq": new_state_tensor(p, xp.zeros_like(p.data))}
+        return {"step": 0, "exp_avg": new_state_tensor(p, xp.zeros_like(p.array)),
+                "exp_avg_sq": new_state_tensor(p, xp.zeros_like(p.array))}
 
     def _sparse_unsupported(self, group):
         return ""

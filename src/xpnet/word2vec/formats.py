@@ -515,6 +515,6 @@ def load_native(cls, path, backend=None):
     kv.index_to_key = list(keys)
     kv.key_to_index = {key: i for i, key in enumerate(keys)}
     kv.next_index = len(keys)
-    kv.vectors = vectors.data
+    kv.vectors = vectors.array
     kv.expandos = {attr: list(column) for attr, column in obj["expandos"].items()}
     return kv

@@ -130,7 +130,7 @@ class KeyedVectors(SimilarityQueries):
     def _to_backend(self, value, what):
         """``value`` (array of any backend, Tensor or nested list) as an array of our backend."""
         if isinstance(value, Tensor):
-            value = value.data
+            value = value.array
         source = _backends.backend_of_array(value)
         if source is None:
             xp = self.backend.xp

@@ -456,9 +456,9 @@ class Word2Vec:
             if tensor is not None and tuple(tensor.shape) != (n, model.vector_size):
                 raise ValueError(f"Word2Vec.load: {path} is damaged: {name} has shape "
                                  f"{tuple(tensor.shape)}, expected {(n, model.vector_size)}")
-        model.wv.vectors = state["vectors"].data
-        model.syn1neg = None if state["syn1neg"] is None else state["syn1neg"].data
-        model.syn1 = None if state["syn1"] is None else state["syn1"].data
+        model.wv.vectors = state["vectors"].array
+        model.syn1neg = None if state["syn1neg"] is None else state["syn1neg"].array
+        model.syn1 = None if state["syn1"] is None else state["syn1"].array
         for name, generator_state in state["generators"].items():
             model._generators[name].set_state(generator_state)
         for name, value in state["counters"].items():

@@ -30,7 +30,7 @@ def _set_grad(p, array):
         p.grad = p.grad.with_values(array)
         return
     fix = p.grad._backend.fix_output
-    p.grad.data = array if fix is None else fix(array)
+    p.grad._set_array(array if fix is None else fix(array))
 
 
 def _grad_array(p):
@@ -39,7 +39,7 @@ def _grad_array(p):
     if isinstance(p.grad, RowSparseGrad):
         p.grad = p.grad.coalesce()
         return p.grad.values_data
-    return p.grad.data
+    return p.grad.array
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):

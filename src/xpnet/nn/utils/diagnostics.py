@@ -14,7 +14,7 @@ __all__ = ["gradient_norms", "dead_relu_fraction", "diagnostics_report"]
 def _norm(t, norm_type):
     xp = t._backend.xp
     # A sparse gradient's norm is its coalesced rows' (every other entry is zero).
-    data = t.coalesce().values_data if getattr(t, "is_sparse", False) else t.data
+    data = t.coalesce().values_data if getattr(t, "is_sparse", False) else t.array
     a = xp.abs(data)
     if norm_type == math.inf:
         return float(xp.max(a)) if math.prod(a.shape) else 0.0
@@ -83,7 +83,7 @@ def dead_relu_fraction(model, *inputs):
             xp = output._backend.xp
             if output.ndim == 0:
                 return
-            alive = xp.any(output.data > 0, axis=0)
+            alive = xp.any(output.array > 0, axis=0)
             units = math.prod(alive.shape)
             dead = units - int(xp.sum(xp.astype(alive, xp.int64)))
             calls[name] = calls.get(name, 0) + 1
