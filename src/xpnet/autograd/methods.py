@@ -19,6 +19,24 @@ def bind(*names):
         setattr(Tensor, name, getattr(ops, name))
 
 
+def _inplace_method(name, fn):
+    def method(self, *args, **kwargs):
+        return self._assign(name + "_", fn(self, *args, **kwargs))
+    method.__name__ = method.__qualname__ = name + "_"
+    method.__doc__ = (f"In-place `xpnet.{name}`: computed out of place, then this tensor (and "
+                      f"every tensor sharing its values, such as ``.data``) holds the result; "
+                      f"returns self.")
+    return method
+
+
+def bind_inplace(*names):
+    """Make ``name_`` the in-place form of the ``xpnet.ops`` function ``name`` (PyTorch's
+    trailing underscore), through `Tensor._assign`: same shape, dtype kept, recorded by autograd
+    like any op, refused on a leaf that requires grad while gradients are recorded."""
+    for name in names:
+        setattr(Tensor, name + "_", _inplace_method(name, getattr(ops, name)))
+
+
 # -- gather, scatter, masks and index assignment (ops/scatter.py) --------------------------------
 
 # -- repeat, roll, narrow, triangles and diagonals (ops/repeat.py) ------------------------------
