@@ -22,13 +22,15 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 UNDOCUMENTED = {
     "xpnet": {"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
               "float32", "float64", "complex64", "complex128",  # dtype objects, listed in prose
-              "cat", "clamp", "transpose",  # aliases of concat, clip, swapaxes
+              "cat", "clamp",  # aliases of concat and clip
+              "float", "double", "long", "int", "short", "cfloat", "cdouble",  # PyTorch's dtype names, in prose
               "default_generator"},  # the Generator instance manual_seed seeds
     "xpnet.backend": {"FAMILIES", "VALID_NAMES", "format_array", "is_numpy_array"},  # internals
 }
 PUBLIC_MODULES = ["xpnet", "xpnet.nn", "xpnet.nn.functional", "xpnet.nn.init", "xpnet.nn.utils",
                   "xpnet.nn.utils.rnn", "xpnet.optim", "xpnet.optim.lr_scheduler", "xpnet.data",
-                  "xpnet.models", "xpnet.autograd", "xpnet.word2vec", "xpnet.backend"]
+                  "xpnet.models", "xpnet.autograd", "xpnet.word2vec", "xpnet.backend",
+                  "xpnet.cuda", "xpnet.accelerator", "xpnet.serialization"]
 
 
 def test_docs_build_cleanly_and_document_every_public_name(tmp_path):

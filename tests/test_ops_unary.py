@@ -72,9 +72,9 @@ def test_sign_matches_torch(backend):
     check_forward(backend, xpnet.sign, _torch_fn("sign"), [np.array([-1.5, 0.0, 2.0])])
 
 
-def test_sign_is_not_differentiable(backend):
-    (x,) = to_xpnet(np.array([-1.5, 0.0, 2.0]))
-    assert not xpnet.sign(x).requires_grad
+def test_sign_has_a_zero_gradient_as_torch(backend):
+    # Differentiable with gradient zero (not cut from the graph), so backward runs through it.
+    check_grads(backend, xpnet.sign, _torch_fn("sign"), [np.array([-1.5, 0.0, 2.0])])
 
 
 def test_astype_matches_torch(backend):

@@ -12,10 +12,12 @@ tensor([2., 4., 6.])
 """
 
 from xpnet.autograd import (  # noqa: I001 - autograd first: it binds Tensor's operators
-    Function, Tensor, enable_grad, gradcheck, is_grad_enabled, no_grad,
+    Function, Tensor, enable_grad, gradcheck, inference_mode, is_grad_enabled, no_grad,
+    set_grad_enabled,
 )
+from xpnet.autograd.tensor import Size
 from xpnet import autograd, data, functional, models, nn, ops, optim
-from xpnet import accelerator, cuda
+from xpnet import accelerator, cuda, serialization, utils
 from xpnet.backend import (
     BackendUnavailableError, fast_paths_enabled, get_backend, get_namespace, set_backend,
     use_backend, use_fast_paths,
@@ -23,19 +25,22 @@ from xpnet.backend import (
 from xpnet.backend.device import device
 from xpnet.backend.random import Generator, default_generator, manual_seed
 from xpnet.creation import (
-    arange, as_tensor, empty, empty_like, eye, full, full_like, linspace, ones, ones_like, rand,
-    rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like,
+    BoolTensor, ByteTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor, arange, as_tensor,
+    bernoulli, empty, empty_like, eye, from_numpy, full, full_like, is_floating_point, is_tensor,
+    linspace, multinomial, numel, ones, ones_like, rand, rand_like, randint, randn, randn_like,
+    randperm, tensor, zeros, zeros_like,
 )
 from xpnet.dtypes import (
-    DType, bool, complex64, complex128, float32, float64, get_default_dtype, int8, int16, int32,
-    int64, set_default_dtype, uint8, uint16, uint32, uint64,
+    DType, bool, cdouble, cfloat, complex64, complex128, double, float, float32, float64,
+    get_default_dtype, int, int8, int16, int32, int64, long, set_default_dtype, short, uint8,
+    uint16, uint32, uint64,
 )
 from xpnet.io import load, save
 from xpnet.ops import *  # noqa: F403 - every op family's public functions
 from xpnet.ops import __all__ as _ops_all
+from xpnet.ops import return_types
 
 clamp = clip  # noqa: F405
-transpose = swapaxes  # noqa: F405
 
 # Resolve XPNET_BACKEND now, so a bad name or a missing GPU fails at import, not mid-training.
 from xpnet import backend as _backend_module  # noqa: E402
@@ -45,10 +50,14 @@ _backend_module.active()
 __version__ = "0.1.0.dev0"
 
 # Ops that are plumbing rather than user functions stay in xpnet.ops only.
-_INTERNAL_OPS = {"astype", "getitem", "move_to_backend", "linear", "embedding"}
+_INTERNAL_OPS = {"astype", "getitem", "setitem", "move_to_backend", "linear", "embedding"}
 
 __all__ = sorted({
     "BackendUnavailableError", "DType", "Function", "Generator", "Tensor", "accelerator",
+    "BoolTensor", "ByteTensor", "DoubleTensor", "FloatTensor", "IntTensor", "LongTensor", "Size",
+    "bernoulli", "cdouble", "cfloat", "double", "float", "from_numpy", "inference_mode", "int",
+    "is_floating_point", "is_tensor", "long", "multinomial", "numel", "set_grad_enabled",
+    "return_types", "serialization", "short", "utils",
     "arange", "as_tensor", "autograd", "bool", "clamp", "complex128", "complex64", "cuda", "data",
     "default_generator", "device", "empty", "empty_like", "enable_grad", "eye",
     "fast_paths_enabled", "float32", "float64", "full", "full_like", "functional", "get_backend",
@@ -59,3 +68,8 @@ __all__ = sorted({
     "uint32", "uint64", "uint8", "use_backend", "use_fast_paths", "zeros", "zeros_like",
     *(name for name in _ops_all if name not in _INTERNAL_OPS),
 })
+
+# A PyTorch name that is not here yet says so (see xpnet/_missing.py).
+from xpnet._missing import module_getattr as _module_getattr  # noqa: E402
+
+__getattr__ = _module_getattr("xpnet", "torch")

@@ -11,6 +11,7 @@ __all__ = ["is_available", "current_accelerator", "device_count", "current_devic
 
 
 def is_available() -> bool:
+    """Whether a CUDA GPU can be used (never raises)."""
     return _cuda.is_available()
 
 
@@ -20,6 +21,7 @@ def current_accelerator(check_available=False):
 
 
 def device_count() -> int:
+    """How many GPUs can be used (0 without any)."""
     return _cuda.device_count()
 
 
@@ -29,8 +31,15 @@ def current_device_index() -> int:
 
 
 def set_device_index(index) -> None:
+    """Make GPU ``index`` the one ``"cuda"`` means (`xpnet.cuda.set_device`)."""
     _cuda.set_device(index)
 
 
 def synchronize(d=None) -> None:
+    """Wait for the GPU's queued work (`xpnet.cuda.synchronize`)."""
     _cuda.synchronize(d)
+
+# A PyTorch name that is not here yet says so (see xpnet/_missing.py).
+from xpnet._missing import module_getattr as _module_getattr  # noqa: E402
+
+__getattr__ = _module_getattr("xpnet.accelerator", "torch.accelerator")

@@ -16,7 +16,10 @@ from xpnet.backend.random import default_generator
 
 __all__ = ["tensor", "as_tensor", "zeros", "ones", "full", "empty", "eye", "arange", "linspace",
            "rand", "randn", "randint", "randperm", "zeros_like", "ones_like", "full_like",
-           "empty_like", "rand_like", "randn_like"]
+           "empty_like", "rand_like", "randn_like", "from_numpy", "is_tensor", "numel",
+           "is_floating_point", "new_zeros", "new_ones", "new_empty", "new_full", "new_tensor",
+           "FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "BoolTensor", "ByteTensor",
+           "bernoulli", "multinomial"]
 
 
 def _finish(data, backend, requires_grad):
@@ -227,3 +230,141 @@ def full_like(x, fill_value, dtype=None, requires_grad=False, device=None) -> Te
     where = x._backend if device is None else _device.resolve(device)
     return full(x.shape, fill_value, dtype=dtype or x.dtype, backend=where,
                 requires_grad=requires_grad)
+
+
+# -- PyTorch's other ways to make tensors -------------------------------------------------------
+
+def from_numpy(array) -> Tensor:
+    """A tensor over a NumPy array: on the numpy backend it shares the array's memory (as
+    PyTorch's); on another active backend the values are copied there."""
+    if not _backends.is_numpy_array(array) or not hasattr(array, "shape"):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    return as_tensor(array)
+
+
+def is_tensor(obj) -> bool:
+    """Whether ``obj`` is an xpnet Tensor (Parameters included)."""
+    return isinstance(obj, Tensor)
+
+
+def numel(x) -> int:
+    """The number of elements of ``x``."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"numel: expected a Tensor, got {type(x).__name__}")
+    return x.numel()
+
+
+def is_floating_point(x) -> bool:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"is_floating_point: expected a Tensor, got {type(x).__name__}")
+    return x.dtype.is_floating_point
+
+
+def _new(name, factory):
+    def new(x, *size, dtype=None, device=None, requires_grad=False, **kwargs):
+        where = x._backend if device is None else _device.resolve(device)
+        return factory(*size, **kwargs, dtype=dtype or x.dtype, backend=where,
+                       requires_grad=requires_grad)
+    new.__name__ = f"new_{name}"
+    new.__doc__ = (f"`{name}` with ``x``'s dtype and device unless given (PyTorch's "
+                   f"``Tensor.new_{name}``).")
+    return new
+
+
+new_zeros = _new("zeros", zeros)
+new_ones = _new("ones", ones)
+new_empty = _new("empty", empty)
+
+
+def new_full(x, size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """`full` with ``x``'s dtype and device unless given."""
+    where = x._backend if device is None else _device.resolve(device)
+    return full(size, fill_value, dtype=dtype or x.dtype, backend=where,
+                requires_grad=requires_grad)
+
+
+def new_tensor(x, data, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """`tensor` of ``data`` with ``x``'s dtype and device unless given (a copy)."""
+    where = x._backend if device is None else _device.resolve(device)
+    return tensor(data, dtype=dtype or x.dtype, backend=where, requires_grad=requires_grad)
+
+
+def _legacy_constructor(dtype):
+    def construct(*args, device=None):
+        # PyTorch's torch.LongTensor([1, 2]) copies data; torch.FloatTensor(2, 3) makes an
+        # uninitialised tensor of that size (zeros here: xpnet never hands out garbage).
+        if len(args) == 1 and not isinstance(args[0], numbers.Integral):
+            return tensor(args[0], dtype=dtype, device=device)
+        return zeros(*args, dtype=dtype, device=device)
+    construct.__name__ = _dt.legacy_type_name(dtype)
+    construct.__doc__ = (f"PyTorch's legacy constructor: ``{construct.__name__}(data)`` copies "
+                         f"data, ``{construct.__name__}(*size)`` makes zeros; dtype "
+                         f"{dtype.name}.")
+    return construct
+
+
+FloatTensor = _legacy_constructor(_dt.float32)
+DoubleTensor = _legacy_constructor(_dt.float64)
+LongTensor = _legacy_constructor(_dt.int64)
+IntTensor = _legacy_constructor(_dt.int32)
+BoolTensor = _legacy_constructor(_dt.bool)
+ByteTensor = _legacy_constructor(_dt.uint8)
+
+
+# -- random values written in place, and random draws from given probabilities --------------
+
+def _check_float(op, t):
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(t).__name__}")
+    if not t.dtype.is_floating_point:
+        raise TypeError(f"{op}: expected a floating-point tensor, got {t.dtype.name}")
+
+
+def uniform_(t, a=0.0, b=1.0, *, generator=None) -> Tensor:
+    """Fill ``t`` with U(a, b) samples, in place (never recorded by autograd); returns ``t``."""
+    _check_float("uniform_", t)
+    g = generator or default_generator
+    t._set_array(g.uniform(t._backend, t.shape, t.dtype, a, b))
+    return t
+
+
+def normal_(t, mean=0.0, std=1.0, *, generator=None) -> Tensor:
+    """Fill ``t`` with N(mean, std^2) samples, in place; returns ``t``."""
+    _check_float("normal_", t)
+    if std < 0:
+        raise ValueError(f"normal_: std must be non-negative, got {std}")
+    g = generator or default_generator
+    t._set_array(g.normal(t._backend, t.shape, t.dtype, mean, std))
+    return t
+
+
+def bernoulli(p, *, generator=None) -> Tensor:
+    """0/1 samples, 1 with probability ``p`` (a tensor of probabilities), in ``p``'s dtype."""
+    _check_float("bernoulli", p)
+    values = p.numpy()
+    if ((values < 0) | (values > 1)).any():
+        raise ValueError("bernoulli: probabilities must lie in [0, 1]")
+    g = generator or default_generator
+    u = Tensor._make(g.random(p._backend, p.shape, p.dtype), p._backend)
+    return (u < p.detach()).astype(p.dtype)
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None) -> Tensor:  # noqa: A002
+    """Indices drawn from each row of ``input`` (non-negative weights, 1-D or 2-D), as
+    PyTorch's ``multinomial``: int64 of shape (num_samples,) or (rows, num_samples)."""
+    _check_float("multinomial", input)
+    if input.ndim not in (1, 2):
+        raise ValueError(f"multinomial: expected a 1-D or 2-D tensor of weights, got shape "
+                         f"{input.shape}")
+    rows = input.numpy().reshape(-1, input.shape[-1]).astype("float64")
+    if (rows < 0).any() or not (rows.sum(axis=1) > 0).all():
+        raise ValueError("multinomial: weights must be non-negative with a positive sum per row")
+    n = rows.shape[1]
+    if not replacement and num_samples > n:
+        raise ValueError(f"multinomial: cannot draw {num_samples} samples without replacement "
+                         f"from {n} categories")
+    g = generator or default_generator
+    drawn = [g.choice(_backends.load("numpy"), n, num_samples, p=(r / r.sum()).tolist(),
+                      replace=replacement) for r in rows]
+    out = tensor([d.tolist() for d in drawn], dtype=_dt.int64, backend=input._backend)
+    return out.reshape(num_samples) if input.ndim == 1 else out

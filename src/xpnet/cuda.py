@@ -79,3 +79,8 @@ def manual_seed(seed: int) -> None:
 
 
 manual_seed_all = manual_seed
+
+# A PyTorch name that is not here yet says so (see xpnet/_missing.py).
+from xpnet._missing import module_getattr as _module_getattr  # noqa: E402
+
+__getattr__ = _module_getattr("xpnet.cuda", "torch.cuda")

@@ -6,6 +6,8 @@ so the public API speaks in these and each backend translates them (`Backend.dty
 
 from __future__ import annotations
 
+import builtins
+
 __all__ = [
     "DType", "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
     "float32", "float64", "complex64", "complex128",
@@ -52,7 +54,40 @@ complex128 = DType("complex128", "complex floating", 128)
 
 ALL = {d.name: d for d in (bool, int8, int16, int32, int64, uint8, uint16, uint32, uint64,
                            float32, float64, complex64, complex128)}
-_ALIASES = {"float": float32, "double": float64, "long": int64, "int": int64, "bool_": bool}
+
+# PyTorch's other names for the same dtypes (torch.int is int32 there, torch.long int64).
+float = float32  # noqa: A001
+double = float64
+long = int64
+int = int32  # noqa: A001
+short = int16
+cfloat = complex64
+cdouble = complex128
+TORCH_ALIASES = {"float": float32, "double": float64, "long": int64, "int": int32,
+                 "short": int16, "cfloat": complex64, "cdouble": complex128}
+_ALIASES = {**TORCH_ALIASES, "bool_": bool}
+
+# PyTorch's legacy tensor type names (t.type(), torch.LongTensor).
+_LEGACY = {"FloatTensor": float32, "DoubleTensor": float64, "LongTensor": int64,
+           "IntTensor": int32, "ShortTensor": int16, "CharTensor": int8, "ByteTensor": uint8,
+           "BoolTensor": bool}
+
+
+def legacy_type_name(dtype) -> str:
+    """``'FloatTensor'`` for float32 and so on (``'Tensor'`` where PyTorch has no name)."""
+    for name, dt in _LEGACY.items():
+        if dt is dtype:
+            return name
+    return "Tensor"
+
+
+def from_legacy_type_name(name: str):
+    """The dtype of ``'torch.LongTensor'``, ``'xpnet.FloatTensor'`` or ``'LongTensor'``."""
+    short_name = name.rsplit(".", 1)[-1]
+    if short_name not in _LEGACY:
+        raise TypeError(f"type: unknown tensor type {name!r}; expected one of "
+                        f"{', '.join(_LEGACY)} or a dtype")
+    return _LEGACY[short_name]
 
 _default_float = float32
 
@@ -63,6 +98,10 @@ def as_dtype(dtype) -> DType:
         return dtype
     if isinstance(dtype, type) and dtype.__name__ in ALL:  # python's bool, or numpy scalar types
         return ALL[dtype.__name__]
+    if dtype is builtins.float:  # PyTorch reads Python's float as float64, int as int64
+        return float64
+    if dtype is builtins.int:
+        return int64
     name = str(dtype).rsplit(".", 1)[-1]
     found = ALL.get(name) or _ALIASES.get(name)
     if found is None:

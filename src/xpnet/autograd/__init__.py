@@ -5,10 +5,16 @@ from .tensor import Tensor  # noqa: I001
 from . import methods  # noqa: F401  (binds the ops' PyTorch-named Tensor methods)
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .function import Function
-from .grad_mode import enable_grad, is_grad_enabled, no_grad
+from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck
 from .graph import grad
 from .sparse import RowSparseGrad
 
 __all__ = ["Function", "GradcheckError", "RowSparseGrad", "Tensor", "detect_anomaly", "enable_grad", "grad",
-           "gradcheck", "is_anomaly_enabled", "is_grad_enabled", "no_grad", "set_detect_anomaly"]
+           "gradcheck", "inference_mode", "is_anomaly_enabled", "is_grad_enabled", "no_grad",
+           "set_detect_anomaly", "set_grad_enabled"]
+
+# A PyTorch name that is not here yet says so (see xpnet/_missing.py).
+from xpnet._missing import module_getattr as _module_getattr  # noqa: E402
+
+__getattr__ = _module_getattr("xpnet.autograd", "torch.autograd")

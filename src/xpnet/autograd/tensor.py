@@ -9,7 +9,7 @@ from xpnet import backend as _backends
 from xpnet.backend import device as _device
 from xpnet import dtypes as _dt
 
-__all__ = ["Tensor"]
+__all__ = ["Size", "Tensor"]
 
 
 class Tensor:
@@ -93,11 +93,42 @@ class Tensor:
     def is_leaf(self) -> bool:
         return self.grad_fn is None
 
-    def size(self, axis=None):
-        return self.shape if axis is None else self.shape[axis]
+    def size(self, dim=None):
+        """The shape as an `xpnet.Size`, or the length of axis ``dim`` (negative counts from
+        the end), as PyTorch's ``size``."""
+        if dim is None:
+            return Size(self.array.shape)
+        shape = self.shape
+        if isinstance(dim, bool) or not isinstance(dim, int) or not -len(shape) <= dim < max(len(shape), 1):
+            raise IndexError(f"Tensor.size: dim {dim!r} is out of range for a {len(shape)}-D "
+                             f"tensor (expected an int in [{-len(shape)}, {len(shape) - 1}])")
+        return shape[dim] if shape else 1
 
     def numel(self) -> int:
         return math.prod(self.shape)
+
+    nelement = numel
+
+    def dim(self) -> int:
+        """The number of axes (``ndim``)."""
+        return self.array.ndim
+
+    ndimension = dim
+
+    def element_size(self) -> int:
+        """Bytes per element."""
+        return self.dtype.bits // 8
+
+    def is_floating_point(self) -> bool:
+        return self.dtype.is_floating_point
+
+    def is_complex(self) -> bool:
+        return self.dtype.kind == "complex floating"
+
+    def get_device(self) -> int:
+        """The GPU number for a CUDA tensor, -1 on the CPU (PyTorch's convention)."""
+        index = self.device.index
+        return index if isinstance(index, int) else -1
 
     def __len__(self):
         if self.ndim == 0:
@@ -111,6 +142,19 @@ class Tensor:
 
     def tolist(self):
         return self.numpy().tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        # np.asarray(t), matplotlib and friends read tensors as PyTorch's CPU tensors are read.
+        # On numpy the array itself is shared unless a copy is asked for; from another backend
+        # or device the values come through the host, which is a copy.
+        if self._backend.family == "numpy" and not copy:
+            out = self.array
+        else:
+            if copy is False:
+                raise ValueError(f"__array__: a {self._backend.name} tensor cannot be viewed as "
+                                 f"a NumPy array without a copy")
+            out = self.numpy()
+        return out if dtype is None else out.astype(dtype, copy=False)
 
     def item(self):
         """The value of a one-element tensor as a Python scalar."""
@@ -238,11 +282,10 @@ class Tensor:
         return out
 
     def cpu(self) -> Tensor:
-        """This tensor on the CPU (itself if already there; from CuPy, on numpy)."""
-        if self._backend.family != "cupy" and self._backend.name in (
-                "numpy", "torch", "array_api_strict"):
-            return self
-        return self.to("cpu")
+        """This tensor on the CPU: itself if already there; from CuPy, on numpy; from another
+        array_api_strict device, on its CPU device."""
+        target = _device.cpu_backend_of(self._backend)
+        return self if target is self._backend else _ops.move_to_backend(self, target)
 
     def cuda(self, device=None) -> Tensor:
         """This tensor on a CUDA GPU (``device``: a number or ``"cuda:N"``; default the current
@@ -256,14 +299,42 @@ class Tensor:
     def astype(self, dtype) -> Tensor:
         return _ops.astype(self, dtype)
 
-    def float(self):
-        return self.astype(_dt.float32)
+    def type(self, dtype=None):
+        """Without an argument, the type name (``'xpnet.FloatTensor'``); with a dtype (or a
+        PyTorch type name such as ``'torch.LongTensor'``), this tensor in that dtype."""
+        if dtype is None:
+            return f"xpnet.{_dt.legacy_type_name(self.dtype)}"
+        return self.astype(_dt.from_legacy_type_name(dtype) if isinstance(dtype, str)
+                           and dtype.endswith("Tensor") else dtype)
 
-    def double(self):
-        return self.astype(_dt.float64)
+    def type_as(self, other) -> Tensor:
+        return self.astype(other.dtype)
 
-    def long(self):
-        return self.astype(_dt.int64)
+    # PyTorch's dtype shorthands (int() is int32 there, long() int64).
+    def float(self): return self.astype(_dt.float32)
+    def double(self): return self.astype(_dt.float64)
+    def long(self): return self.astype(_dt.int64)
+    def int(self): return self.astype(_dt.int32)
+    def short(self): return self.astype(_dt.int16)
+    def char(self): return self.astype(_dt.int8)
+    def byte(self): return self.astype(_dt.uint8)
+    def bool(self): return self.astype(_dt.bool)
+
+    def half(self):
+        raise TypeError("Tensor.half: xpnet has no float16 dtype yet; keep float32 "
+                        "(.float()) or use float64 (.double())")
+
+    bfloat16 = half
+
+    def __format__(self, spec):
+        # PyTorch formats one-element tensors as their number (f"{loss:.4f}"); others only with
+        # an empty spec.
+        if self.numel() == 1 and self.ndim == 0:
+            return format(self.item(), spec)
+        if spec:
+            raise TypeError(f"unsupported format string {spec!r} for a tensor of shape "
+                            f"{self.shape}; format one element (t.item()) or use str(t)")
+        return str(self)
 
     def __repr__(self):
         values = _backends.format_array(self._backend, self.array)
@@ -280,6 +351,11 @@ class Tensor:
         return "tensor(" + ", ".join([values] + extra) + ")"
 
     __hash__ = object.__hash__
+
+    def __getattr__(self, name):
+        # Only reached when normal lookup fails: say whether PyTorch has the name.
+        from xpnet._missing import error
+        raise error(f"'{type(self).__name__}'", "torch.Tensor", name)
 
     # -- operators: all defined in xpnet.ops -------------------------------------------------
     def __add__(self, other): return _ops.add(self, other)
@@ -303,10 +379,9 @@ class Tensor:
     def __le__(self, other): return _ops.le(self, other)
     def __gt__(self, other): return _ops.gt(self, other)
     def __ge__(self, other): return _ops.ge(self, other)
-    def __and__(self, other): return _ops.logical_and(self, other)
-    def __or__(self, other): return _ops.logical_or(self, other)
-    def __invert__(self): return _ops.logical_not(self)
     def __getitem__(self, key): return _ops.getitem(self, key)
+    # &, |, ^, ~, //, % and their in-place forms are bound in methods.py (bitwise on integers,
+    # logical on bools, as PyTorch).
 
     # -- in-place updates ---------------------------------------------------------------------
     # The standard forbids writing into arrays in general (and strict refuses integer-array
@@ -341,26 +416,18 @@ class Tensor:
     def __itruediv__(self, other): return self._assign("/=", _ops.div(self, other))
     def __ipow__(self, other): return self._assign("**=", _ops.pow(self, other))
 
-    def add_(self, other, alpha=1):
-        return self._assign("add_", _ops.add(self, other if alpha == 1 else _ops.mul(other, alpha)))
+    def contiguous(self, memory_format=None):
+        """Itself: xpnet tensors have no strides to make contiguous (the backends' arrays are
+        laid out by their libraries)."""
+        return self
 
-    def mul_(self, other):
-        return self._assign("mul_", _ops.mul(self, other))
+    def is_contiguous(self, memory_format=None) -> bool:
+        return True
 
-    def zero_(self):
-        return self.fill_(0)
-
-    def fill_(self, value):
-        xp = self._backend.xp
-        full = xp.full(self.array.shape, value, dtype=self.array.dtype, device=self._backend.device)
-        return self._assign("fill_", Tensor._make(full, self._backend))
-
-    def copy_(self, src):
-        """Overwrite the values with ``src`` (broadcast to this shape, cast to this dtype)."""
-        if not isinstance(src, Tensor):
-            from xpnet.creation import tensor
-            src = tensor(src, dtype=self.dtype, backend=self._backend)
-        return self._assign("copy_", _ops.broadcast_to(src.astype(self.dtype), self.shape))
+    def detach_(self):
+        """Cut this tensor from the graph in place (it becomes a leaf); returns self."""
+        self.grad_fn, self.requires_grad = None, False
+        return self
 
     @property
     def T(self):
@@ -373,45 +440,34 @@ class Tensor:
         return _ops.swapaxes(self, -1, -2)
 
     # -- methods: thin forwards to xpnet.ops -------------------------------------------------
-    def sum(self, *a, **k): return _ops.sum(self, *a, **k)
-    def mean(self, *a, **k): return _ops.mean(self, *a, **k)
-    def max(self, *a, **k): return _ops.max(self, *a, **k)
-    def min(self, *a, **k): return _ops.min(self, *a, **k)
-    def var(self, *a, **k): return _ops.var(self, *a, **k)
-    def std(self, *a, **k): return _ops.std(self, *a, **k)
-    def logsumexp(self, *a, **k): return _ops.logsumexp(self, *a, **k)
-    def argmax(self, *a, **k): return _ops.argmax(self, *a, **k)
-    def argmin(self, *a, **k): return _ops.argmin(self, *a, **k)
-    def any(self, *a, **k): return _ops.any(self, *a, **k)
-    def all(self, *a, **k): return _ops.all(self, *a, **k)
     def reshape(self, *shape): return _ops.reshape(self, _shape_args(shape))
     def view(self, *shape): return _ops.reshape(self, _shape_args(shape))
     def expand(self, *shape): return _ops.expand(self, _shape_args(shape))
-    def permute(self, *axes): return _ops.permute(self, _shape_args(axes))
-    def transpose(self, axis0, axis1): return _ops.swapaxes(self, axis0, axis1)
-    def flatten(self, start_axis=0, end_axis=-1): return _ops.flatten(self, start_axis, end_axis)
-    def squeeze(self, axis=None): return _ops.squeeze(self, axis)
-    def unsqueeze(self, axis): return _ops.unsqueeze(self, axis)
-    def flip(self, axis=None): return _ops.flip(self, axis)
-    def split(self, split_size_or_sections, axis=0): return _ops.split(self, split_size_or_sections, axis)
-    def exp(self): return _ops.exp(self)
-    def log(self): return _ops.log(self)
-    def sqrt(self): return _ops.sqrt(self)
-    def square(self): return _ops.square(self)
-    def log1p(self): return _ops.log1p(self)
-    def expm1(self): return _ops.expm1(self)
-    def sin(self): return _ops.sin(self)
-    def cos(self): return _ops.cos(self)
-    def abs(self): return _ops.abs(self)
-    def sigmoid(self): return _ops.sigmoid(self)
-    def tanh(self): return _ops.tanh(self)
-    def relu(self): return _ops.relu(self)
-    def softmax(self, axis=-1): return _ops.softmax(self, axis)
-    def log_softmax(self, axis=-1): return _ops.log_softmax(self, axis)
-    def clip(self, min=None, max=None): return _ops.clip(self, min, max)
-    clamp = clip
-    def pow(self, exponent): return _ops.pow(self, exponent)
-    def matmul(self, other): return _ops.matmul(self, other)
+
+    def permute(self, *dims, **kwargs):
+        """Reorder the axes: ``t.permute(2, 0, 1)`` or ``t.permute((2, 0, 1))``."""
+        return _ops.permute(self, _shape_args(dims) if dims else None, **kwargs)
+
+    def flip(self, *dims, **kwargs):
+        """Reverse along the given axes: ``t.flip(0)``, ``t.flip((0, 1))``, ``t.flip(dims=[1])``."""
+        return _ops.flip(self, _shape_args(dims) if dims else None, **kwargs)
+
+
+
+class Size(tuple):
+    """A tensor's shape, as PyTorch's ``torch.Size``: a tuple of ints with ``numel()``."""
+
+    __slots__ = ()
+
+    def numel(self) -> int:
+        return math.prod(self)
+
+    def __repr__(self):
+        return f"xpnet.Size({list(self)})"
+
+    def __getitem__(self, key):
+        out = tuple.__getitem__(self, key)
+        return Size(out) if isinstance(key, slice) else out
 
 
 def _share(source, other):

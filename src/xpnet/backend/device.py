@@ -179,17 +179,32 @@ def resolve(where) -> Backend:
     return load(f"cupy:{index}")
 
 
+def cpu_backend_of(backend: Backend) -> Backend:
+    """Where ``.cpu()`` takes a tensor of ``backend``: its own library's CPU device (numpy for
+    CuPy)."""
+    if backend.family == "cupy":
+        return load("numpy")
+    if backend.family == "array_api_strict":
+        return load("array_api_strict")
+    return backend
+
+
 def target_backend(op, backend=None, device=None):
     """The Backend for a factory's ``backend=`` / ``device=`` (None: the active one); both given
     must agree."""
     from . import active
     if device is None:
         return active() if backend is None else load(backend)
-    resolved = resolve(device)
-    if backend is not None and load(backend) is not resolved:
-        raise ValueError(f"{op}: backend={backend!r} and device={str(device)!r} name different "
-                         f"places; give one")
-    return resolved
+    if backend is None:
+        return resolve(device)
+    chosen = load(backend)
+    named = device if isinstance(device, globals()["device"]) else globals()["device"](device)
+    agree = (named._backend is chosen if named._backend is not None
+             else (named.type == "cuda") == (chosen.family == "cupy"))
+    if not agree:
+        raise ValueError(f"{op}: backend={chosen.name!r} and device={str(named)!r} name "
+                         f"different places; give one")
+    return chosen
 
 
 def parse_to(op, args, kwargs):

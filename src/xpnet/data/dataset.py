@@ -1,15 +1,26 @@
-"""Map-style data sets (`Dataset`, `TensorDataset`) and a seeded `train_test_split`."""
+"""Data sets (torch's ``torch.utils.data.dataset``): the map-style `Dataset` and its
+combinators, `IterableDataset` streams, `random_split`, and xpnet's seeded `train_test_split`."""
 
 from __future__ import annotations
 
+import bisect
+import collections.abc
 import math
 import numbers
+import operator
+import warnings
+from typing import Generic, TypeVar
 
 import xpnet
 from xpnet.autograd.tensor import Tensor
 from xpnet.backend.random import Generator, default_generator
 
-__all__ = ["Dataset", "TensorDataset", "train_test_split"]
+from .sampler import check_generator, randperm_list
+
+__all__ = ["ChainDataset", "ConcatDataset", "Dataset", "IterableDataset", "StackDataset",
+           "Subset", "TensorDataset", "random_split", "train_test_split"]
+
+T_co = TypeVar("T_co", covariant=True)
 
 
 def resolve_generator(op, seed, generator):
@@ -44,31 +55,61 @@ def check_tensors(op, tensors):
                          f"got shapes {', '.join(str(t.shape) for t in tensors)}")
 
 
-def _randperm(n, generator):
-    return xpnet.randperm(n, backend="numpy", generator=generator).tolist()
+class Dataset(Generic[T_co]):
+    """A map-style data set: samples fetched by key, ``dataset[index]``.
 
-
-class Dataset:
-    """A sized collection of samples indexed by position 0..len-1.
-
-    Subclasses define ``__getitem__(index)`` (a sample: a Tensor, number, or a tuple of them)
-    and ``__len__``.
+    Subclasses define ``__getitem__`` and usually ``__len__`` (the default samplers of
+    `DataLoader` need it; this base class has none, as torch's). They may define
+    ``__getitems__(indices)`` returning a list of samples, which `DataLoader` then calls once
+    per batch. ``a + b`` is ``ConcatDataset([a, b])``. Typed like torch's (``Dataset[Tensor]``).
     """
 
     def __getitem__(self, index):
-        raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
+        raise NotImplementedError(f"{type(self).__name__} must define __getitem__ (subclasses "
+                                  f"of Dataset should implement __getitem__)")
 
-    def __len__(self):
-        raise NotImplementedError(f"{type(self).__name__} must define __len__")
+    def __add__(self, other):
+        return ConcatDataset([self, other])
 
 
-class TensorDataset(Dataset):
+class IterableDataset(Dataset[T_co], collections.abc.Iterable):
+    """A data set read as a stream: subclasses define ``__iter__`` (and may define ``__len__``).
+
+    `DataLoader` takes its samples in the order ``__iter__`` gives them, so it refuses
+    ``shuffle`` and samplers for it. ``a + b`` is ``ChainDataset([a, b])``.
+
+    Examples
+    --------
+    >>> from xpnet.data import DataLoader, IterableDataset
+    >>> class Count(IterableDataset):
+    ...     def __iter__(self):
+    ...         return iter(range(5))
+    >>> [batch.tolist() for batch in DataLoader(Count(), batch_size=2)]
+    [[0, 1], [2, 3], [4]]
+    """
+
+    def __add__(self, other):
+        return ChainDataset([self, other])
+
+
+class TensorDataset(Dataset[tuple]):
     """Samples are rows of tensors sharing their first dimension: ``ds[i] == (X[i], y[i])``.
+
+    `DataLoader` batches it with one gather per tensor and batch (see `gather`) instead of
+    stacking rows one by one; the batches are the same.
 
     Parameters
     ----------
     *tensors : Tensor
         At least one; each of shape (N, ...) with the same N. They may live on any backend.
+
+    Raises
+    ------
+    TypeError
+        An argument is not a Tensor.
+    ValueError
+        No tensor, a 0-d tensor, or first dimensions that differ (torch raises an
+        AssertionError for the last).
 
     Examples
     --------
@@ -102,6 +143,322 @@ class TensorDataset(Dataset):
             batch.append(xpnet.take(t, moved[t._backend], axis=0))
         return tuple(batch)
 
+    def _collated_rows(self, indices):
+        """``default_collate([self[i] for i in indices])`` by gathering, or None (see
+        `batch_rows`)."""
+        n = len(self)
+        if not indices or not all(type(i) is int for i in indices):
+            return None
+        low, high = min(indices), max(indices)
+        if low < -n or high >= n:
+            return None  # the per-sample path raises the IndexError that names the index
+        if low < 0:
+            indices = [i + n if i < 0 else i for i in indices]
+        index = xpnet.tensor(indices, dtype=xpnet.int64, backend=self.tensors[0]._backend)
+        # default_collate turns the tuple samples into a list.
+        return list(self.gather(index))
+
+
+def batch_rows(dataset):
+    """A shortcut for `DataLoader`: a function ``indices -> batch`` that returns exactly
+    ``default_collate([dataset[i] for i in indices])`` with one gather per tensor, or None when
+    ``dataset`` has none. The function itself returns None for a batch it cannot take (indices
+    that are not Python ints or are out of range), which then goes the per-sample way."""
+    kind = type(dataset)
+    if isinstance(dataset, TensorDataset) and kind.__getitem__ is TensorDataset.__getitem__ \
+            and getattr(kind, "__getitems__", None) is None:
+        return dataset._collated_rows
+    if isinstance(dataset, Subset) and kind.__getitem__ is Subset.__getitem__ \
+            and kind.__getitems__ is Subset.__getitems__:
+        inner = batch_rows(dataset.dataset)
+        if inner is not None:
+            indices = dataset.indices
+            return lambda batch: inner([indices[i] for i in batch])
+    return None
+
+
+class StackDataset(Dataset):
+    """Samples of several equally long data sets side by side: a tuple (positional arguments)
+    or a dict (keyword arguments) per index.
+
+    Parameters
+    ----------
+    *args : Dataset
+        Samples become ``(args[0][i], args[1][i], ...)``.
+    **kwargs : Dataset
+        Samples become ``{key: kwargs[key][i], ...}``.
+
+    Raises
+    ------
+    ValueError
+        Both or neither of args and kwargs given, or data sets of different lengths.
+
+    Examples
+    --------
+    >>> from xpnet.data import StackDataset
+    >>> StackDataset(image=[10, 11], label=[0, 1])[1]
+    {'image': 11, 'label': 1}
+    """
+
+    def __init__(self, *args, **kwargs):
+        if args and kwargs:
+            raise ValueError("StackDataset: give data sets as positional arguments (tuple "
+                             "samples) or as keyword arguments (dict samples), not both")
+        if not args and not kwargs:
+            raise ValueError("StackDataset: at least one data set should be passed")
+        parts = list(args) if args else list(kwargs.values())
+        lengths = [len(d) for d in parts]
+        if len(set(lengths)) > 1:
+            raise ValueError(f"StackDataset: size mismatch between data sets, got lengths "
+                             f"{lengths}")
+        self._length = lengths[0]
+        self.datasets = tuple(args) if args else dict(kwargs)
+
+    def __getitem__(self, index):
+        if isinstance(self.datasets, dict):
+            return {key: d[index] for key, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
+
+    def __getitems__(self, indices):
+        def column(d):
+            if callable(getattr(d, "__getitems__", None)):
+                items = d.__getitems__(indices)
+                if len(items) != len(indices):
+                    raise ValueError(f"StackDataset: nested data set's output size mismatch; "
+                                     f"expected {len(indices)}, got {len(items)}")
+                return items
+            return [d[i] for i in indices]
+
+        if isinstance(self.datasets, dict):
+            columns = {key: column(d) for key, d in self.datasets.items()}
+            return [{key: columns[key][j] for key in columns} for j in range(len(indices))]
+        return list(zip(*(column(d) for d in self.datasets)))
+
+    def __len__(self):
+        return self._length
+
+
+class ConcatDataset(Dataset):
+    """Several map-style data sets one after the other.
+
+    Parameters
+    ----------
+    datasets : iterable of Dataset
+        At least one; none may be an `IterableDataset` (use `ChainDataset`).
+
+    Attributes
+    ----------
+    datasets : list of Dataset
+    cumulative_sizes : list of int
+        Running totals of the lengths: index ``i`` lies in the first data set whose total
+        exceeds it.
+
+    Raises
+    ------
+    ValueError
+        No data set given (torch raises an AssertionError).
+    TypeError
+        An `IterableDataset` among them (torch raises an AssertionError).
+
+    Examples
+    --------
+    >>> from xpnet.data import ConcatDataset
+    >>> ds = ConcatDataset([[1, 2, 3], [4, 5]])
+    >>> ds.cumulative_sizes, ds[3], ds[-1]
+    ([3, 5], 4, 5)
+    """
+
+    @staticmethod
+    def cumsum(sequence):
+        """Running totals of the lengths of ``sequence``'s items."""
+        totals, total = [], 0
+        for d in sequence:
+            total += len(d)
+            totals.append(total)
+        return totals
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset: datasets should not be an empty iterable")
+        for i, d in enumerate(self.datasets):
+            if isinstance(d, IterableDataset):
+                raise TypeError(f"ConcatDataset: does not support IterableDataset (data set "
+                                f"{i}); use ChainDataset")
+        self.cumulative_sizes = self.cumsum(self.datasets)
+
+    def __len__(self):
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, idx):
+        n = len(self)
+        try:
+            idx = operator.index(idx)
+        except TypeError:
+            raise TypeError(f"ConcatDataset: index must be an int, got "
+                            f"{type(idx).__name__}") from None
+        if idx < 0:
+            if -idx > n:
+                # torch's type here: ValueError, not IndexError.
+                raise ValueError(f"ConcatDataset: absolute value of index should not exceed "
+                                 f"dataset length ({n}), got {idx}")
+            idx += n
+        if idx >= n:
+            raise IndexError(f"ConcatDataset: index {idx} is out of range for length {n}")
+        which = bisect.bisect_right(self.cumulative_sizes, idx)
+        start = self.cumulative_sizes[which - 1] if which else 0
+        return self.datasets[which][idx - start]
+
+
+class ChainDataset(IterableDataset):
+    """Several `IterableDataset` streams one after the other, chained lazily.
+
+    Parameters
+    ----------
+    datasets : iterable of IterableDataset
+        Checked when iterated (as torch does): a map-style one raises TypeError then (torch
+        raises an AssertionError).
+    """
+
+    def __init__(self, datasets):
+        self.datasets = datasets
+
+    def _checked(self):
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise TypeError(f"ChainDataset: only supports IterableDataset, got "
+                                f"{type(d).__name__}")
+            yield d
+
+    def __iter__(self):
+        for d in self._checked():
+            yield from d
+
+    def __len__(self):
+        return sum(len(d) for d in self._checked())
+
+
+class Subset(Dataset):
+    """The samples of ``dataset`` at ``indices``: ``Subset(ds, idx)[i] == ds[idx[i]]``.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    indices : sequence
+        Keys into ``dataset``, in the order the subset visits them.
+
+    Raises
+    ------
+    NotImplementedError
+        A subclass overrides ``__getitem__`` but not ``__getitems__`` (which `DataLoader`
+        prefers), as in torch.
+
+    Examples
+    --------
+    >>> from xpnet.data import Subset
+    >>> sub = Subset(["a", "b", "c", "d"], [3, 0])
+    >>> len(sub), sub[0], sub[-1]
+    (2, 'd', 'a')
+    """
+
+    def __init__(self, dataset, indices):
+        kind = type(self)
+        if kind.__getitem__ is not Subset.__getitem__ and kind.__getitems__ is Subset.__getitems__:
+            raise NotImplementedError(
+                f"{kind.__name__} overrides __getitem__ but not __getitems__; DataLoader calls "
+                f"__getitems__, so define it too, e.g. "
+                f"def __getitems__(self, indices): return [self[i] for i in indices]")
+        self.dataset, self.indices = dataset, indices
+
+    def __getitem__(self, idx):
+        if isinstance(idx, list):
+            return self.dataset[[self.indices[i] for i in idx]]
+        return self.dataset[self.indices[idx]]
+
+    def __getitems__(self, indices):
+        keys = [self.indices[i] for i in indices]
+        if callable(getattr(self.dataset, "__getitems__", None)):
+            return self.dataset.__getitems__(keys)
+        return [self.dataset[k] for k in keys]
+
+    def __len__(self):
+        return len(self.indices)
+
+
+def _split_lengths(lengths, n):
+    """Integer lengths from ``lengths``: ints as given, or fractions summing to 1."""
+    lengths = list(lengths)
+    total = sum(lengths)
+    if lengths and math.isclose(total, 1) and total <= 1:
+        counts = []
+        for i, fraction in enumerate(lengths):
+            if not 0 <= fraction <= 1:
+                raise ValueError(f"random_split: fraction at index {i} is not between 0 and 1, "
+                                 f"got {fraction}")
+            counts.append(math.floor(n * fraction))
+        # torch's rule: the samples the floors leave over go one each to the splits in order,
+        # round-robin from the first.
+        for i in range(n - sum(counts)):
+            counts[i % len(counts)] += 1
+        for i, count in enumerate(counts):
+            if count == 0:
+                warnings.warn(f"random_split: length of split at index {i} is 0; this might "
+                              f"result in an empty dataset", UserWarning, stacklevel=3)
+        return counts
+    for i, length in enumerate(lengths):
+        if isinstance(length, bool) or not isinstance(length, numbers.Integral) or length < 0:
+            raise ValueError(f"random_split: lengths must be non-negative ints (or fractions "
+                             f"summing to 1), got {length!r} at index {i}")
+    if total != n:
+        raise ValueError(f"random_split: sum of input lengths ({total}) does not equal the "
+                         f"length of the input dataset ({n})")
+    return [int(length) for length in lengths]
+
+
+def random_split(dataset, lengths, generator=default_generator):
+    """Split a data set at random into non-overlapping `Subset` s of the given lengths.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Anything with ``__len__`` and ``__getitem__``.
+    lengths : sequence of int or of float
+        Lengths summing to ``len(dataset)``, or fractions summing to 1: each split gets
+        ``floor(fraction * len(dataset))`` samples and the samples left over go one each to
+        the splits in order, round-robin (torch's rule; a split of length 0 warns).
+    generator : xpnet.Generator, default=xpnet.default_generator
+        Source of the permutation.
+
+    Returns
+    -------
+    list of Subset
+        One per length, together a permutation of ``range(len(dataset))``.
+
+    Raises
+    ------
+    ValueError
+        Lengths that do not sum to ``len(dataset)``, negative or non-int lengths, or a
+        fraction outside [0, 1].
+    TypeError
+        ``generator`` not an `xpnet.Generator`.
+
+    Examples
+    --------
+    >>> import xpnet
+    >>> from xpnet.data import random_split
+    >>> train, val = random_split(range(10), [0.7, 0.3], generator=xpnet.Generator(0))
+    >>> len(train), len(val), sorted(list(train) + list(val)) == list(range(10))
+    (7, 3, True)
+    """
+    check_generator("random_split", generator)
+    counts = _split_lengths(lengths, len(dataset))
+    order = randperm_list(sum(counts), generator)
+    splits, start = [], 0
+    for count in counts:
+        splits.append(Subset(dataset, order[start:start + count]))
+        start += count
+    return splits
+
 
 def _n_test(test_size, n):
     if isinstance(test_size, bool) or not isinstance(test_size, numbers.Real):
@@ -133,7 +490,7 @@ def _stratified_test_positions(labels, n_test, generator):
         counts[k] += 1
     test = []
     for group, count in zip(groups, counts):
-        test.extend(group[j] for j in _randperm(len(group), generator)[:count])
+        test.extend(group[j] for j in randperm_list(len(group), generator)[:count])
     return test
 
 
@@ -179,10 +536,10 @@ def train_test_split(*tensors, test_size=0.25, stratify=None, seed=None, generat
         in_test = set(test)
         train = [i for i in range(n) if i not in in_test]
         # Shuffle each part: both are sorted by class so far.
-        test = [test[j] for j in _randperm(len(test), g)]
-        train = [train[j] for j in _randperm(len(train), g)]
+        test = [test[j] for j in randperm_list(len(test), g)]
+        train = [train[j] for j in randperm_list(len(train), g)]
     else:
-        order = _randperm(n, g)
+        order = randperm_list(n, g)
         test, train = order[:n_test], order[n_test:]
     backend = data.tensors[0]._backend
     train_batch = data.gather(xpnet.tensor(train, dtype=xpnet.int64, backend=backend))

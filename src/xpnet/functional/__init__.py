@@ -26,3 +26,8 @@ from .recurrent import __all__ as _recurrent
 
 __all__ = ["pad", *_activation, *_conv, *_dropout, *_embedding, *_linear, *_loss,
            *_normalization, *_pooling, *_recurrent]
+
+# A PyTorch name that is not here yet says so (see xpnet/_missing.py).
+from xpnet._missing import module_getattr as _module_getattr  # noqa: E402
+
+__getattr__ = _module_getattr("xpnet.functional", "torch.nn.functional")

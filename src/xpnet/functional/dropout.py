@@ -3,6 +3,8 @@ so evaluation needs no rescaling."""
 
 from __future__ import annotations
 
+import warnings
+
 from xpnet.autograd.tensor import Tensor
 from xpnet.backend.random import default_generator
 
@@ -33,15 +35,23 @@ def dropout2d(x, p=0.5, training=True, generator=None):
     Neighbouring pixels of a feature map are strongly correlated, so dropping single pixels
     barely regularises a convolution; dropping whole maps does.
 
+    A 2-D (N, C) input has no channel maps: as PyTorch 2.13 does, each element is dropped on
+    its own, with a warning that `dropout` is meant.
+
     Raises
     ------
     ValueError
-        For ``p`` outside [0, 1] or an input that is not 4-D. PyTorch reads a 3-D input as
-        (N, C, L) and warns that this will change to (C, H, W)
+        For ``p`` outside [0, 1] or a 3-D or 1-D input. PyTorch reads a 3-D input as (N, C, L)
+        and warns that this will change to (C, H, W)
         (https://github.com/pytorch/pytorch/issues/77081); refusing it avoids both readings.
     """
     if not 0 <= p <= 1:
         raise ValueError(f"dropout2d: p must be in [0, 1], got {p}")
+    if x.ndim == 2:
+        warnings.warn("dropout2d: received a 2-D (N, C) input, which has no channel maps to "
+                      "drop; each element is dropped on its own (use dropout for that)",
+                      UserWarning, stacklevel=2)
+        return dropout(x, p, training, generator)
     if x.ndim != 4:
         raise ValueError(f"dropout2d: expected a 4-D input (N, C, H, W), got shape {x.shape}; "
                          f"add the batch axis of a (C, H, W) input with x.unsqueeze(0)")

@@ -16,7 +16,7 @@ from xpnet.autograd.tensor import Tensor
 from xpnet.ops.loss import NLL, BinaryCrossEntropy, BinaryCrossEntropyWithLogits, Huber
 
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
-           "huber_loss", "l1_loss", "mse_loss", "nll_loss"]
+           "huber_loss", "l1_loss", "mse_loss", "nll_loss", "smooth_l1_loss"]
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -201,6 +201,33 @@ def huber_loss(input, target, reduction="mean", delta=1.0):  # noqa: A002
     if not isinstance(delta, numbers.Real) or isinstance(delta, bool) or not delta > 0:
         raise ValueError(f"huber_loss: delta must be a positive number, got {delta!r}")
     return _reduce(Huber.apply(input, target, float(delta)), reduction)
+
+
+def smooth_l1_loss(input, target, reduction="mean", beta=1.0):  # noqa: A002
+    """Smooth L1 loss (Girshick, 2015): ``0.5 d^2 / beta`` where ``|d| < beta``, else
+    ``|d| - 0.5 beta``, for ``d = input - target``; reduced. It is `huber_loss` divided by
+    ``beta``, and `l1_loss` for ``beta = 0``.
+
+    Parameters
+    ----------
+    input, target : Tensor of the same shape
+    reduction : {'mean', 'sum', 'none'}, default='mean'
+    beta : float, default=1.0
+        Where the loss turns from quadratic to linear; must be non-negative.
+
+    Raises
+    ------
+    ValueError
+        As `mse_loss`, and for ``beta < 0``.
+    """
+    _check_reduction("smooth_l1_loss", reduction)
+    _check_tensors("smooth_l1_loss", input, target)
+    _check_same_shape("smooth_l1_loss", input, target)
+    if not isinstance(beta, numbers.Real) or isinstance(beta, bool) or not beta >= 0:
+        raise ValueError(f"smooth_l1_loss: beta must be a non-negative number, got {beta!r}")
+    if beta == 0:
+        return _reduce(ops.abs(input - target), reduction)
+    return _reduce(Huber.apply(input, target, float(beta)) * (1.0 / beta), reduction)
 
 
 # -- classification losses ---------------------------------------------------------------------

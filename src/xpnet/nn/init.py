@@ -183,3 +183,8 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
     # A random rank of each row within its column; the lowest ranks become zeros.
     ranks = xp.argsort(xp.argsort(g.random(backend, (rows, cols), _dt.float64), axis=0), axis=0)
     return _fill(tensor, xp.where(ranks < zeros_per_column, xp.zeros_like(values), values))
+
+# A PyTorch name that is not here yet says so (see xpnet/_missing.py).
+from xpnet._missing import module_getattr as _module_getattr  # noqa: E402
+
+__getattr__ = _module_getattr("xpnet.nn.init", "torch.nn.init")

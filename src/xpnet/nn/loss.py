@@ -13,7 +13,7 @@ from xpnet.functional import loss as F
 from .module import Module
 
 __all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HuberLoss", "L1Loss", "MSELoss",
-           "NLLLoss"]
+           "NLLLoss", "SmoothL1Loss"]
 
 
 class _Loss(Module):
@@ -83,6 +83,27 @@ class HuberLoss(_Loss):
 
     def extra_repr(self):
         return f"reduction={self.reduction!r}, delta={self.delta}"
+
+
+class SmoothL1Loss(_Loss):
+    """Smooth L1 loss, quadratic below ``beta`` and linear above; see
+    `xpnet.functional.smooth_l1_loss`.
+
+    Parameters
+    ----------
+    reduction : {'mean', 'sum', 'none'}, default='mean'
+    beta : float, default=1.0
+    """
+
+    def __init__(self, reduction="mean", beta=1.0):
+        super().__init__(reduction)
+        self.beta = beta
+
+    def forward(self, input, target):  # noqa: A002
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+    def extra_repr(self):
+        return f"reduction={self.reduction!r}, beta={self.beta}"
 
 
 class NLLLoss(_WeightedLoss):

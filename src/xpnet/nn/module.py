@@ -5,10 +5,10 @@ from __future__ import annotations
 import itertools
 from collections import OrderedDict, namedtuple
 
-from xpnet import backend as _backends
 from xpnet import dtypes as _dt
 from xpnet.autograd import anomaly, grad_mode
 from xpnet.autograd.tensor import Tensor
+from xpnet.backend import device as _device
 
 from .parameter import Parameter
 
@@ -324,13 +324,16 @@ class Module:
                 targets[key]._set_array(value._backend.xp.asarray(value.array, copy=True))
         return IncompatibleKeys(missing, unexpected)
 
-    def to(self, dtype=None, backend=None):
-        """Move parameters and buffers to ``backend`` and/or cast floating ones to ``dtype``,
-        in place (parameter objects stay the same, so optimizers keep working); returns self."""
-        target = None if backend is None else _backends.load(backend)
-        dtype = None if dtype is None else _dt.as_dtype(dtype)
+    def to(self, *args, **kwargs):
+        """Move parameters and buffers to a device or backend and/or cast the floating ones to
+        a dtype, in place, as PyTorch's ``Module.to``: ``model.to("cuda")``,
+        ``model.to(xpnet.float64)``, ``model.to(device, dtype)``, ``model.to(tensor)``, or the
+        keywords ``device``, ``dtype``, ``backend``. Parameter objects stay the same, so
+        optimizers keep working; returns self."""
+        target, dtype, _ = _device.parse_to(f"{type(self).__name__}.to", args, kwargs)
         if dtype is not None and not dtype.is_floating_point:
-            raise TypeError(f"to: dtype must be floating point, got {dtype!r}")
+            raise TypeError(f"{type(self).__name__}.to: dtype must be floating point, got "
+                            f"{dtype!r}")
 
         def convert(t):
             out = t
@@ -349,6 +352,31 @@ class Module:
                 g = convert(t.grad.to_dense() if getattr(t.grad, "is_sparse", False) else t.grad)
                 t.grad = g
         return self
+
+    def cpu(self):
+        """Move each parameter and buffer to its library's CPU device (numpy for CuPy), as
+        `Tensor.cpu` does; returns self."""
+        for t in itertools.chain(self.parameters(), self.buffers()):
+            target = _device.cpu_backend_of(t._backend)
+            if target is not t._backend:
+                self.to(target)
+                break
+        return self
+
+    def cuda(self, device=None):
+        """Move parameters and buffers to a CUDA GPU (``device``: a number or ``"cuda:N"``);
+        raises `BackendUnavailableError` where no GPU can be used."""
+        if isinstance(device, int) and not isinstance(device, bool):
+            device = f"cuda:{device}"
+        return self.to("cuda" if device is None else device)
+
+    def type(self, dst_type):
+        """Cast floating parameters and buffers to ``dst_type``; returns self."""
+        return self.to(dtype=dst_type)
+
+    def half(self):
+        raise TypeError(f"{type(self).__name__}.half: xpnet has no float16 dtype yet; keep "
+                        f"float32 or use .double()")
 
     def double(self):
         return self.to(dtype=_dt.float64)

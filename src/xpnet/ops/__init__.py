@@ -8,6 +8,12 @@ from .activation import *  # noqa: F403
 from .activation import __all__ as _activation
 from .arithmetic import *  # noqa: F403
 from .arithmetic import __all__ as _arithmetic
+from .compound import *  # noqa: F403
+from .compound import __all__ as _compound
+from .cumulative import *  # noqa: F403
+from .cumulative import __all__ as _cumulative
+from .elementwise import *  # noqa: F403
+from .elementwise import __all__ as _elementwise
 from .embedding import embedding
 from .indexing import *  # noqa: F403
 from .indexing import __all__ as _indexing
@@ -15,12 +21,19 @@ from .linalg import *  # noqa: F403
 from .linalg import __all__ as _linalg
 from .reduce import *  # noqa: F403
 from .reduce import __all__ as _reduce
+from .repeat import *  # noqa: F403
+from .repeat import __all__ as _repeat
+from .scatter import *  # noqa: F403
+from .scatter import __all__ as _scatter
 from .shape import *  # noqa: F403
 from .shape import __all__ as _shape
+from .sorting import *  # noqa: F403
+from .sorting import __all__ as _sorting
 from .special import *  # noqa: F403
 from .special import __all__ as _special
 from .unary import *  # noqa: F403
 from .unary import __all__ as _unary
 
-__all__ = sorted({"embedding", *_activation, *_arithmetic, *_indexing, *_linalg, *_reduce,
-                  *_shape, *_special, *_unary})
+__all__ = sorted({"embedding", *_activation, *_arithmetic, *_compound, *_cumulative,
+                  *_elementwise, *_indexing, *_linalg, *_reduce, *_repeat, *_scatter, *_shape,
+                  *_sorting, *_special, *_unary})

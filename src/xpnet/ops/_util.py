@@ -107,6 +107,9 @@ def promote_operands(op, a, b):
         ka, kb = a.dtype.kind, b.dtype.kind
         if ka != kb:
             fa, fb = a.dtype.is_floating_point, b.dtype.is_floating_point
+            if "complex floating" in (ka, kb):  # never drop an imaginary part
+                complex_dtype = a.dtype if ka == "complex floating" else b.dtype
+                return a.astype(complex_dtype), b.astype(complex_dtype)
             if fa and not fb:
                 b = b.astype(a.dtype)
             elif fb and not fa:

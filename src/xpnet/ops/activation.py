@@ -7,6 +7,7 @@ import math
 from xpnet.autograd.function import Function
 from xpnet.backend.kernels import get_kernel
 
+from ._util import axis_arg
 from .reduce import logsumexp
 from .unary import _float_input, exp
 
@@ -170,12 +171,16 @@ def gelu(x, approximate="none"):
     return Gelu.apply(_float_input("gelu", x), approximate)
 
 
-def log_softmax(x, axis=-1, *, dim=None):
-    """``x - logsumexp(x)`` along ``axis``: stable for any finite input."""
-    axis = dim if dim is not None else axis
+def log_softmax(x, axis=None, *, dim=None, dtype=None):
+    """``x - logsumexp(x)`` along ``axis`` (PyTorch's ``dim``; default the last): stable for
+    any finite input. ``dtype`` casts the input first, as PyTorch's."""
+    axis = axis_arg("log_softmax", axis, dim, -1)
+    if dtype is not None:
+        x = x.astype(dtype)
     return x - logsumexp(x, axis=axis, keepdims=True)
 
 
-def softmax(x, axis=-1, *, dim=None):
-    """exp(log_softmax(x)) along ``axis``."""
-    return exp(log_softmax(x, axis, dim=dim))
+def softmax(x, axis=None, *, dim=None, dtype=None):
+    """exp(log_softmax(x)) along ``axis`` (PyTorch's ``dim``; default the last)."""
+    axis = axis_arg("softmax", axis, dim, -1)
+    return exp(log_softmax(x, axis, dtype=dtype))

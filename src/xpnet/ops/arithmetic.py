@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import math
+import numbers
 
 from xpnet import dtypes
-from xpnet.autograd.function import Function
+from xpnet.autograd.function import Function, check_same_backend
 from xpnet.autograd.tensor import Tensor
 
 from ._util import check_broadcast, is_scalar, promote_operands, sum_to_shape
 
-__all__ = ["add", "sub", "mul", "div", "neg", "pow", "maximum", "minimum", "where", "clip",
-           "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_not",
-           "isfinite", "isnan"]
+__all__ = ["add", "sub", "mul", "div", "divide", "true_divide", "floor_divide", "remainder",
+           "fmod", "neg", "pow", "float_power", "maximum", "minimum", "where", "clip",
+           "clamp_min", "clamp_max", "eq", "ne", "lt", "le", "gt", "ge", "logical_and",
+           "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or",
+           "bitwise_xor", "bitwise_not", "isfinite", "isnan", "isinf", "isposinf", "isneginf",
+           "isreal", "isclose", "allclose", "equal"]
 
 
 def _shape(a):
@@ -211,30 +215,246 @@ class Clip(Function):
         return xp.where(inside, g, xp.zeros_like(g)), None, None
 
 
+def _is_integral(xp, array):
+    return xp.isdtype(array.dtype, "integral")
+
+
+def _trunc_divide_integers(xp, a, b):
+    """C's integer division (toward zero) from the standard's floor division."""
+    q = xp.floor_divide(a, b)
+    # floor and trunc differ only for a negative quotient that is not whole.
+    return xp.where(xp.logical_and(q < 0, q * b != a), q + 1, q)
+
+
+class RoundedDiv(Function):
+    """``a / b`` rounded toward zero ('trunc') or down ('floor'); PyTorch gives both a zero
+    gradient."""
+
+    @staticmethod
+    def forward(ctx, a, b, mode):
+        xp = ctx.xp
+        ctx.shapes = (a.shape, b.shape)
+        if mode == "floor":
+            return xp.floor_divide(a, b)
+        if _is_integral(xp, a):
+            return _trunc_divide_integers(xp, a, b)
+        return xp.trunc(xp.divide(a, b))
+
+    @staticmethod
+    def backward(ctx, g):
+        zero = ctx.xp.zeros_like(g)
+        return _grads(ctx, lambda: zero, lambda: zero)
+
+
+class Remainder(Function):
+    """Python's ``a % b``: the sign of the divisor."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (a.shape, b.shape)
+        ctx.save_for_backward(a, b)
+        return ctx.xp.remainder(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        xp = ctx.xp
+        # a % b = a - b * floor(a / b), the floor held constant (as PyTorch).
+        return _grads(ctx, lambda: g, lambda: -g * xp.floor_divide(a, b))
+
+
+class Fmod(Function):
+    """C's ``fmod(a, b)``: the sign of the dividend."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        xp = ctx.xp
+        ctx.shapes = (a.shape, b.shape)
+        ctx.save_for_backward(a, b)
+        if _is_integral(xp, a):
+            r = xp.remainder(a, b)
+            moved = xp.logical_and(r != 0, (r < 0) != (a < 0))
+            return xp.where(moved, r - b, r)
+        # The standard has no fmod; the remainder of the magnitudes is exact (no correction by
+        # adding b happens when both are positive), and fmod takes the dividend's sign.
+        return xp.copysign(xp.remainder(xp.abs(a), xp.abs(b)), a)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        xp = ctx.xp
+        return _grads(ctx, lambda: g, lambda: -g * xp.trunc(a / b))
+
+
 # -- user-facing functions -------------------------------------------------------------------
 
-def add(a, b):
-    """``a + b`` with broadcasting; either may be a Python scalar."""
-    return Add.apply(*_operands("add", a, b))
+def add(input, other, *, alpha=1):  # noqa: A002 - PyTorch's names
+    """``input + alpha * other`` with broadcasting; either may be a Python scalar."""
+    if alpha != 1:
+        other = _times(other, alpha)
+    return Add.apply(*_operands("add", input, other))
 
 
-def sub(a, b):
-    return Sub.apply(*_operands("sub", a, b))
+def sub(input, other, *, alpha=1):  # noqa: A002
+    """``input - alpha * other`` with broadcasting; either may be a Python scalar."""
+    if alpha != 1:
+        other = _times(other, alpha)
+    return Sub.apply(*_operands("sub", input, other))
+
+
+def _times(value, alpha):
+    return mul(value, alpha) if isinstance(value, Tensor) else value * alpha
 
 
 def mul(a, b):
     return Mul.apply(*_operands("mul", a, b))
 
 
-def div(a, b):
-    """True division; integer inputs give the default float dtype (as PyTorch)."""
-    a, b = _operands("div", a, b)
+def _scalar_as_tensor(value, like):
+    """A Python scalar as a 0-d tensor of ``like``'s dtype (scalars never widen a tensor)."""
+    kind = like.dtype.kind
+    cast = (bool if kind == "bool" else int if kind.endswith("integer")
+            else complex if kind == "complex floating" else float)
+    return Tensor._make(like._backend.asarray(cast(value), dtype=like.dtype), like._backend)
+
+
+def _tensors(op, a, b):
+    """`_operands`, with a Python scalar operand turned into a 0-d tensor of the other's dtype
+    (so that every backend's functions see two arrays)."""
+    a, b = _operands(op, a, b)
+    if not isinstance(a, Tensor):
+        a = _scalar_as_tensor(a, b)
+    elif not isinstance(b, Tensor):
+        b = _scalar_as_tensor(b, a)
+    return a, b
+
+
+def _refuse_bool(op, *tensors):
+    for t in tensors:
+        if t.dtype.kind == "bool":
+            raise TypeError(f"{op}: not defined for bool tensors (as in PyTorch); convert with "
+                            f".long() or .float() first")
+
+
+def _rounded_div(op, input, other, mode):  # noqa: A002
+    if mode not in ("trunc", "floor"):
+        raise ValueError(f"{op}: rounding_mode must be None, 'trunc' or 'floor', got {mode!r}")
+    a, b = _tensors(op, input, other)
+    _refuse_bool(op, a, b)
+    return RoundedDiv.apply(a, b, mode=mode)
+
+
+def div(input, other, *, rounding_mode=None):  # noqa: A002 - PyTorch's names
+    """``input / other``, optionally rounded; either may be a Python scalar.
+
+    Parameters
+    ----------
+    input, other : Tensor or scalar
+        Broadcast together.
+    rounding_mode : {None, 'trunc', 'floor'}, default=None
+        None: true division (integer inputs give the default float dtype). 'trunc': rounded
+        toward zero (C's integer division); 'floor': rounded down (Python's ``//``). Rounded
+        results keep integer dtypes and have a zero gradient, as in PyTorch.
+
+    Returns
+    -------
+    Tensor
+        Of the broadcast shape.
+
+    Raises
+    ------
+    ValueError
+        For another ``rounding_mode`` or shapes that do not broadcast.
+    TypeError
+        For bool tensors with a rounding mode.
+    """
+    if rounding_mode is not None:
+        return _rounded_div("div", input, other, rounding_mode)
+    a, b = _operands("div", input, other)
     t = a if isinstance(a, Tensor) else b
     if not t.dtype.is_floating_point and t.dtype.kind != "complex floating":
         default = dtypes.get_default_dtype()
         a = a.astype(default) if isinstance(a, Tensor) else float(a)
         b = b.astype(default) if isinstance(b, Tensor) else float(b)
     return Div.apply(a, b)
+
+
+divide = div
+
+
+def true_divide(dividend, divisor):
+    """``div(dividend, divisor)``: true division, integers giving the default float dtype."""
+    return div(dividend, divisor)
+
+
+def floor_divide(input, other):  # noqa: A002 - PyTorch's names
+    """``input // other``, rounded down as Python does (``div(..., rounding_mode='floor')``).
+
+    Integer inputs stay integers; the gradient is zero (PyTorch defines none).
+    """
+    return _rounded_div("floor_divide", input, other, "floor")
+
+
+def remainder(input, other):  # noqa: A002 - PyTorch's names
+    """``input % other`` with Python's sign rule: the result has the sign of ``other``.
+
+    Gradients: 1 for ``input``, ``-floor(input / other)`` for ``other`` (as PyTorch). Integer
+    inputs stay integers. See `fmod` for C's rule.
+
+    Raises
+    ------
+    TypeError
+        For bool tensors.
+    """
+    a, b = _tensors("remainder", input, other)
+    _refuse_bool("remainder", a, b)
+    return Remainder.apply(a, b)
+
+
+def fmod(input, other):  # noqa: A002 - PyTorch's names
+    """C's remainder: ``input - trunc(input / other) * other``, with the sign of ``input``.
+
+    Gradients: 1 for ``input``, ``-trunc(input / other)`` for ``other`` (as PyTorch). Integer
+    inputs stay integers. See `remainder` for Python's rule.
+
+    Raises
+    ------
+    TypeError
+        For bool tensors.
+    """
+    a, b = _tensors("fmod", input, other)
+    _refuse_bool("fmod", a, b)
+    return Fmod.apply(a, b)
+
+
+def float_power(input, exponent):  # noqa: A002 - PyTorch's names
+    """``input ** exponent`` computed in double precision: the result is float64 (complex128
+    when either operand is complex), whatever the inputs' dtypes; gradients come back in each
+    input's own dtype."""
+    operands = (input, exponent)
+    if not any(isinstance(v, Tensor) for v in operands):
+        raise TypeError(f"float_power: expected at least one Tensor, got "
+                        f"{type(input).__name__} and {type(exponent).__name__}")
+    is_complex = any(isinstance(v, complex) or (isinstance(v, Tensor)
+                                                 and v.dtype.kind == "complex floating")
+                     for v in operands)
+    wide = dtypes.complex128 if is_complex else dtypes.float64
+    cast = complex if is_complex else float
+    return pow(*(v.astype(wide) if isinstance(v, Tensor) else cast(v) for v in operands))
+
+
+def clamp_min(input, min):  # noqa: A002 - PyTorch's names
+    """``clip(input, min=min)``: values below ``min`` (a number or a Tensor) raised to it."""
+    if min is None:
+        raise TypeError("clamp_min: min must be a number or a Tensor, got None")
+    return clip(input, min, None)
+
+
+def clamp_max(input, max):  # noqa: A002 - PyTorch's names
+    """``clip(input, max=max)``: values above ``max`` (a number or a Tensor) lowered to it."""
+    if max is None:
+        raise TypeError("clamp_max: max must be a number or a Tensor, got None")
+    return clip(input, None, max)
 
 
 def neg(a):
@@ -247,13 +467,27 @@ def pow(a, b):  # noqa: A001 - the standard's name
     return Pow.apply(a, b)
 
 
+def _bool_extremum(op, xp_name, a, b):
+    """maximum/minimum of bool tensors: or/and (the standard orders only numbers)."""
+    a, b, backend = _paired_arrays(op, a, b)
+    return Tensor._make(getattr(backend.xp, xp_name)(a.array, b.array), backend)
+
+
+def _both_bool(a, b):
+    return all(isinstance(t, Tensor) and t.dtype.kind == "bool" for t in (a, b))
+
+
 def maximum(a, b):
     """Elementwise maximum; at ties the gradient is split evenly between a and b."""
+    if _both_bool(a, b):
+        return _bool_extremum("maximum", "logical_or", a, b)
     return Maximum.apply(*_operands("maximum", a, b))
 
 
 def minimum(a, b):
     """Elementwise minimum; at ties the gradient is split evenly between a and b."""
+    if _both_bool(a, b):
+        return _bool_extremum("minimum", "logical_and", a, b)
     return Minimum.apply(*_operands("minimum", a, b))
 
 
@@ -293,7 +527,6 @@ def _compare(op_name, xp_name):
         a, b = _operands(op_name, a, b)
         t = a if isinstance(a, Tensor) else b
         if isinstance(a, Tensor) and isinstance(b, Tensor) and a._backend is not b._backend:
-            from xpnet.autograd.function import check_same_backend
             check_same_backend(op_name, (a, b))
         da = a.array if isinstance(a, Tensor) else a
         db = b.array if isinstance(b, Tensor) else b
@@ -309,17 +542,184 @@ lt = _compare("lt", "less")
 le = _compare("le", "less_equal")
 gt = _compare("gt", "greater")
 ge = _compare("ge", "greater_equal")
-logical_and = _compare("logical_and", "logical_and")
-logical_or = _compare("logical_or", "logical_or")
 
 
-def logical_not(a):
-    return Tensor._make(a._backend.xp.logical_not(a.array), a._backend)
+def _paired_arrays(op, a, b):
+    """Two tensors (scalars made tensors, dtypes promoted) on one backend, as arrays."""
+    a, b = _tensors(op, a, b)
+    backend = a._backend
+    if b._backend is not backend:
+        check_same_backend(op, (a, b))
+    return a, b, backend
 
 
-def isfinite(a):
-    return Tensor._make(a._backend.xp.isfinite(a.array), a._backend)
+def _truth(xp, t):
+    """Nonzero as True: PyTorch's logical ops take tensors of any dtype."""
+    return t.array if t.dtype.kind == "bool" else xp.not_equal(t.array, 0)
 
 
-def isnan(a):
-    return Tensor._make(a._backend.xp.isnan(a.array), a._backend)
+def _logical(op_name, xp_name):
+    def logical(input, other):  # noqa: A002 - PyTorch's names
+        a, b, backend = _paired_arrays(op_name, input, other)
+        xp = backend.xp
+        return Tensor._make(getattr(xp, xp_name)(_truth(xp, a), _truth(xp, b)), backend)
+    logical.__name__ = logical.__qualname__ = op_name
+    logical.__doc__ = (f"Elementwise ``{xp_name}`` of the inputs' truth values (nonzero is "
+                       f"True, any dtype), as a bool Tensor (not differentiable).")
+    return logical
+
+
+logical_and = _logical("logical_and", "logical_and")
+logical_or = _logical("logical_or", "logical_or")
+logical_xor = _logical("logical_xor", "logical_xor")
+
+
+def logical_not(input):  # noqa: A002 - PyTorch's name
+    """True where the input is zero (any dtype), as a bool Tensor."""
+    xp = input._backend.xp
+    return Tensor._make(xp.logical_not(_truth(xp, input)), input._backend)
+
+
+def _check_bitwise(op, *tensors):
+    for t in tensors:
+        if not (t.dtype.is_integer or t.dtype.kind == "bool"):
+            raise TypeError(f"{op}: expected integer or bool tensors, got {t.dtype.name}")
+
+
+def _bitwise(op_name, xp_name):
+    def bitwise(input, other):  # noqa: A002 - PyTorch's names
+        a, b, backend = _paired_arrays(op_name, input, other)
+        _check_bitwise(op_name, a, b)
+        return Tensor._make(getattr(backend.xp, xp_name)(a.array, b.array), backend)
+    bitwise.__name__ = bitwise.__qualname__ = op_name
+    bitwise.__doc__ = (f"Elementwise ``{xp_name}`` of integer or bool tensors (on bools, the "
+                       f"logical operation), broadcast; either may be a Python int or bool.")
+    return bitwise
+
+
+bitwise_and = _bitwise("bitwise_and", "bitwise_and")
+bitwise_or = _bitwise("bitwise_or", "bitwise_or")
+bitwise_xor = _bitwise("bitwise_xor", "bitwise_xor")
+
+
+def bitwise_not(input):  # noqa: A002 - PyTorch's name
+    """Bitwise inversion of an integer tensor; logical not of a bool one (PyTorch's ``~``)."""
+    _check_bitwise("bitwise_not", input)
+    return Tensor._make(input._backend.xp.bitwise_invert(input.array), input._backend)
+
+
+# -- predicates (bool results, not differentiable) ---------------------------------------------
+
+def _predicate(op_name, test, otherwise):
+    """``test(xp, array)`` for floating tensors; integer and bool ones are never nan or
+    infinite, so they get ``otherwise`` everywhere."""
+    def predicate(input):  # noqa: A002 - PyTorch's name
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{op_name}: expected a Tensor, got {type(input).__name__}")
+        xp, array = input._backend.xp, input.array
+        if input.dtype.kind in ("real floating", "complex floating"):
+            return Tensor._make(test(xp, array), input._backend)
+        fill = xp.ones_like if otherwise else xp.zeros_like
+        return Tensor._make(fill(array, dtype=xp.bool), input._backend)
+    predicate.__name__ = predicate.__qualname__ = op_name
+    return predicate
+
+
+isnan = _predicate("isnan", lambda xp, a: xp.isnan(a), False)
+isnan.__doc__ = "True where the value is NaN (a bool Tensor)."
+isfinite = _predicate("isfinite", lambda xp, a: xp.isfinite(a), True)
+isfinite.__doc__ = "True where the value is neither NaN nor infinite (a bool Tensor)."
+isinf = _predicate("isinf", lambda xp, a: xp.isinf(a), False)
+isinf.__doc__ = "True where the value is +inf or -inf (a bool Tensor)."
+isposinf = _predicate("isposinf", lambda xp, a: xp.equal(a, math.inf), False)
+isposinf.__doc__ = "True where the value is +inf (a bool Tensor)."
+isneginf = _predicate("isneginf", lambda xp, a: xp.equal(a, -math.inf), False)
+isneginf.__doc__ = "True where the value is -inf (a bool Tensor)."
+isreal = _predicate("isreal", lambda xp, a: (xp.imag(a) == 0 if xp.isdtype(a.dtype, "complex floating")
+                                             else xp.ones_like(a, dtype=xp.bool)), True)
+isreal.__doc__ = "True where the imaginary part is zero (everywhere for a real tensor)."
+
+
+# -- closeness and equality -------------------------------------------------------------------
+
+def _tolerance(op, name, value):
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        raise TypeError(f"{op}: {name} must be a real number, got {type(value).__name__}")
+    if not value >= 0:
+        raise ValueError(f"{op}: {name} must be >= 0, got {value}")
+    return float(value)
+
+
+def _isclose(op, input, other, rtol, atol, equal_nan):  # noqa: A002
+    rtol, atol = _tolerance(op, "rtol", rtol), _tolerance(op, "atol", atol)
+    a, b, backend = _paired_arrays(op, input, other)
+    xp, x, y = backend.xp, a.array, b.array
+    equal = xp.equal(x, y)  # also equal infinities, whose difference is nan
+    close = equal
+    floating = a.dtype.kind in ("real floating", "complex floating") or \
+        b.dtype.kind in ("real floating", "complex floating")
+    if equal_nan and floating:
+        close = xp.logical_or(close, xp.logical_and(xp.isnan(x), xp.isnan(y)))
+    if rtol == 0 and atol == 0:
+        return close, backend
+    if floating:
+        # Equal operands differ by 0; so inf - inf (a nan, and a warning on NumPy) never runs.
+        zero = xp.zeros_like(equal, dtype=x.dtype)
+        error = xp.abs(xp.where(equal, zero, x) - xp.where(equal, zero, y))
+    else:
+        # PyTorch measures integer distances in the default float dtype; the larger minus the
+        # smaller cannot wrap around for unsigned integers.
+        default = backend.dtype(dtypes.get_default_dtype())
+        if a.dtype.kind == "bool":
+            x, y = xp.astype(x, default), xp.astype(y, default)
+            error = xp.abs(x - y)
+        else:
+            error = xp.astype(xp.where(x >= y, x - y, y - x), default)
+            y = xp.astype(y, default)
+    within = xp.logical_and(xp.isfinite(error), error <= atol + rtol * xp.abs(y))
+    return xp.logical_or(close, within), backend
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A002
+    """Where ``|input - other| <= atol + rtol * |other|``, elementwise (a bool Tensor).
+
+    Parameters
+    ----------
+    input, other : Tensor or scalar
+        Broadcast together; dtypes are promoted (PyTorch asks for equal dtypes).
+    rtol, atol : float, default=1e-05, 1e-08
+        Relative and absolute tolerance, both >= 0.
+    equal_nan : bool, default=False
+        Count two NaNs as close.
+
+    Returns
+    -------
+    Tensor
+        bool, of the broadcast shape. Equal infinities are close; an infinity is never close
+        to a finite value.
+
+    Raises
+    ------
+    ValueError
+        For a negative tolerance or shapes that do not broadcast.
+    """
+    close, backend = _isclose("isclose", input, other, rtol, atol, equal_nan)
+    return Tensor._make(close, backend)
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A002
+    """Whether `isclose` holds everywhere, as a Python bool."""
+    close, backend = _isclose("allclose", input, other, rtol, atol, equal_nan)
+    return bool(backend.xp.all(close))
+
+
+def equal(input, other):  # noqa: A002 - PyTorch's names
+    """Whether two tensors have the same shape and the same values, as a Python bool (dtypes
+    are promoted, as in PyTorch; NaN equals nothing)."""
+    for name, t in (("input", input), ("other", other)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"equal: {name} must be a Tensor, got {type(t).__name__}")
+    if input.shape != other.shape:
+        return False
+    a, b, backend = _paired_arrays("equal", input, other)
+    return bool(backend.xp.all(backend.xp.equal(a.array, b.array)))

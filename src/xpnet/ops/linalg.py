@@ -1,13 +1,23 @@
-"""Matrix products."""
+"""Products and norms: matmul and PyTorch's mm/bmm/mv/dot/outer/inner, the add*-products,
+tensordot, kron, cross, einsum, and norm.
+
+Only `Matmul`, `Linear` and the norms are primitives; the rest are compositions of matmul,
+permute, reshape, take and sum, so their gradients come from those.
+"""
 
 from __future__ import annotations
+
+import math
+import numbers
 
 from xpnet.autograd.function import Function
 from xpnet.autograd.tensor import Tensor
 
-from ._util import promote_operands, sum_to_shape
+from ._util import check_broadcast, normalize_axes, normalize_axis, promote_operands, sum_to_shape
 
-__all__ = ["matmul", "linear"]
+__all__ = ["matmul", "linear", "mm", "bmm", "mv", "dot", "vdot", "outer", "ger", "inner",
+           "addmm", "addmv", "baddbmm", "addbmm", "tensordot", "kron", "cross", "einsum",
+           "norm"]
 
 
 class Matmul(Function):
@@ -121,3 +131,553 @@ def linear(x, weight, bias=None):
         raise TypeError(f"linear: x, weight and bias must share a dtype, got "
                         f"{', '.join(sorted(d.name for d in dtypes))}")
     return Linear.apply(x, weight, bias)
+
+
+# -- PyTorch's fixed-shape products --------------------------------------------------------------
+
+def _operands(op, names, tensors, ndims):
+    """Check each operand is a Tensor with the expected number of axes."""
+    for name, t, ndim in zip(names, tensors, ndims):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
+        if ndim is not None and t.ndim != ndim:
+            raise ValueError(f"{op}: {name} must be {ndim}-D, got shape {t.shape}")
+
+
+def _inner_sizes(op, a, b, k_a, k_b):
+    if k_a != k_b:
+        raise ValueError(f"{op}: cannot multiply shapes {a.shape} and {b.shape}: {k_a} != {k_b}")
+
+
+def mm(input, mat2):  # noqa: A002 - PyTorch's name
+    """Matrix product of two 2-D tensors: (n, m) @ (m, p) -> (n, p), no broadcasting."""
+    _operands("mm", ("input", "mat2"), (input, mat2), (2, 2))
+    _inner_sizes("mm", input, mat2, input.shape[1], mat2.shape[0])
+    return Matmul.apply(*promote_operands("mm", input, mat2))
+
+
+def bmm(input, mat2):  # noqa: A002
+    """Batched matrix product: (b, n, m) @ (b, m, p) -> (b, n, p), equal batch sizes."""
+    _operands("bmm", ("input", "mat2"), (input, mat2), (3, 3))
+    if input.shape[0] != mat2.shape[0]:
+        raise ValueError(f"bmm: batch sizes differ: {input.shape} and {mat2.shape}")
+    _inner_sizes("bmm", input, mat2, input.shape[2], mat2.shape[1])
+    return Matmul.apply(*promote_operands("bmm", input, mat2))
+
+
+def mv(input, vec):  # noqa: A002
+    """Matrix times vector: (n, m) @ (m,) -> (n,)."""
+    _operands("mv", ("input", "vec"), (input, vec), (2, 1))
+    _inner_sizes("mv", input, vec, input.shape[1], vec.shape[0])
+    return Matmul.apply(*promote_operands("mv", input, vec))
+
+
+def dot(input, tensor):  # noqa: A002
+    """Inner product of two 1-D tensors of the same size (a 0-d tensor)."""
+    _operands("dot", ("input", "tensor"), (input, tensor), (1, 1))
+    if input.shape != tensor.shape:
+        raise ValueError(f"dot: expected 1-D tensors of the same size, got {input.shape} and "
+                         f"{tensor.shape}")
+    return Matmul.apply(*promote_operands("dot", input, tensor))
+
+
+def vdot(input, other):  # noqa: A002
+    """``dot(conj(input), other)``; for real tensors (the ones supported) the same as `dot`."""
+    _operands("vdot", ("input", "other"), (input, other), (1, 1))
+    if "complex floating" in (input.dtype.kind, other.dtype.kind):
+        raise TypeError("vdot: complex tensors are not supported yet")
+    if input.shape != other.shape:
+        raise ValueError(f"vdot: expected 1-D tensors of the same size, got {input.shape} and "
+                         f"{other.shape}")
+    return Matmul.apply(*promote_operands("vdot", input, other))
+
+
+def outer(input, vec2):  # noqa: A002
+    """Outer product of two 1-D tensors: (n,) and (m,) -> (n, m)."""
+    from .arithmetic import mul
+    from .shape import reshape
+    _operands("outer", ("input", "vec2"), (input, vec2), (1, 1))
+    return mul(reshape(input, (-1, 1)), reshape(vec2, (1, -1)))
+
+
+def ger(input, vec2):  # noqa: A002
+    """Alias of `outer` (PyTorch's older name)."""
+    return outer(input, vec2)
+
+
+def inner(input, other):  # noqa: A002
+    """Sum of products over the last axes: shape ``input.shape[:-1] + other.shape[:-1]``;
+    a 0-d operand multiplies."""
+    from .arithmetic import mul
+    _operands("inner", ("input", "other"), (input, other), (None, None))
+    if input.ndim == 0 or other.ndim == 0:
+        return mul(input, other)
+    if input.shape[-1] != other.shape[-1]:
+        raise ValueError(f"inner: last axes differ: {input.shape} and {other.shape}")
+    return tensordot(input, other, ([-1], [-1]))
+
+
+def _add_scaled(op, input, product, beta, alpha):
+    """``beta * input + alpha * product``; beta == 0 ignores input (NaN and all), as PyTorch."""
+    from .arithmetic import add, mul
+    for name, value in (("beta", beta), ("alpha", alpha)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Number):
+            raise TypeError(f"{op}: {name} must be a number, got {type(value).__name__}")
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
+    check_broadcast(op, input.shape, product.shape)
+    if len(input.shape) > len(product.shape) or any(
+            a != b and a != 1 for a, b in zip(input.shape[::-1], product.shape[::-1])):
+        raise ValueError(f"{op}: input of shape {input.shape} does not broadcast to the "
+                         f"product's shape {product.shape}")
+    out = product if alpha == 1 else mul(product, alpha)
+    if beta == 0:
+        return out
+    return add(input if beta == 1 else mul(input, beta), out)
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):  # noqa: A002
+    """``beta * input + alpha * (mat1 @ mat2)`` for 2-D mat1, mat2; input broadcasts to the
+    product's shape."""
+    return _add_scaled("addmm", input, mm(mat1, mat2), beta, alpha)
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1):  # noqa: A002
+    """``beta * input + alpha * (mat @ vec)``."""
+    return _add_scaled("addmv", input, mv(mat, vec), beta, alpha)
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):  # noqa: A002
+    """``beta * input + alpha * bmm(batch1, batch2)``."""
+    return _add_scaled("baddbmm", input, bmm(batch1, batch2), beta, alpha)
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):  # noqa: A002
+    """``beta * input + alpha * sum_b batch1[b] @ batch2[b]``: (b, n, m), (b, m, p) -> (n, p)."""
+    from .shape import permute, reshape
+    _operands("addbmm", ("batch1", "batch2"), (batch1, batch2), (3, 3))
+    if batch1.shape[0] != batch2.shape[0]:
+        raise ValueError(f"addbmm: batch sizes differ: {batch1.shape} and {batch2.shape}")
+    _inner_sizes("addbmm", batch1, batch2, batch1.shape[2], batch2.shape[1])
+    b, n, m = batch1.shape
+    # The sum over the batch is one GEMM: (n, b*m) @ (b*m, p).
+    left = reshape(permute(batch1, (1, 0, 2)), (n, b * m))
+    right = reshape(batch2, (b * m, batch2.shape[2]))
+    return _add_scaled("addbmm", input, matmul(left, right), beta, alpha)
+
+
+# -- tensordot, kron, cross ----------------------------------------------------------------------
+
+def _contract(op, a, b, axes_a, axes_b):
+    """Sum of products over the paired axes; the result has a's other axes, then b's."""
+    from .shape import permute, reshape
+    free_a = [i for i in range(a.ndim) if i not in axes_a]
+    free_b = [i for i in range(b.ndim) if i not in axes_b]
+    size = math.prod(a.shape[i] for i in axes_a)
+    left = reshape(permute(a, free_a + list(axes_a)),
+                   (math.prod(a.shape[i] for i in free_a), size))
+    right = reshape(permute(b, list(axes_b) + free_b),
+                    (size, math.prod(b.shape[i] for i in free_b)))
+    out = matmul(left, right)
+    return reshape(out, tuple(a.shape[i] for i in free_a) + tuple(b.shape[i] for i in free_b))
+
+
+def tensordot(a, b, dims=2):
+    """Contract ``a`` and ``b`` over axes: the last ``dims`` of ``a`` with the first ``dims``
+    of ``b`` (an int), or the axes listed in ``dims = (axes_a, axes_b)``.
+
+    Returns
+    -------
+    Tensor
+        ``a``'s remaining axes, then ``b``'s.
+    """
+    _operands("tensordot", ("a", "b"), (a, b), (None, None))
+    if isinstance(dims, numbers.Integral) and not isinstance(dims, bool):
+        dims = int(dims)
+        if not 0 <= dims <= min(a.ndim, b.ndim):
+            raise ValueError(f"tensordot: dims={dims} must be between 0 and "
+                             f"{min(a.ndim, b.ndim)} for shapes {a.shape} and {b.shape}")
+        axes_a, axes_b = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    elif isinstance(dims, (tuple, list)) and len(dims) == 2:
+        pair = [[d] if isinstance(d, numbers.Integral) else list(d) for d in dims]
+        if len(pair[0]) != len(pair[1]):
+            raise ValueError(f"tensordot: dims must list as many axes of a as of b, got {dims}")
+        axes_a = [normalize_axis("tensordot", d, a.ndim) for d in pair[0]]
+        axes_b = [normalize_axis("tensordot", d, b.ndim) for d in pair[1]]
+        if len(set(axes_a)) != len(axes_a) or len(set(axes_b)) != len(axes_b):
+            raise ValueError(f"tensordot: repeated axis in dims {dims}")
+    else:
+        raise TypeError(f"tensordot: dims must be an int or a pair of axis lists, got {dims!r}")
+    for i, j in zip(axes_a, axes_b):
+        if a.shape[i] != b.shape[j]:
+            raise ValueError(f"tensordot: axis {i} of a (size {a.shape[i]}) and axis {j} of b "
+                             f"(size {b.shape[j]}) differ; shapes {a.shape} and {b.shape}")
+    a, b = promote_operands("tensordot", a, b)
+    return _contract("tensordot", a, b, axes_a, axes_b)
+
+
+def kron(input, other):  # noqa: A002
+    """Kronecker product: block ``(i, j, ...)`` of the result is ``input[i, j, ...] * other``;
+    shape ``input.shape * other.shape`` (the shorter shape padded with leading ones)."""
+    from .arithmetic import mul
+    from .shape import reshape
+    _operands("kron", ("input", "other"), (input, other), (None, None))
+    ndim = max(input.ndim, other.ndim)
+    shape_a = (1,) * (ndim - input.ndim) + input.shape
+    shape_b = (1,) * (ndim - other.ndim) + other.shape
+    # Interleave: a as (a0, 1, a1, 1, ...), b as (1, b0, 1, b1, ...); the product is
+    # (a0, b0, a1, b1, ...), and merging each pair gives the blocks.
+    a = reshape(input, tuple(n for s in shape_a for n in (s, 1)))
+    b = reshape(other, tuple(n for s in shape_b for n in (1, s)))
+    return reshape(mul(a, b), tuple(m * n for m, n in zip(shape_a, shape_b)))
+
+
+def cross(input, other, dim=None, *, axis=None):  # noqa: A002
+    """Cross product of 3-vectors along ``dim`` (broadcasting the other axes).
+
+    ``dim=None`` takes the first axis of size 3, as ``torch.cross`` does (PyTorch deprecates
+    relying on it; ``torch.linalg.cross`` defaults to -1).
+    """
+    from ._util import axis_arg
+    from .arithmetic import mul, sub
+    from .shape import broadcast_to, concat
+    _operands("cross", ("input", "other"), (input, other), (None, None))
+    dim = axis_arg("cross", axis, dim)
+    check_broadcast("cross", input.shape, other.shape)
+    ndim = max(input.ndim, other.ndim)
+    shape = tuple(max(m, n) for m, n in zip((1,) * (ndim - input.ndim) + input.shape,
+                                            (1,) * (ndim - other.ndim) + other.shape))
+    if dim is None:
+        dim = next((i for i, n in enumerate(shape) if n == 3), None)
+        if dim is None:
+            raise ValueError(f"cross: no axis of size 3 in the shape {shape}; give dim")
+    dim = normalize_axis("cross", dim, ndim)
+    if shape[dim] != 3:
+        raise ValueError(f"cross: dim {dim} must have size 3, got shape {shape}")
+    a, b = promote_operands("cross", broadcast_to(input, shape), broadcast_to(other, shape))
+    lead = (slice(None),) * dim
+
+    def part(t, i):
+        return t[(*lead, slice(i, i + 1), ...)]
+
+    a0, a1, a2 = (part(a, i) for i in range(3))
+    b0, b1, b2 = (part(b, i) for i in range(3))
+    return concat([sub(mul(a1, b2), mul(a2, b1)), sub(mul(a2, b0), mul(a0, b2)),
+                   sub(mul(a0, b1), mul(a1, b0))], dim)
+
+
+# -- einsum --------------------------------------------------------------------------------------
+
+def _parse_term(term, ndim, position):
+    """Labels of one operand's subscripts: letters as str, '...' as the marker None."""
+    labels, i = [], 0
+    while i < len(term):
+        if term.startswith("...", i):
+            if None in labels:
+                raise ValueError(f"einsum: operand {position} has more than one '...'")
+            labels.append(None)
+            i += 3
+        elif term[i].isascii() and term[i].isalpha():
+            labels.append(term[i])
+            i += 1
+        else:
+            raise ValueError(f"einsum: invalid subscript {term[i]!r} in {term!r}; use letters "
+                             f"a-z, A-Z and '...'")
+    letters = len(labels) - (None in labels)
+    if ndim is None:  # the output: any count
+        return labels
+    if (None not in labels and letters != ndim) or letters > ndim:
+        raise ValueError(f"einsum: operand {position} has {ndim} axes but subscripts "
+                         f"{term!r} name {letters}")
+    return labels
+
+
+def _expand_ellipsis(labels, ndim, total):
+    """Replace the '...' marker by ints naming broadcast axes, right-aligned with the widest."""
+    if None not in labels:
+        return labels
+    i = labels.index(None)
+    count = ndim - (len(labels) - 1)
+    return labels[:i] + list(range(total - count, total)) + labels[i + 1:]
+
+
+def _diagonal(t, labels):
+    """Merge repeated labels of one operand by taking the diagonal (a gather through take)."""
+    from .indexing import take
+    from .shape import permute, reshape
+    while True:
+        repeated = next((l for l in labels if labels.count(l) > 1), None)
+        if repeated is None:
+            return t, labels
+        where = [i for i, l in enumerate(labels) if l == repeated]
+        sizes = {t.shape[i] for i in where}
+        if len(sizes) > 1:
+            raise ValueError(f"einsum: subscript {repeated!r} repeats on axes of different "
+                             f"sizes {sorted(sizes)} in one operand")
+        n = t.shape[where[0]]
+        rest = [i for i in range(t.ndim) if i not in where]
+        merged = reshape(permute(t, rest + where),
+                         tuple(t.shape[i] for i in rest) + (n ** len(where),))
+        # Element (i, i, ..., i) of the merged axes sits at i * (n**(k-1) + ... + n + 1).
+        stride = sum(n ** j for j in range(len(where)))
+        xp, backend = t._backend.xp, t._backend
+        index = Tensor._make(xp.arange(n, dtype=xp.int64, device=backend.device) * stride, backend)
+        t = take(merged, index, axis=len(rest))
+        labels = [labels[i] for i in rest] + [repeated]
+
+
+def _sum_out(t, labels, keep):
+    """Sum the axes whose label is not in ``keep``."""
+    from .reduce import sum as total
+    axes = tuple(i for i, l in enumerate(labels) if l not in keep)
+    if not axes:
+        return t, labels
+    return total(t, axis=axes), [l for l in labels if l in keep]
+
+
+def _pair(a, labels_a, b, labels_b, keep):
+    """Contract two operands: shared labels outside ``keep`` are summed by one batched matmul."""
+    from .shape import permute, reshape
+    batch = [l for l in labels_a if l in labels_b and l in keep]
+    summed = [l for l in labels_a if l in labels_b and l not in keep]
+    free_a = [l for l in labels_a if l not in labels_b]
+    free_b = [l for l in labels_b if l not in labels_a]
+    size_a = dict(zip(labels_a, a.shape))
+    size_b = dict(zip(labels_b, b.shape))
+
+    def grouped(t, labels, groups, sizes):
+        order = [labels.index(l) for group in groups for l in group]
+        return reshape(permute(t, order), tuple(math.prod(sizes[l] for l in group)
+                                                for group in groups))
+
+    left = grouped(a, labels_a, (batch, free_a, summed), size_a)
+    right = grouped(b, labels_b, (batch, summed, free_b), size_b)
+    out = matmul(left, right)
+    labels = batch + free_a + free_b
+    sizes = [size_a[l] for l in batch + free_a] + [size_b[l] for l in free_b]
+    return reshape(out, tuple(sizes)), labels
+
+
+def einsum(equation, *operands):
+    """Einstein summation, as ``torch.einsum`` (and NumPy's).
+
+    Parameters
+    ----------
+    equation : str
+        Comma-separated subscripts, one per operand (letters; ``...`` for broadcast axes),
+        optionally ``->`` and the output's subscripts. Without ``->`` the output has the
+        broadcast axes, then the letters that occur once, in alphabetical order (capitals
+        first). A letter repeated within one operand takes its diagonal; letters missing from
+        the output are summed; equal letters of size 1 broadcast.
+    *operands : Tensor
+        One per subscript term (or a single list of them).
+
+    Returns
+    -------
+    Tensor
+        Differentiable: computed with permute, reshape, take (for diagonals), sum and one
+        matmul per pair of operands, contracted left to right.
+
+    Examples
+    --------
+    ``einsum("ij,jk->ik", a, b)`` is ``a @ b``; ``einsum("bii->b", x)`` the batched trace;
+    ``einsum("...ij,...jk", a, b)`` a broadcasting batched matmul.
+    """
+    from .shape import broadcast_to, permute, reshape
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    if not isinstance(equation, str):
+        raise TypeError(f"einsum: the equation must be a string such as 'ij,jk->ik', got "
+                        f"{type(equation).__name__} (the sublist form is not supported)")
+    for i, t in enumerate(operands):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"einsum: operand {i} must be a Tensor, got {type(t).__name__}")
+    equation = equation.replace(" ", "")
+    if equation.count("->") > 1:
+        raise ValueError(f"einsum: more than one '->' in {equation!r}")
+    lhs, arrow, rhs = equation.partition("->")
+    terms = lhs.split(",")
+    if len(terms) != len(operands):
+        raise ValueError(f"einsum: {equation!r} has {len(terms)} operand subscripts but "
+                         f"{len(operands)} operands were given")
+    parsed = [_parse_term(term, t.ndim, i) for i, (term, t) in enumerate(zip(terms, operands))]
+    widths = [t.ndim - (len(p) - 1) for p, t in zip(parsed, operands) if None in p]
+    width = max(widths, default=0)
+    labels = [_expand_ellipsis(p, t.ndim, width) for p, t in zip(parsed, operands)]
+    letters = [l for ls in labels for l in ls if isinstance(l, str)]
+    if arrow:
+        out_labels = _parse_term(rhs, None, "output")
+        i = out_labels.index(None) if None in out_labels else None
+        if i is not None:  # the output's '...' stands for every broadcast axis
+            out_labels = out_labels[:i] + list(range(width)) + out_labels[i + 1:]
+    else:
+        out_labels = list(range(width)) + sorted(l for l in set(letters) if letters.count(l) == 1)
+    for l in out_labels:
+        if isinstance(l, str) and l not in letters:
+            raise ValueError(f"einsum: output subscript {l!r} does not occur in the operands")
+        if out_labels.count(l) > 1:
+            raise ValueError(f"einsum: output subscript {l!r} occurs more than once")
+    # One size per label: equal, or 1 (broadcast).
+    sizes = {}
+    for i, (ls, t) in enumerate(zip(labels, operands)):
+        for l, n in zip(ls, t.shape):
+            if n != 1 and sizes.get(l, 1) not in (1, n):
+                name = f"subscript {l!r}" if isinstance(l, str) else "'...'"
+                raise ValueError(f"einsum: {name} has size {sizes[l]} and size {n} (operand {i})")
+            if n != 1 or l not in sizes:
+                sizes[l] = n
+    tensors = []
+    for t, ls in zip(operands, labels):
+        t, ls = _diagonal(t, ls)
+        full = tuple(sizes[l] for l in ls)
+        if full != t.shape:
+            t = broadcast_to(t, full)
+        tensors.append((t, ls))
+    t, ls = tensors[0]
+    for k in range(1, len(tensors)):
+        b, lb = tensors[k]
+        later = set(out_labels).union(*(set(l) for _, l in tensors[k + 1:]))
+        # Labels nobody else needs are summed before the product (smaller matmul).
+        t, ls = _sum_out(t, ls, later | set(lb))
+        b, lb = _sum_out(b, lb, later | set(ls))
+        t, ls = _pair(t, ls, b, lb, later)
+    t, ls = _sum_out(t, ls, set(out_labels))
+    return permute(t, [ls.index(l) for l in out_labels]) if ls != out_labels else t
+
+
+# -- norms ---------------------------------------------------------------------------------------
+
+class VectorNorm(Function):
+    """``(sum |x|**p) ** (1/p)`` over ``axes``; p = inf / -inf is the largest / smallest |x|,
+    p = 0 the count of non-zeros. Gradients as PyTorch's: zero where the norm is zero (p > 1),
+    where x is zero (p < 1) and everywhere for p = 0; shared evenly among ties for +-inf."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdims, p):
+        xp = ctx.xp
+        magnitude = xp.abs(x)
+        if p == math.inf:
+            out = xp.max(magnitude, axis=axes, keepdims=True)
+        elif p == -math.inf:
+            out = xp.min(magnitude, axis=axes, keepdims=True)
+        elif p == 0:
+            out = xp.sum(xp.astype(magnitude != 0, x.dtype), axis=axes, keepdims=True)
+        elif p == 1:
+            out = xp.sum(magnitude, axis=axes, keepdims=True)
+        elif p == 2:
+            out = xp.sqrt(xp.sum(x * x, axis=axes, keepdims=True))
+        else:
+            out = xp.sum(magnitude ** p, axis=axes, keepdims=True) ** (1 / p)
+        ctx.p, ctx.axes, ctx.kept = p, axes, tuple(out.shape)
+        ctx.save_for_backward(x, out)
+        return out if keepdims else xp.reshape(out, tuple(
+            n for i, n in enumerate(x.shape) if i not in axes))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, norm = ctx.saved_tensors
+        xp, p = ctx.xp, ctx.p
+        g = xp.reshape(g, ctx.kept)
+        zero = xp.zeros_like(x)
+        if p == 0:
+            return zero, None, None, None
+        sign = xp.sign(x)
+        if p == 1:
+            return sign * g, None, None, None
+        magnitude = xp.abs(x)
+        if p in (math.inf, -math.inf):
+            hit = xp.logical_or(magnitude == norm, xp.isnan(magnitude))
+            hit = xp.astype(hit, x.dtype)
+            return sign * hit * (g / xp.sum(hit, axis=ctx.axes, keepdims=True)), None, None, None
+        norm_zero = norm == 0
+        safe_norm = xp.where(norm_zero, xp.ones_like(norm), norm)
+        if p == 2:
+            return xp.where(norm_zero, zero, x * (g / safe_norm)), None, None, None
+        x_zero = x == 0
+        safe = xp.where(x_zero, xp.ones_like(x), magnitude)
+        # |x|**(p-1) is infinite at x = 0 for p < 1; PyTorch defines the gradient there as 0.
+        scaled = xp.where(x_zero, zero, sign * safe ** (p - 1))
+        grad = scaled * g / safe_norm ** (p - 1)
+        return xp.where(norm_zero, zero, grad), None, None, None
+
+
+class NuclearNorm(Function):
+    """Sum of the singular values of the matrices over the last two axes; its gradient is
+    ``U @ Vh`` from the thin SVD."""
+
+    @staticmethod
+    def forward(ctx, x):
+        xp = ctx.xp
+        u, s, vh = xp.linalg.svd(x, full_matrices=False)
+        ctx.save_for_backward(u, vh)
+        return xp.sum(s, axis=-1)
+
+    @staticmethod
+    def backward(ctx, g):
+        u, vh = ctx.saved_tensors
+        return ctx.xp.matmul(u, vh) * g[..., None, None]
+
+
+def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None, *, axis=None,  # noqa: A002
+         keepdims=None):
+    """Vector or matrix norm, as ``torch.norm``.
+
+    Parameters
+    ----------
+    input : Tensor, floating point
+    p : {'fro', 'nuc'} or float, default='fro'
+        A number: the vector p-norm ``(sum |x|**p) ** (1/p)`` over ``dim`` (``inf``: largest
+        ``|x|``, ``-inf``: smallest, ``0``: number of non-zeros). ``'fro'``: the 2-norm over
+        ``dim`` (at most two axes). ``'nuc'``: the sum of singular values of the matrices over
+        the two axes ``dim`` (the last two when None, which needs a 2-D input).
+    dim : int or tuple of ints, optional
+        Axes to reduce; every axis when None (flattened: ``norm(A, 2)`` of a matrix is its
+        Frobenius norm, not its spectral norm, as in PyTorch).
+    keepdim : bool, default=False
+    dtype : xpnet dtype, optional
+        Cast the input to it first.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    TypeError
+        For integer inputs (as PyTorch; pass ``dtype=`` or convert first).
+    ValueError
+        For an unknown string ``p``, or 'fro' over more than two axes.
+    """
+    from ._util import torch_axis_aliases
+    from .shape import permute, reshape
+    if not isinstance(input, Tensor):
+        raise TypeError(f"norm: input must be a Tensor, got {type(input).__name__}")
+    if out is not None:
+        raise TypeError("norm: out= is not supported; use the returned tensor")
+    dim, keepdim = torch_axis_aliases("norm", axis, keepdims, dim, keepdim or None)
+    if dtype is not None:
+        input = input.astype(dtype)
+    if not input.dtype.is_floating_point:
+        raise TypeError(f"norm: expected a floating-point tensor, got {input.dtype.name}; pass "
+                        f"dtype=xpnet.float32 or convert with .float()")
+    axes = normalize_axes("norm", dim, input.ndim)
+    if isinstance(p, str):
+        if p == "fro":
+            if dim is not None and isinstance(dim, (tuple, list)) and len(dim) > 2:
+                raise ValueError(f"norm: p='fro' takes at most two axes, got dim={dim}")
+            return VectorNorm.apply(input, axes, keepdim, 2)
+        if p != "nuc":
+            raise ValueError(f"norm: p must be 'fro', 'nuc' or a number, got {p!r}")
+        if len(axes) != 2:
+            raise ValueError(f"norm: p='nuc' needs exactly two axes (dim=(i, j), or a 2-D "
+                             f"input), got dim={dim} for shape {input.shape}")
+        rest = [i for i in range(input.ndim) if i not in axes]
+        out = NuclearNorm.apply(permute(input, rest + list(axes)))
+        if keepdim:
+            out = reshape(out, tuple(1 if i in axes else n for i, n in enumerate(input.shape)))
+        return out
+    if isinstance(p, bool) or not isinstance(p, numbers.Real):
+        raise TypeError(f"norm: p must be 'fro', 'nuc' or a number, got {type(p).__name__}")
+    if p in (math.inf, -math.inf) and any(input.shape[a] == 0 for a in axes):
+        raise ValueError(f"norm: p={p} of an empty axis is undefined (shape {input.shape})")
+    return VectorNorm.apply(input, axes, keepdim, float(p))

@@ -8,10 +8,11 @@ import numbers
 from xpnet.autograd.function import Function, check_same_backend
 from xpnet.autograd.tensor import Tensor
 
-from ._util import normalize_axis, sum_to_shape
+from ._util import axis_arg, normalize_axis, sum_to_shape
 
-__all__ = ["reshape", "permute", "swapaxes", "flatten", "squeeze", "unsqueeze", "expand",
-           "broadcast_to", "flip", "concat", "cat", "stack", "split", "chunk", "pad"]
+__all__ = ["reshape", "permute", "swapaxes", "transpose", "flatten", "squeeze", "unsqueeze", "expand",
+           "broadcast_to", "flip", "concat", "cat", "stack", "split", "chunk", "pad", "view_as",
+           "reshape_as", "expand_as", "t"]
 
 
 class Reshape(Function):
@@ -145,8 +146,11 @@ def reshape(x, shape):
     return Reshape.apply(x, shape)
 
 
-def permute(x, axes):
-    """Reorder the axes: output axis i is input axis ``axes[i]``."""
+def permute(x, axes=None, *, dims=None):
+    """Reorder the axes: output axis i is input axis ``axes[i]`` (PyTorch's ``dims``)."""
+    axes = axis_arg("permute", axes, dims)
+    if axes is None:
+        raise TypeError("permute: missing the new order of the axes (axes= or dims=)")
     axes = tuple(axes)
     if sorted(normalize_axis("permute", a, x.ndim) for a in axes) != list(range(x.ndim)):
         raise ValueError(f"permute: axes {axes} are not a permutation of the {x.ndim} axes of a "
@@ -159,14 +163,28 @@ def permute(x, axes):
 
 def swapaxes(x, axis0, axis1):
     """Exchange two axes (PyTorch's ``transpose(dim0, dim1)``)."""
-    a, b = normalize_axis("swapaxes", axis0, x.ndim), normalize_axis("swapaxes", axis1, x.ndim)
+    return _swap("swapaxes", x, axis0, axis1)
+
+
+def transpose(input, dim0, dim1):  # noqa: A002 - PyTorch's names
+    """Exchange axes ``dim0`` and ``dim1`` (the standard's `swapaxes`)."""
+    return _swap("transpose", input, dim0, dim1)
+
+
+def _swap(op, x, axis0, axis1):
+    if x.ndim == 0:
+        return x  # PyTorch: transposing a 0-d tensor returns it
+    a, b = normalize_axis(op, axis0, x.ndim), normalize_axis(op, axis1, x.ndim)
     order = list(range(x.ndim))
     order[a], order[b] = order[b], order[a]
     return permute(x, order)
 
 
-def flatten(x, start_axis=0, end_axis=-1):
-    """Merge axes ``start_axis..end_axis`` (inclusive) into one."""
+def flatten(x, start_axis=None, end_axis=None, *, start_dim=None, end_dim=None):
+    """Merge axes ``start_axis..end_axis`` (inclusive; PyTorch's ``start_dim``/``end_dim``)
+    into one."""
+    start_axis = axis_arg("flatten", start_axis, start_dim, 0)
+    end_axis = axis_arg("flatten", end_axis, end_dim, -1)
     if x.ndim == 0:
         return reshape(x, (1,))
     s, e = normalize_axis("flatten", start_axis, x.ndim), normalize_axis("flatten", end_axis, x.ndim)
@@ -176,8 +194,9 @@ def flatten(x, start_axis=0, end_axis=-1):
     return reshape(x, shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
 
 
-def squeeze(x, axis=None):
+def squeeze(x, axis=None, *, dim=None):
     """Drop size-1 axes (all of them, or those in ``axis``; others are left, as PyTorch does)."""
+    axis = axis_arg("squeeze", axis, dim)
     if axis is None:
         axes = {i for i, n in enumerate(x.shape) if n == 1}
     else:
@@ -187,8 +206,11 @@ def squeeze(x, axis=None):
     return reshape(x, tuple(n for i, n in enumerate(x.shape) if i not in axes))
 
 
-def unsqueeze(x, axis):
-    """Insert a size-1 axis at position ``axis`` (in the output)."""
+def unsqueeze(x, axis=None, *, dim=None):
+    """Insert a size-1 axis at position ``axis`` (in the output; PyTorch's ``dim``)."""
+    axis = axis_arg("unsqueeze", axis, dim)
+    if axis is None:
+        raise TypeError("unsqueeze: missing the position of the new axis (axis= or dim=)")
     axis = normalize_axis("unsqueeze", axis, x.ndim + 1)
     return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
 
@@ -213,8 +235,38 @@ def expand(x, shape):
     return broadcast_to(x, full)
 
 
-def flip(x, axis=None):
-    """Reverse the order of elements along ``axis`` (all axes when None)."""
+def _other_shape(op, other):
+    if not isinstance(other, Tensor):
+        raise TypeError(f"{op}: other must be a Tensor, got {type(other).__name__}")
+    return other.shape
+
+
+def view_as(x, other):
+    """``x`` reshaped to ``other``'s shape."""
+    return reshape(x, _other_shape("view_as", other))
+
+
+def reshape_as(x, other):
+    """``x`` reshaped to ``other``'s shape."""
+    return reshape(x, _other_shape("reshape_as", other))
+
+
+def expand_as(x, other):
+    """``x`` broadcast to ``other``'s shape."""
+    return expand(x, _other_shape("expand_as", other))
+
+
+def t(x):
+    """Transpose a 2-D tensor; 0-D and 1-D tensors come back as they are (PyTorch's ``t``)."""
+    if x.ndim > 2:
+        raise ValueError(f"t: expects a tensor with at most 2 dimensions, got shape {x.shape}; "
+                         f"use transpose(dim0, dim1) or .mT")
+    return x if x.ndim < 2 else permute(x, (1, 0))
+
+
+def flip(x, axis=None, *, dims=None):
+    """Reverse the order of elements along ``axis`` (PyTorch's ``dims``; all axes when None)."""
+    axis = axis_arg("flip", axis, dims)
     if axis is None:
         axes = tuple(range(x.ndim))
     else:
@@ -237,8 +289,9 @@ def _tensor_list(op, tensors):
     return tensors
 
 
-def concat(tensors, axis=0):
+def concat(tensors, axis=None, *, dim=None):
     """Join tensors along an existing axis (PyTorch's ``cat``)."""
+    axis = axis_arg("concat", axis, dim, 0)
     tensors = _tensor_list("concat", tensors)
     ref = tensors[0]
     if ref.ndim == 0:
@@ -255,8 +308,9 @@ def concat(tensors, axis=0):
 cat = concat
 
 
-def stack(tensors, axis=0):
+def stack(tensors, axis=None, *, dim=None):
     """Join same-shaped tensors along a new axis."""
+    axis = axis_arg("stack", axis, dim, 0)
     tensors = _tensor_list("stack", tensors)
     ref = tensors[0]
     axis = normalize_axis("stack", axis, ref.ndim + 1)
@@ -266,10 +320,10 @@ def stack(tensors, axis=0):
     return Stack.apply(axis, *tensors)
 
 
-def split(x, split_size_or_sections, axis=0):
+def split(x, split_size_or_sections, axis=None, *, dim=None):
     """Split into pieces of ``split_size_or_sections`` (an int: equal chunks, the last maybe
     smaller; a list: those sizes) along ``axis``, as ``torch.split``."""
-    axis = normalize_axis("split", axis, x.ndim)
+    axis = normalize_axis("split", axis_arg("split", axis, dim, 0), x.ndim)
     n = x.shape[axis]
     if isinstance(split_size_or_sections, numbers.Integral):
         size = int(split_size_or_sections)
@@ -286,8 +340,9 @@ def split(x, split_size_or_sections, axis=0):
     return Split.apply(x, tuple(sizes), axis)
 
 
-def chunk(x, chunks, axis=0):
+def chunk(x, chunks, axis=None, *, dim=None):
     """Split into ``chunks`` nearly equal pieces along ``axis``, as ``torch.chunk``."""
+    axis = axis_arg("chunk", axis, dim, 0)
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
     n = x.shape[normalize_axis("chunk", axis, x.ndim)]

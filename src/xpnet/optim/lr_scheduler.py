@@ -175,13 +175,17 @@ class StepLR(LRScheduler):
     ----------
     optimizer : Optimizer
     step_size : int
-        Period of the decay, in epochs (>= 1).
+        Period of the decay, in epochs (>= 1); a whole float such as 2.0 is read as an int.
     gamma : float, default=0.1
         Multiplicative factor.
     last_epoch : int, default=-1
     """
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
+        # PyTorch takes any number here; a whole float (2.0, from a config file or argparse
+        # type=float) loses nothing, so it is accepted as the int it is.
+        if isinstance(step_size, float) and step_size.is_integer():
+            step_size = int(step_size)
         _check_int("StepLR", "step_size", step_size, 1)
         check_number("StepLR", "gamma", gamma, 0)
         self.step_size, self.gamma = step_size, gamma
@@ -418,3 +422,8 @@ class ReduceLROnPlateau(LRScheduler):
     def load_state_dict(self, state_dict):
         self.__dict__.update(state_dict)
         self._init_is_better(self.mode, self.threshold, self.threshold_mode)
+
+# A PyTorch name that is not here yet says so (see xpnet/_missing.py).
+from xpnet._missing import module_getattr as _module_getattr  # noqa: E402
+
+__getattr__ = _module_getattr("xpnet.optim.lr_scheduler", "torch.optim.lr_scheduler")

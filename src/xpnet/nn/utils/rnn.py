@@ -183,3 +183,8 @@ def pack_sequence(sequences, enforce_sorted=True):
     sequences = list(sequences)
     lengths = [s.shape[0] for s in sequences] if sequences else []
     return pack_padded_sequence(pad_sequence(sequences), lengths, enforce_sorted=enforce_sorted)
+
+# A PyTorch name that is not here yet says so (see xpnet/_missing.py).
+from xpnet._missing import module_getattr as _module_getattr  # noqa: E402
+
+__getattr__ = _module_getattr("xpnet.nn.utils.rnn", "torch.nn.utils.rnn")
