@@ -23,8 +23,13 @@ UNDOCUMENTED = {
     "xpnet": {"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
               "float32", "float64", "complex64", "complex128",  # dtype objects, listed in prose
               "cat", "clamp",  # aliases of concat and clip
-              "float", "double", "long", "int", "short", "cfloat", "cdouble",  # PyTorch's dtype names, in prose
-              "default_generator"},  # the Generator instance manual_seed seeds
+              # PyTorch's dtype names, in prose
+              "float", "double", "long", "int", "short", "cfloat", "cdouble",
+              # PyTorch's second names of documented functions, listed in prose
+              "multiply", "subtract", "negative", "positive", "absolute", "greater",
+              "greater_equal", "less", "less_equal", "not_equal", "concatenate", "swapdims",
+              "default_generator",  # the Generator instance manual_seed seeds
+              "pi", "e", "inf", "nan"},  # PyTorch's constants, in prose
     "xpnet.backend": {"FAMILIES", "VALID_NAMES", "format_array", "is_numpy_array"},  # internals
 }
 PUBLIC_MODULES = ["xpnet", "xpnet.nn", "xpnet.nn.functional", "xpnet.nn.init", "xpnet.nn.utils",

@@ -138,7 +138,7 @@ def test_repr_is_pytorch_like():
         "  (0): Linear(in_features=3, out_features=4, bias=True)\n"
         "  (1): ReLU()\n"
         "  (2): Sequential(\n"
-        "    (0): Dropout(p=0.2)\n"
+        "    (0): Dropout(p=0.2, inplace=False)\n"  # torch's text exactly
         "  )\n"
         ")")
 

@@ -1,4 +1,5 @@
-"""Broadcasting binary arithmetic, where/clip and the comparisons (xpnet/ops/arithmetic.py)."""
+"""Broadcasting binary arithmetic, where/clip and the comparisons (xpnet/ops/arithmetic.py,
+xpnet/ops/logic.py)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """PyTorch's elementwise math and comparisons beyond the basics (xpnet/ops/elementwise.py, and
-the rounding, trigonometric, division, bitwise and closeness functions of xpnet/ops/unary.py
-and xpnet/ops/arithmetic.py), compared with torch on identical inputs."""
+the rounding, trigonometric, division, bitwise and closeness functions of xpnet/ops/unary.py,
+xpnet/ops/arithmetic.py and xpnet/ops/logic.py), compared with torch on identical inputs."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Matrix products (xpnet/ops/linalg.py): 1-D operands and batch broadcasting."""
+"""Matrix products (xpnet/ops/linalg.py, xpnet/ops/einsum.py): 1-D operands and batch
+broadcasting."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Gather, scatter, masks and index assignment (xpnet/ops/scatter.py), against PyTorch.
+"""Gather, scatter, masks and index assignment (xpnet/ops/scatter.py, xpnet/ops/assign.py),
+against PyTorch.
 
 Every case runs on every backend: values and gradients against torch on the same inputs, and
 a float64 gradcheck. Repeated indices are in most cases, so the scatter-add kernel, the

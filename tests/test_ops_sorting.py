@@ -1,4 +1,5 @@
-"""Sorting and ranking (xpnet/ops/sorting.py): values, indices and gradients against PyTorch.
+"""Sorting and ranking (xpnet/ops/sorting.py, xpnet/ops/counting.py): values, indices and
+gradients against PyTorch.
 
 Inputs where indices are compared have no ties (a shuffled range); tie rules are tested
 separately, where PyTorch documents or consistently shows one.

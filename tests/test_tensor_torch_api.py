@@ -256,3 +256,57 @@ def test_multinomial_and_bernoulli_draw_as_torch_does():
         xpnet.multinomial(xpnet.ones(4), 5)
     b = xpnet.bernoulli(xpnet.full((1000,), 0.3), generator=xpnet.Generator(1))
     assert b.dtype is xpnet.float32 and 0.25 < b.mean().item() < 0.35
+
+
+@pytest.mark.parametrize("make, tmake", [
+    (lambda: xpnet.nn.ReLU(inplace=True), lambda: torch.nn.ReLU(inplace=True)),
+    (lambda: xpnet.nn.LeakyReLU(0.2, inplace=True), lambda: torch.nn.LeakyReLU(0.2, inplace=True)),
+    (lambda: xpnet.nn.ELU(0.5, inplace=True), lambda: torch.nn.ELU(0.5, inplace=True)),
+    (lambda: xpnet.nn.RReLU(inplace=True).eval(), lambda: torch.nn.RReLU(inplace=True).eval()),
+    (lambda: xpnet.nn.Dropout(0.3, inplace=True).eval(),
+     lambda: torch.nn.Dropout(0.3, inplace=True).eval()),
+])
+def test_inplace_layers_write_into_their_input_as_torchs(backend, make, tmake):
+    (a, w) = random_arrays((3, 4), (4, 4))
+    ours, theirs = make(), tmake()
+    assert repr(ours) == repr(theirs)
+    x, tx = xpnet.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    w_, tw = xpnet.tensor(w), torch.tensor(w)
+    h, th = x @ w_, tx @ tw  # a non-leaf, as after a linear layer
+    out, tout = ours(h), theirs(th)
+    assert out is h  # the input tensor itself holds the result
+    assert_close(h, th)
+    (out * out).sum().backward()
+    (tout * tout).sum().backward()
+    assert_close(x.grad, tx.grad)
+    if not isinstance(ours, xpnet.nn.Dropout):  # eval-mode dropout is the identity
+        leaf = xpnet.tensor(a, requires_grad=True)
+        with pytest.raises(RuntimeError, match="a leaf tensor that requires grad"):
+            ours(leaf)
+
+
+def test_inplace_dropout_in_training_zeroes_the_input_itself():
+    x = xpnet.ones(1000) * 1.0
+    out = xpnet.nn.functional.dropout(x, 0.5, training=True, inplace=True)
+    assert out is x and 0.4 < (x.numpy() == 0).mean() < 0.6
+
+
+def test_deepcopy_of_tensors_state_dicts_and_models_as_torch(backend):
+    import copy
+    model = xpnet.nn.Sequential(xpnet.nn.Linear(3, 2), xpnet.nn.BatchNorm1d(2))
+    model[0].weight.grad = xpnet.ones(2, 3)
+    snapshot = copy.deepcopy(model.state_dict())
+    twin = copy.deepcopy(model)
+    assert isinstance(twin[0].weight, xpnet.nn.Parameter) and twin[0].weight.requires_grad
+    assert twin[0].weight.backend == model[0].weight.backend == xpnet.get_backend()
+    assert twin[0].weight.grad.tolist() == [[1.0] * 3] * 2
+    before = model[0].weight.numpy()
+    with xpnet.no_grad():
+        model[0].weight.fill_(0.0)
+    np.testing.assert_array_equal(snapshot["0.weight"].numpy(), before)
+    np.testing.assert_array_equal(twin[0].weight.numpy(), before)
+    shared = xpnet.nn.Linear(2, 2)
+    tied = copy.deepcopy(xpnet.nn.Sequential(shared, shared))
+    assert tied[0].weight is tied[1].weight  # sharing survives, as deepcopy's memo promises
+    with pytest.raises(RuntimeError, match="only tensors created by the user"):
+        copy.deepcopy(xpnet.ones(2, requires_grad=True) * 2)

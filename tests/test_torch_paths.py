@@ -146,3 +146,65 @@ def test_smooth_l1_loss_matches_torch(backend, beta, reduction):
 def test_smooth_l1_loss_refuses_a_negative_beta():
     with pytest.raises(ValueError, match="smooth_l1_loss: beta must be a non-negative number"):
         F.smooth_l1_loss(xpnet.zeros(2), xpnet.zeros(2), beta=-1.0)
+
+
+# -- old and auxiliary spellings real scripts still use -----------------------------------------
+
+def test_variable_and_autograd_backward_match_torch():
+    torch = pytest.importorskip("torch")
+    results = {}
+    for lib in (xpnet, torch):
+        a = lib.autograd.Variable(lib.tensor([1.0, 2.0], dtype=lib.float64), requires_grad=True)
+        b = a * 2
+        c = (a * a).sum()
+        lib.autograd.backward([b, c], [lib.tensor([1.0, -1.0], dtype=lib.float64), None])
+        results[lib.__name__] = a.grad.tolist()
+    assert results["xpnet"] == results["torch"] == [4.0, 2.0]
+    with pytest.raises(TypeError, match="Variable: expected a Tensor, got list"):
+        xpnet.autograd.Variable([1.0])
+    with pytest.raises(ValueError, match="autograd.backward: got 2 grad_tensors for 1 tensors"):
+        xpnet.autograd.backward(xpnet.ones(1, requires_grad=True) * 2, [None, None])
+
+
+@pytest.mark.parametrize("name", ["uniform", "normal", "constant", "xavier_uniform",
+                                  "xavier_normal", "kaiming_uniform", "kaiming_normal",
+                                  "orthogonal", "sparse"])
+def test_init_names_without_underscore_warn_and_work_as_torchs(name):
+    args = {"constant": (0.5,), "sparse": (0.5,)}.get(name, ())
+    deprecated = getattr(nn.init, name)
+    with pytest.warns(FutureWarning, match=f"nn.init.{name} is deprecated in favor of "
+                                           f"nn.init.{name}_"):
+        got = deprecated(xpnet.empty(4, 6), *args, generator=xpnet.Generator(3)) \
+            if name != "constant" else deprecated(xpnet.empty(4, 6), *args)
+    kwargs = {} if name == "constant" else {"generator": xpnet.Generator(3)}
+    want = getattr(nn.init, name + "_")(xpnet.empty(4, 6), *args, **kwargs)
+    assert_close(got, want.numpy(), rtol=0, atol=0)
+
+
+def test_clip_grad_norm_without_underscore_warns_and_clips():
+    p = nn.Parameter(xpnet.tensor([3.0, 4.0]))
+    p.grad = xpnet.tensor([3.0, 4.0])
+    with pytest.warns(FutureWarning, match="clip_grad_norm is deprecated"):
+        total = nn.utils.clip_grad_norm([p], 1.0)
+    assert abs(total.item() - 5.0) < 1e-6 and abs(p.grad.norm().item() - 1.0) < 1e-5
+
+
+def test_backends_switches_are_accepted_and_truthful():
+    torch = pytest.importorskip("torch")
+    import xpnet.backends.cudnn
+    for name in ("enabled", "benchmark", "deterministic"):
+        assert getattr(xpnet.backends.cudnn, name) == getattr(torch.backends.cudnn, name)
+    xpnet.backends.cudnn.benchmark = True  # what scripts do; nothing to tune here
+    assert xpnet.backends.cudnn.benchmark is True
+    xpnet.backends.cudnn.benchmark = False
+    assert xpnet.backends.mps.is_available() is False and not xpnet.backends.cudnn.is_available()
+
+
+def test_random_fills_with_integers_in_range(backend):
+    t = xpnet.zeros(200)
+    assert t.random_(3, 7, generator=xpnet.Generator(0)) is t
+    assert set(t.tolist()) == {3.0, 4.0, 5.0, 6.0}
+    ints = xpnet.zeros(50, dtype=xpnet.int64).random_(4)
+    assert ints.dtype is xpnet.int64 and set(ints.tolist()) <= {0, 1, 2, 3}
+    with pytest.raises(TypeError, match="random_: give the upper bound"):
+        xpnet.zeros(2).random_()

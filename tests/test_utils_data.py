@@ -18,7 +18,7 @@ from xpnet.data import (
     SubsetRandomSampler, TensorDataset, WeightedRandomSampler, default_collate, default_convert,
     get_worker_info, random_split,
 )
-from xpnet.data.dataloader import collate, default_collate_fn_map
+from xpnet.data.collate import collate, default_collate_fn_map
 
 from .conftest import assert_on_backend
 

@@ -17,7 +17,7 @@ from xpnet.autograd import (  # noqa: I001 - autograd first: it binds Tensor's o
 )
 from xpnet.autograd.tensor import Size
 from xpnet import autograd, data, functional, models, nn, ops, optim
-from xpnet import accelerator, cuda, serialization, utils
+from xpnet import accelerator, backends, cuda, serialization, utils
 from xpnet.backend import (
     BackendUnavailableError, fast_paths_enabled, get_backend, get_namespace, set_backend,
     use_backend, use_fast_paths,
@@ -31,11 +31,18 @@ from xpnet.creation import (
     randperm, tensor, zeros, zeros_like,
 )
 from xpnet.dtypes import (
-    DType, bool, cdouble, cfloat, complex64, complex128, double, float, float32, float64,
-    get_default_dtype, int, int8, int16, int32, int64, long, set_default_dtype, short, uint8,
-    uint16, uint32, uint64,
+    DType, bool, cdouble, cfloat, complex64, complex128, double, e, finfo, float, float32,
+    float64, get_default_dtype, iinfo, inf, int, int8, int16, int32, int64, long, nan, pi,
+    set_default_dtype, short, uint8, uint16, uint32, uint64,
 )
 from xpnet.io import load, save
+from xpnet import random, settings
+from xpnet.random import get_rng_state, initial_seed, seed, set_rng_state
+from xpnet.settings import (
+    are_deterministic_algorithms_enabled, get_num_interop_threads, get_num_threads,
+    get_printoptions, is_deterministic_algorithms_warn_only_enabled, set_num_interop_threads,
+    set_num_threads, set_printoptions, use_deterministic_algorithms,
+)
 from xpnet.ops import *  # noqa: F403 - every op family's public functions
 from xpnet.ops import __all__ as _ops_all
 from xpnet.ops import return_types
@@ -57,7 +64,7 @@ __all__ = sorted({
     "BoolTensor", "ByteTensor", "DoubleTensor", "FloatTensor", "IntTensor", "LongTensor", "Size",
     "bernoulli", "cdouble", "cfloat", "double", "float", "from_numpy", "inference_mode", "int",
     "is_floating_point", "is_tensor", "long", "multinomial", "numel", "set_grad_enabled",
-    "return_types", "serialization", "short", "utils",
+    "backends", "return_types", "serialization", "short", "utils",
     "arange", "as_tensor", "autograd", "bool", "clamp", "complex128", "complex64", "cuda", "data",
     "default_generator", "device", "empty", "empty_like", "enable_grad", "eye",
     "fast_paths_enabled", "float32", "float64", "full", "full_like", "functional", "get_backend",
@@ -66,6 +73,11 @@ __all__ = sorted({
     "ones_like", "ops", "optim", "rand", "rand_like", "randint", "randn", "randn_like",
     "randperm", "save", "set_backend", "set_default_dtype", "tensor", "transpose", "uint16",
     "uint32", "uint64", "uint8", "use_backend", "use_fast_paths", "zeros", "zeros_like",
+    "finfo", "iinfo", "pi", "e", "inf", "nan", "random", "settings", "seed", "initial_seed",
+    "get_rng_state", "set_rng_state", "set_printoptions", "get_printoptions", "set_num_threads",
+    "get_num_threads", "set_num_interop_threads", "get_num_interop_threads",
+    "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
+    "is_deterministic_algorithms_warn_only_enabled",
     *(name for name in _ops_all if name not in _INTERNAL_OPS),
 })
 

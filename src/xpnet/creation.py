@@ -338,6 +338,23 @@ def normal_(t, mean=0.0, std=1.0, *, generator=None) -> Tensor:
     return t
 
 
+def random_(t, from_=0, to=None, *, generator=None) -> Tensor:
+    """Fill ``t`` with integers drawn uniformly from [from, to) (PyTorch's ``random_``; with one
+    argument, [0, that)); returns ``t``. ``to`` is required: the dtype's full range, PyTorch's
+    default, is rarely meant."""
+    if not isinstance(t, Tensor):
+        raise TypeError(f"random_: expected a Tensor, got {type(t).__name__}")
+    if to is None:
+        if from_ == 0:
+            raise TypeError("random_: give the upper bound, as t.random_(to) or "
+                            "t.random_(from, to)")
+        from_, to = 0, from_
+    g = generator or default_generator
+    drawn = g.integers(_backends.load("numpy"), from_, to, t.shape, _dt.int64)
+    t._set_array(t._backend.asarray(drawn, dtype=t.dtype))
+    return t
+
+
 def bernoulli(p, *, generator=None) -> Tensor:
     """0/1 samples, 1 with probability ``p`` (a tensor of probabilities), in ``p``'s dtype."""
     _check_float("bernoulli", p)

@@ -7,12 +7,17 @@ so the public API speaks in these and each backend translates them (`Backend.dty
 from __future__ import annotations
 
 import builtins
+import math
 
 __all__ = [
     "DType", "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
     "float32", "float64", "complex64", "complex128",
-    "get_default_dtype", "set_default_dtype", "as_dtype",
+    "get_default_dtype", "set_default_dtype", "as_dtype", "finfo", "iinfo",
+    "pi", "e", "inf", "nan",
 ]
+
+# PyTorch's constants (torch.pi...): plain Python floats.
+pi, e, inf, nan = math.pi, math.e, math.inf, math.nan
 
 
 class DType:
@@ -122,3 +127,83 @@ def set_default_dtype(dtype) -> None:
         raise TypeError(f"set_default_dtype: expected a floating dtype (float32 or float64), "
                         f"got {dtype!r}")
     _default_float = dtype
+
+
+# -- finfo / iinfo -----------------------------------------------------------------------------
+
+# (bits, mantissa bits, smallest and largest exponent) of the IEEE 754 binary formats.
+_IEEE = {32: (23, -126, 127), 64: (52, -1022, 1023)}
+
+
+class finfo:  # noqa: N801 - PyTorch's (and NumPy's) name
+    """Limits of a floating dtype, as ``torch.finfo``: ``finfo()`` describes the default float
+    dtype; a complex dtype is described by its real part's.
+
+    Its fields: ``bits``; ``eps``, the gap between 1.0 and the next representable number;
+    ``max`` and ``min``, the largest and the most negative finite numbers; ``tiny`` and
+    ``smallest_normal``, two names for the smallest positive normal number; ``resolution``,
+    ``10 ** -precision`` for the decimal digits the format carries; ``dtype``, the (real)
+    dtype's name, ``'float32'`` or ``'float64'``.
+
+    Raises
+    ------
+    TypeError
+        For an integer or bool dtype (use `iinfo`).
+    """
+
+    def __init__(self, type=None):  # noqa: A002 - PyTorch's parameter name
+        dtype = get_default_dtype() if type is None else as_dtype(type)
+        if dtype.kind == "complex floating":
+            dtype = float32 if dtype.bits == 64 else float64
+        if not dtype.is_floating_point:
+            raise TypeError(f"finfo: expected a floating dtype, got {dtype!r}; use "
+                            f"xpnet.iinfo for integer dtypes")
+        mantissa, lowest, highest = _IEEE[dtype.bits]
+        self.bits, self.dtype = dtype.bits, dtype.name
+        self.eps = 2.0 ** -mantissa
+        self.max = (2.0 - self.eps) * 2.0 ** highest
+        self.min = -self.max
+        self.tiny = self.smallest_normal = 2.0 ** lowest
+        self.resolution = 10.0 ** -builtins.int(mantissa * math.log10(2))
+
+    def __eq__(self, other):
+        return isinstance(other, finfo) and other.dtype == self.dtype
+
+    def __hash__(self):
+        return hash(("finfo", self.dtype))
+
+    def __repr__(self):
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
+                f"eps={self.eps:g}, smallest_normal={self.smallest_normal:g}, "
+                f"tiny={self.tiny:g}, dtype={self.dtype})")
+
+
+class iinfo:  # noqa: N801 - PyTorch's (and NumPy's) name
+    """Limits of an integer dtype, as ``torch.iinfo``: fields ``bits``, ``max`` and ``min``
+    (the largest and the smallest value, ints) and ``dtype`` (its name, e.g. ``'int64'``).
+
+    Raises
+    ------
+    TypeError
+        For a floating, complex or bool dtype.
+    """
+
+    def __init__(self, type):  # noqa: A002 - PyTorch's parameter name
+        dtype = as_dtype(type)
+        if not dtype.is_integer:
+            hint = "; use xpnet.finfo for floating dtypes" if dtype.kind != "bool" else ""
+            raise TypeError(f"iinfo: expected an integer dtype, got {dtype!r}{hint}")
+        self.bits, self.dtype = dtype.bits, dtype.name
+        if dtype.kind == "signed integer":
+            self.min, self.max = -(2 ** (dtype.bits - 1)), 2 ** (dtype.bits - 1) - 1
+        else:
+            self.min, self.max = 0, 2 ** dtype.bits - 1
+
+    def __eq__(self, other):
+        return isinstance(other, iinfo) and other.dtype == self.dtype
+
+    def __hash__(self):
+        return hash(("iinfo", self.dtype))
+
+    def __repr__(self):
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"

@@ -7,12 +7,14 @@ from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .function import Function
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck
-from .graph import grad
+from .graph import backward, grad
+from .variable import Variable
 from .sparse import RowSparseGrad
 
-__all__ = ["Function", "GradcheckError", "RowSparseGrad", "Tensor", "detect_anomaly", "enable_grad", "grad",
-           "gradcheck", "inference_mode", "is_anomaly_enabled", "is_grad_enabled", "no_grad",
-           "set_detect_anomaly", "set_grad_enabled"]
+__all__ = ["Function", "GradcheckError", "RowSparseGrad", "Tensor", "Variable", "backward",
+           "detect_anomaly", "enable_grad", "grad", "gradcheck", "inference_mode",
+           "is_anomaly_enabled", "is_grad_enabled", "no_grad", "set_detect_anomaly",
+           "set_grad_enabled"]
 
 # A PyTorch name that is not here yet says so (see xpnet/_missing.py).
 from xpnet._missing import module_getattr as _module_getattr  # noqa: E402

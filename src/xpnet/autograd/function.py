@@ -32,8 +32,8 @@ class Function:
     ``save_for_backward``/``saved_tensors``. An instance is one node of the graph.
     """
 
-    __slots__ = ("xp", "backend", "needs_input_grad", "parents", "out_meta", "retained", "_saved",
-                 "freed", "__dict__")
+    __slots__ = ("xp", "backend", "needs_input_grad", "parents", "out_meta", "retained", "hooks",
+                 "_saved", "freed", "__dict__")
 
     differentiable = True
     # Where the outputs live; forward may set it on ctx (only a move between backends does).
@@ -89,7 +89,7 @@ class Function:
             else (None, a.grad_fn, a._out_index)
             for a, need in zip(args, needs))
         self.out_meta = tuple((o.shape, o.dtype) for o in outputs)
-        self.retained = None
+        self.retained = self.hooks = None
         self.freed = False
 
     def save_for_backward(self, *arrays):

@@ -8,10 +8,11 @@ tensor or ``(None, node, output_index)`` for a tensor made by ``node``.
 from __future__ import annotations
 
 from . import anomaly
+from .hooks import apply_grad_hooks
 from .sparse import RowSparseGrad, accumulate_grad, dense_array
 from .tensor import Tensor
 
-__all__ = ["run_backward", "grad"]
+__all__ = ["run_backward", "grad", "backward"]
 
 _FREED = ("backward: trying to backward through the graph a second time; the values saved for "
           "it were freed by the first backward. Pass retain_graph=True to the first "
@@ -45,12 +46,26 @@ def _root_grad(t: Tensor, g):
 
 
 def _count_consumers(roots):
-    """Nodes reachable from the roots, each with how many edges into it the walk will deliver."""
+    """Nodes reachable from the roots, each with how many edges into it the walk will deliver,
+    and the hooked leaves, each with how many gradients it will receive (a leaf's hooks run
+    once, on the total)."""
     consumers = {}
+    hooked = {}  # id(leaf) -> [leaf, deliveries left, gradient so far]
+
+    def count_leaf(leaf):
+        entry = hooked.get(id(leaf))
+        if entry is None:
+            hooked[id(leaf)] = [leaf, 1, None]
+        else:
+            entry[1] += 1
+
     stack = []
     for r in roots:
         fn = r.grad_fn
-        if fn is not None and fn not in consumers:
+        if fn is None:
+            if r._hooks:
+                count_leaf(r)
+        elif fn not in consumers:
             consumers[fn] = 0
             stack.append(fn)
     while stack:
@@ -58,19 +73,35 @@ def _count_consumers(roots):
         if node.freed:
             raise RuntimeError(_FREED)
         for edge in node.parents:
-            if edge is None or edge[1] is None:
+            if edge is None:
                 continue
             fn = edge[1]
+            if fn is None:
+                if edge[0]._hooks:
+                    count_leaf(edge[0])
+                continue
             if fn in consumers:
                 consumers[fn] += 1
             else:
                 consumers[fn] = 1
                 stack.append(fn)
-    return consumers
+    return consumers, hooked
 
 
 def _accumulate(t: Tensor, g):
     t.grad = accumulate_grad(t.grad, g, t._backend)
+
+
+def _finish_hooked_leaf(entry):
+    """All of a hooked leaf's gradient has arrived: hooks, then .grad, then post hooks."""
+    leaf, _, total = entry
+    g = total.array if isinstance(total, Tensor) else total  # an array or a RowSparseGrad
+    hooks = leaf._hooks
+    if hooks.grad:
+        g = apply_grad_hooks(hooks.grad, g, leaf._backend, leaf.shape)
+    _accumulate(leaf, g)
+    for hook in tuple(hooks.post.values()):
+        hook(leaf)
 
 
 def run_backward(roots, grads, retain_graph=False, capture=None):
@@ -85,7 +116,8 @@ def run_backward(roots, grads, retain_graph=False, capture=None):
                                "was it made under no_grad() or from tensors that do not require "
                                "grad?")
     seeds = [_root_grad(r, g) for r, g in zip(roots, grads)]
-    consumers = _count_consumers(roots)  # raises before any gradient is written if freed
+    # raises before any gradient is written if the graph was freed
+    consumers, hooked = _count_consumers(roots)
     captured = None if capture is None else {_edge_key(_edge(t)): None for t in capture}
     pending = {}
     ready = []
@@ -99,7 +131,14 @@ def run_backward(roots, grads, retain_graph=False, capture=None):
                 captured[key] = g if captured[key] is None else captured[key] + g
         if fn is None:
             if captured is None:
-                _accumulate(leaf, g)
+                entry = hooked.get(id(leaf)) if hooked else None
+                if entry is None:
+                    _accumulate(leaf, g)
+                else:
+                    entry[2] = accumulate_grad(entry[2], g, leaf._backend)
+                    entry[1] -= 1
+                    if entry[1] == 0:
+                        _finish_hooked_leaf(entry)
             return None
         slots = pending.get(fn)
         if slots is None:
@@ -119,6 +158,10 @@ def run_backward(roots, grads, retain_graph=False, capture=None):
             if s is None:  # an output nobody used: its gradient is zero
                 shape, dtype = node.out_meta[i]
                 slots[i] = xp.zeros(shape, dtype=dtype, device=node.backend.device)
+            if node.hooks is not None and node.hooks.get(i):
+                slots[i] = apply_grad_hooks(node.hooks[i], slots[i], node.backend,
+                                            node.out_meta[i][0])
+            # retain_grad sees the gradient after the hooks, as in PyTorch.
             if node.retained is not None and i in node.retained and captured is None:
                 _accumulate(node.retained[i], slots[i])
         in_grads = node.backward(node, *slots)
@@ -192,3 +235,34 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=False, allow_unused=Fa
                 raise RuntimeError(f"grad: input {i} was not used to compute the outputs; "
                                    f"pass allow_unused=True to get None for it")
     return tuple(result)
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate the gradients of ``tensors`` into the leaves' ``.grad``, as PyTorch's
+    ``torch.autograd.backward``: ``backward([a, b], [ga, gb])`` is ``a.backward(ga)`` and
+    ``b.backward(gb)`` in one walk of the graph.
+
+    Parameters
+    ----------
+    tensors : Tensor or sequence of Tensor
+    grad_tensors : Tensor, sequence, or None
+        Gradient for each tensor (None for one-element tensors).
+    retain_graph : bool, optional
+        Keep the graph for another backward (default False).
+    """
+    if create_graph:
+        raise NotImplementedError("autograd.backward: create_graph=True (higher-order "
+                                  "gradients) is not supported by xpnet's autograd")
+    if inputs is not None:
+        raise NotImplementedError("autograd.backward: inputs= is not supported; use "
+                                  "xpnet.autograd.grad(outputs, inputs) to get chosen gradients")
+    tensors = (tensors,) if isinstance(tensors, Tensor) else tuple(tensors)
+    if grad_tensors is None:
+        grad_tensors = (None,) * len(tensors)
+    elif isinstance(grad_tensors, Tensor):
+        grad_tensors = (grad_tensors,)
+    grad_tensors = tuple(grad_tensors)
+    if len(grad_tensors) != len(tensors):
+        raise ValueError(f"autograd.backward: got {len(grad_tensors)} grad_tensors for "
+                         f"{len(tensors)} tensors")
+    run_backward(tensors, grad_tensors, retain_graph=bool(retain_graph))

@@ -50,10 +50,10 @@ bind_inplace("add", "sub", "mul", "div", "addcmul", "addcdiv", "clip", "exp", "l
 Tensor.clamp_ = Tensor.clip_
 Tensor.fill_, Tensor.zero_, Tensor.copy_ = inplace.fill_, inplace.zero_, inplace.copy_
 for _name in ("new_zeros", "new_ones", "new_empty", "new_full", "new_tensor", "uniform_",
-              "normal_"):
+              "normal_", "random_", "multinomial", "bernoulli"):
     setattr(Tensor, _name, getattr(creation, _name))
 
-# -- gather, scatter, masks and index assignment (ops/scatter.py) --------------------------------
+# -- gather, scatter, masks and index assignment (ops/scatter.py, ops/assign.py) -----------------
 bind("gather", "scatter", "scatter_add", "scatter_reduce", "index_select", "index_add",
      "index_fill", "index_copy", "index_put", "masked_fill", "masked_select", "masked_scatter",
      "take_along_dim")
@@ -66,7 +66,7 @@ bind("narrow", "select", "unbind", "movedim", "moveaxis", "repeat", "repeat_inte
      "roll", "tril", "triu", "diag", "diagonal", "diag_embed", "trace", "fliplr", "flipud")
 bind_inplace("tril", "triu")
 
-# -- sorting, ranking and cumulative ops (ops/sorting.py, ops/cumulative.py) -------------------
+# -- sorting, ranking and cumulative ops (ops/sorting.py, ops/counting.py, ops/cumulative.py) ---
 bind("sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "mode", "unique",
      "unique_consecutive", "bincount", "histc", "cumsum", "cumprod", "cummax", "cummin",
      "logcumsumexp", "diff")
@@ -80,7 +80,7 @@ bind("sum", "mean", "nansum", "nanmean", "prod", "max", "min", "amax", "amin", "
      "cross", "norm")
 bind_inplace("addmm", "addmv", "baddbmm", "addbmm")
 
-# -- elementwise math and comparisons (ops/unary.py, ops/arithmetic.py) ------------------------
+# -- elementwise math and comparisons (ops/unary.py, ops/arithmetic.py, ops/logic.py) ----------
 _ELEMENTWISE = ("floor", "ceil", "round", "trunc", "fix", "frac", "rsqrt", "reciprocal", "log2",
                 "log10", "exp2", "tan", "asin", "arcsin", "acos", "arccos", "atan", "arctan",
                 "atan2", "arctan2", "sinh", "cosh", "asinh", "arcsinh", "acosh", "arccosh", "atanh",
@@ -115,3 +115,22 @@ for _symbol, _name, _fn in (("&", "and", ops.bitwise_and), ("|", "or", ops.bitwi
     setattr(Tensor, f"__r{_name}__", _operator(_fn, reflected=True))
     setattr(Tensor, f"__i{_name}__", _inplace_operator(_symbol + "=", _fn))
 Tensor.__invert__ = ops.bitwise_not
+
+# -- layout, aliases and index queries (ops/layout.py, ops/aliases.py, ops/counting.py) ----------
+# unfold, squeeze_, eq_... exist in PyTorch only as Tensor methods: their modules list
+# them in TENSOR_METHODS (and Tensor properties in TENSOR_PROPERTIES), outside ``__all__``.
+from xpnet.ops import aliases as _aliases, layout as _layout  # noqa: E402
+
+bind("ravel", "unflatten", "tensor_split", "hsplit", "vsplit", "dsplit", "split_with_sizes",
+     "rot90", "add", "sub", "mul", "multiply", "subtract", "negative", "positive", "absolute",
+     "greater", "greater_equal", "less", "less_equal", "not_equal", "swapaxes", "swapdims",
+     "broadcast_to", "is_signed", "is_nonzero", "is_same_size", "nonzero", "argwhere", "take")
+bind_inplace("multiply", "subtract", "negative", "absolute", "divide")
+for _module in (_layout, _aliases):
+    for _name in _module.TENSOR_METHODS:
+        setattr(Tensor, _name, getattr(_module, _name))
+for _name in _aliases.TENSOR_PROPERTIES:
+    setattr(Tensor, _name, property(getattr(_aliases, _name)))
+
+# -- statistics and distances (ops/statistics.py, ops/distance.py) ------------------------------
+bind("quantile", "nanquantile", "cov", "corrcoef", "dist")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import weakref
 
@@ -33,8 +34,9 @@ class Tensor:
 
     # _shared: None, or the list of weak references to the tensors sharing this one's values
     # (made by .data and .detach()); an in-place update rebinds them all.
+    # _hooks: None, or the TensorHooks of a leaf (register_hook on a non-leaf goes to its node).
     __slots__ = ("array", "grad", "requires_grad", "grad_fn", "_backend", "_out_index",
-                 "_shared", "__weakref__")
+                 "_shared", "_hooks", "__weakref__")
     # NumPy scalars and arrays on the left of an operator defer to Tensor's reflected methods.
     __array_priority__ = 1000
 
@@ -45,7 +47,7 @@ class Tensor:
                             f"({', '.join(_backends.FAMILIES)}), got {type(data).__name__}; "
                             f"use xpnet.tensor(...) for lists and scalars")
         self.array, self._backend = data, backend
-        self.grad = self.grad_fn = self._shared = None
+        self.grad = self.grad_fn = self._shared = self._hooks = None
         self._out_index = 0
         self.requires_grad = False
         if requires_grad:
@@ -57,7 +59,7 @@ class Tensor:
         if backend.fix_output is not None:
             data = backend.fix_output(data)
         t.array, t._backend, t.grad, t.grad_fn = data, backend, None, grad_fn
-        t._out_index, t._shared = index, None
+        t._out_index, t._shared, t._hooks = index, None, None
         t.requires_grad = grad_fn is not None
         return t
 
@@ -99,7 +101,8 @@ class Tensor:
         if dim is None:
             return Size(self.array.shape)
         shape = self.shape
-        if isinstance(dim, bool) or not isinstance(dim, int) or not -len(shape) <= dim < max(len(shape), 1):
+        if (isinstance(dim, bool) or not isinstance(dim, int)
+                or not -len(shape) <= dim < max(len(shape), 1)):
             raise IndexError(f"Tensor.size: dim {dim!r} is out of range for a {len(shape)}-D "
                              f"tensor (expected an int in [{-len(shape)}, {len(shape) - 1}])")
         return shape[dim] if shape else 1
@@ -250,6 +253,39 @@ class Tensor:
             node.retained[self._out_index] = self
         return self
 
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` whenever backward computes this tensor's gradient; a returned
+        tensor replaces the gradient (for the rest of the walk, and in ``.grad``). On a leaf the
+        hook sees the total gradient of the backward call, once. Returns a handle whose
+        ``remove()`` unregisters the hook."""
+        from .hooks import RemovableHandle, TensorHooks
+        if not self.requires_grad:
+            raise RuntimeError("register_hook: cannot register a hook on a tensor that does "
+                               "not require grad")
+        node = self.grad_fn
+        if node is None:
+            if self._hooks is None:
+                self._hooks = TensorHooks()
+            return RemovableHandle(self._hooks.grad, hook)
+        if node.hooks is None:
+            node.hooks = {}
+        return RemovableHandle(node.hooks.setdefault(self._out_index, {}), hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` once this leaf's ``.grad`` holds the gradient of a backward
+        call (optimizer-in-backward and gradient communication start here). Returns a
+        removable handle."""
+        from .hooks import RemovableHandle, TensorHooks
+        if self.grad_fn is not None:
+            raise RuntimeError("register_post_accumulate_grad_hook: only leaf tensors have "
+                               "their .grad accumulated; register_hook sees a non-leaf's")
+        if not self.requires_grad:
+            raise RuntimeError("register_post_accumulate_grad_hook: the tensor does not "
+                               "require grad")
+        if self._hooks is None:
+            self._hooks = TensorHooks()
+        return RemovableHandle(self._hooks.post, hook)
+
     def backward(self, grad=None, retain_graph=False):
         """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
 
@@ -351,6 +387,22 @@ class Tensor:
         return "tensor(" + ", ".join([values] + extra) + ")"
 
     __hash__ = object.__hash__
+
+    def __deepcopy__(self, memo):
+        # copy.deepcopy(model.state_dict()) and deepcopy(model) as in PyTorch: new values, the
+        # same backend, requires_grad and class (a Parameter stays one); a graph node cannot be
+        # copied, as in PyTorch.
+        if self.grad_fn is not None:
+            raise RuntimeError("deepcopy: only tensors created by the user (graph leaves) can "
+                               "be deep-copied; .detach() a computed tensor first")
+        out = object.__new__(type(self))
+        out.array = self._backend.xp.asarray(self.array, copy=True)
+        out._backend, out.grad_fn, out._out_index = self._backend, None, 0
+        out._shared = out._hooks = None
+        out.requires_grad = self.requires_grad
+        memo[id(self)] = out
+        out.grad = None if self.grad is None else copy.deepcopy(self.grad, memo)
+        return out
 
     def __getattr__(self, name):
         # Only reached when normal lookup fails: say whether PyTorch has the name.

@@ -9,11 +9,48 @@ written and run on a GPU.
 
 from __future__ import annotations
 
+import json
+import os
+
 import numpy as np
 
 from xpnet import dtypes as _dt
 
-__all__ = ["Generator", "default_generator", "manual_seed"]
+__all__ = ["Generator", "default_generator", "manual_seed", "encode_state", "decode_state"]
+
+
+def _os_seed() -> int:
+    return int.from_bytes(os.urandom(8), "little")  # 64 bits, as torch.seed() returns
+
+
+def encode_state(state: dict) -> bytes:
+    """A generator state as UTF-8 JSON bytes: the payload of `xpnet.get_rng_state`'s tensor."""
+    return json.dumps(state, separators=(",", ":"), sort_keys=True).encode("utf-8")
+
+
+def decode_state(op, state) -> dict:
+    """The state dict held in bytes, or in a 1-D uint8 tensor or array, from `encode_state`."""
+    if isinstance(state, (bytes, bytearray, memoryview)):
+        raw = bytes(state)
+    else:
+        host = state.numpy() if hasattr(state, "numpy") and not isinstance(state, np.ndarray) \
+            else state
+        if not isinstance(host, np.ndarray):
+            raise TypeError(f"{op}: expected a state from get_rng_state (a uint8 tensor) or "
+                            f"Generator.get_state (a dict), got {type(state).__name__}")
+        if host.dtype != np.uint8 or host.ndim != 1:
+            raise TypeError(f"{op}: expected a 1-D uint8 tensor from get_rng_state, got "
+                            f"dtype {host.dtype} and shape {host.shape}")
+        raw = host.tobytes()
+    try:
+        decoded = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ValueError(f"{op}: the state is not one get_rng_state made ({len(raw)} bytes that "
+                         f"are not its JSON)") from None
+    if not isinstance(decoded, dict):
+        raise ValueError(f"{op}: the state is not one get_rng_state made (JSON "
+                         f"{type(decoded).__name__}, expected an object)")
+    return decoded
 
 
 def _host_float(dtype: _dt.DType):
@@ -28,26 +65,66 @@ class Generator:
     Parameters
     ----------
     seed : int or None
-        None draws fresh entropy from the OS.
+        None draws a fresh 64-bit seed from the OS (`initial_seed` tells which).
     """
 
     def __init__(self, seed=None):
         self.manual_seed(seed)
 
     def manual_seed(self, seed):
-        if seed is not None and (not isinstance(seed, (int, np.integer)) or isinstance(seed, bool)
-                                 or seed < 0):
+        """Restart the stream from ``seed`` (a non-negative int; None: a fresh one from the OS);
+        returns the generator, as PyTorch."""
+        if seed is None:
+            seed = _os_seed()
+        elif not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
             raise ValueError(f"manual_seed: expected a non-negative int, got {seed!r}")
-        self.initial_seed = seed
-        self._host = np.random.default_rng(seed)
+        self._initial_seed = int(seed)
+        self._host = np.random.default_rng(self._initial_seed)
         return self
+
+    def seed(self) -> int:
+        """Reseed from the OS and return the new seed (PyTorch's ``Generator.seed``)."""
+        self.manual_seed(None)
+        return self._initial_seed
+
+    def initial_seed(self) -> int:
+        """The seed the stream started from (the last `manual_seed` or `seed`)."""
+        return self._initial_seed
 
     # state, so a training run can be checkpointed and resumed ----------------------------
     def get_state(self) -> dict:
+        """The NumPy bit generator's state, a JSON-compatible dict (``xpnet.save`` stores it).
+        `xpnet.get_rng_state` gives the default generator's state as a uint8 tensor instead."""
         return self._host.bit_generator.state
 
-    def set_state(self, state: dict):
-        self._host.bit_generator.state = state
+    def set_state(self, state):
+        """Continue from a state `get_state` returned, or from the uint8 tensor (or bytes) of
+        `xpnet.get_rng_state`; the stream then repeats exactly from where it was taken.
+
+        Raises
+        ------
+        TypeError
+            For a state that is neither a dict, bytes nor a 1-D uint8 tensor or array.
+        ValueError
+            For one that does not decode to this generator's kind of state.
+        """
+        self._restore("Generator.set_state", state)
+        return self
+
+    def _restore(self, op, state):
+        if not isinstance(state, dict):
+            state = decode_state(op, state)
+        bit_generator = self._host.bit_generator
+        kind = type(bit_generator).__name__
+        if state.get("bit_generator") != kind:
+            raise ValueError(f"{op}: expected the state of a {kind} bit generator, got one "
+                             f"for {state.get('bit_generator')!r}")
+        previous = bit_generator.state
+        try:
+            bit_generator.state = state
+        except (KeyError, TypeError, ValueError, OverflowError) as e:
+            bit_generator.state = previous
+            raise ValueError(f"{op}: malformed {kind} state ({type(e).__name__}: {e})") from None
 
     # draws ---------------------------------------------------------------------------------
     def random(self, backend, shape, dtype):

@@ -105,6 +105,12 @@ class Backend:
         # np.asarray refuses arrays off CPU_DEVICE, like CuPy; go through the host explicitly.
         return np.array(xs.asarray(arr, device=xs.Device("CPU_DEVICE"), copy=True), copy=True)
 
+    def __deepcopy__(self, memo):
+        return self  # one Backend object per backend and device: copies of tensors share it
+
+    def __copy__(self):
+        return self
+
     def synchronize(self):
         """Wait for the device's queued work (a no-op on the CPU backends)."""
         if self.family == "cupy":
@@ -260,6 +266,12 @@ def is_numpy_array(obj) -> bool:
 
 
 def format_array(backend: Backend, arr) -> str:
-    """NumPy's text for the array's values, indented to sit inside 'tensor(...)'."""
-    host = backend.to_numpy(arr)
-    return np.array2string(host, separator=", ", prefix="tensor(", threshold=200)
+    """The text of the array's values as PyTorch prints them inside 'tensor(...)', under the
+    options of `xpnet.set_printoptions`. A tensor over the threshold is cut down on its own
+    device first, so only the elements shown are copied to the host."""
+    from . import printing
+
+    elided = frozenset()
+    if printing.is_summarized(arr.shape):
+        arr, elided = printing.summarize(backend.xp, arr, printing.options["edgeitems"])
+    return printing.format_host(backend.to_numpy(arr), elided)

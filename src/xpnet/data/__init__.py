@@ -3,7 +3,7 @@ samplers, `DataLoader` and collation, plus generated and shipped data and prepro
 
 The submodules follow torch's layout: ``dataset`` (Dataset, TensorDataset, Subset,
 random_split...), ``sampler`` (RandomSampler, BatchSampler...) and ``dataloader``
-(DataLoader, default_collate...).
+(DataLoader, default_collate...); ``collate`` holds the collate functions.
 
 >>> import xpnet
 >>> from xpnet.data import DataLoader, TensorDataset, make_moons
@@ -13,7 +13,8 @@ random_split...), ``sampler`` (RandomSampler, BatchSampler...) and ``dataloader`
 [(16, 2), (16, 2), (16, 2), (16, 2)]
 """
 
-from .dataloader import DataLoader, default_collate, default_convert, get_worker_info
+from .collate import default_collate, default_convert
+from .dataloader import DataLoader, get_worker_info
 from .dataset import (
     ChainDataset, ConcatDataset, Dataset, IterableDataset, StackDataset, Subset, TensorDataset,
     random_split, train_test_split,

@@ -13,6 +13,8 @@ from .dropout import *  # noqa: F403
 from .dropout import __all__ as _dropout
 from .embedding import *  # noqa: F403
 from .embedding import __all__ as _embedding
+from .encoding import *  # noqa: F403
+from .encoding import __all__ as _encoding
 from .linear import *  # noqa: F403
 from .linear import __all__ as _linear
 from .loss import *  # noqa: F403
@@ -24,7 +26,7 @@ from .pooling import __all__ as _pooling
 from .recurrent import *  # noqa: F403
 from .recurrent import __all__ as _recurrent
 
-__all__ = ["pad", *_activation, *_conv, *_dropout, *_embedding, *_linear, *_loss,
+__all__ = ["pad", *_activation, *_conv, *_dropout, *_embedding, *_encoding, *_linear, *_loss,
            *_normalization, *_pooling, *_recurrent]
 
 # A PyTorch name that is not here yet says so (see xpnet/_missing.py).

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from xpnet.backend.random import default_generator
 from xpnet.autograd.tensor import Tensor
+from xpnet.ops.activation import in_place
 from xpnet.ops import (
     elu, gelu, leaky_relu, log_softmax, logsumexp, relu, sigmoid, softmax, softplus, tanh, where,
 )
@@ -27,14 +28,14 @@ def prelu(x, weight):
     return where(x > 0, x, weight * x)
 
 
-def rrelu(x, lower=1.0 / 8, upper=1.0 / 3, training=False, generator=None):
+def rrelu(x, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False, generator=None):
     """Randomized leaky ReLU (Xu et al., 2015): in training each negative element gets its own
     slope drawn from U(lower, upper); in evaluation the slope is the mean, (lower + upper) / 2."""
     if not 0 <= lower <= upper:
         raise ValueError(f"rrelu: expected 0 <= lower <= upper, got lower={lower}, upper={upper}")
     if not training:
-        return leaky_relu(x, (lower + upper) / 2)
+        return leaky_relu(x, (lower + upper) / 2, inplace=inplace)
     g = generator or default_generator
     slopes = Tensor._make(g.uniform(x._backend, x.shape, x.dtype, lower, upper), x._backend)
     # x > 0, not >= 0: at 0 the derivative is the drawn slope, as in torch and leaky_relu.
-    return where(x > 0, x, slopes * x)
+    return in_place("rrelu", x, where(x > 0, x, slopes * x), inplace)

@@ -7,27 +7,28 @@ import warnings
 
 from xpnet.autograd.tensor import Tensor
 from xpnet.backend.random import default_generator
+from xpnet.ops.activation import in_place
 
 __all__ = ["dropout", "dropout2d"]
 
 
-def dropout(x, p=0.5, training=True, generator=None):
+def dropout(x, p=0.5, training=True, inplace=False, generator=None):
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``
-    (in training; the identity otherwise)."""
+    (in training; the identity otherwise). ``inplace=True`` writes the result into ``x``."""
     if not 0 <= p <= 1:
         raise ValueError(f"dropout: p must be in [0, 1], got {p}")
     if not training or p == 0:
         return x
     if p == 1:
-        return x * 0.0
+        return in_place("dropout", x, x * 0.0, inplace)
     g = generator or default_generator
     keep = g.bernoulli(x._backend, x.shape, 1 - p)
     xp = x._backend.xp
     mask = Tensor._make(xp.astype(keep, x.array.dtype) * (1 / (1 - p)), x._backend)
-    return x * mask
+    return in_place("dropout", x, x * mask, inplace)
 
 
-def dropout2d(x, p=0.5, training=True, generator=None):
+def dropout2d(x, p=0.5, training=True, inplace=False, generator=None):
     """Channel dropout (Tompson et al., 2015): in training zero each whole channel of an
     (N, C, H, W) input with probability ``p`` and scale the rest by ``1 / (1 - p)``; the
     identity otherwise.
@@ -51,16 +52,16 @@ def dropout2d(x, p=0.5, training=True, generator=None):
         warnings.warn("dropout2d: received a 2-D (N, C) input, which has no channel maps to "
                       "drop; each element is dropped on its own (use dropout for that)",
                       UserWarning, stacklevel=2)
-        return dropout(x, p, training, generator)
+        return dropout(x, p, training, inplace, generator)
     if x.ndim != 4:
         raise ValueError(f"dropout2d: expected a 4-D input (N, C, H, W), got shape {x.shape}; "
                          f"add the batch axis of a (C, H, W) input with x.unsqueeze(0)")
     if not training or p == 0:
         return x
     if p == 1:
-        return x * 0.0
+        return in_place("dropout2d", x, x * 0.0, inplace)
     g = generator or default_generator
     keep = g.bernoulli(x._backend, x.shape[:2] + (1, 1), 1 - p)
     xp = x._backend.xp
     mask = Tensor._make(xp.astype(keep, x.array.dtype) * (1 / (1 - p)), x._backend)
-    return x * mask
+    return in_place("dropout2d", x, x * mask, inplace)

@@ -1,5 +1,5 @@
 """Normalisation functions with PyTorch's names, signatures and semantics: batch, layer and
-group normalisation.
+group normalisation, and `normalize` (vectors scaled to unit p-norm).
 
 Each standardises over some axes with the `xpnet.ops.normalization.Standardize` primitive and
 applies the optional per-channel (or per-element) affine map with ordinary ops.
@@ -14,9 +14,10 @@ from xpnet import ops
 from xpnet.autograd import grad_mode
 from xpnet.autograd.function import check_same_backend
 from xpnet.autograd.tensor import Tensor
+from xpnet.ops._util import normalize_axes
 from xpnet.ops.normalization import Standardize
 
-__all__ = ["batch_norm", "group_norm", "layer_norm"]
+__all__ = ["batch_norm", "group_norm", "layer_norm", "normalize"]
 
 
 def _check_input(op, x, min_ndim):
@@ -173,3 +174,46 @@ def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5):
     grouped = ops.reshape(x, (x.shape[0], int(num_groups), group_size))
     y = ops.reshape(Standardize.apply(grouped, (2,), eps), x.shape)
     return _affine(y, weight, bias, (1, channels) + (1,) * (x.ndim - 2))
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):  # noqa: A002 - PyTorch's names
+    """``input / max(norm(input, p, dim), eps)``: vectors along ``dim`` scaled to unit p-norm,
+    as ``torch.nn.functional.normalize``.
+
+    Parameters
+    ----------
+    input : Tensor, floating point, of any shape
+    p : float, default=2.0
+        The norm's exponent (``inf`` for the largest magnitude).
+    dim : int or tuple of ints, default=1
+        The axis (or axes) holding each vector.
+    eps : float, default=1e-12
+        Lower bound of the divisor, so a zero vector stays zero instead of NaN.
+
+    Returns
+    -------
+    Tensor of the shape of ``input``
+        Differentiable as PyTorch's: through the norm where it exceeds ``eps``; a vector whose
+        norm is below ``eps`` has gradient ``grad / eps``.
+
+    Raises
+    ------
+    TypeError
+        For a non-floating input, or ``p``/``eps`` that are not numbers.
+    ValueError
+        For ``dim`` out of range.
+    """
+    op = "normalize"
+    if out is not None:
+        raise TypeError(f"{op}: out= is not supported; use the returned tensor")
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(input).__name__}")
+    if not input.dtype.is_floating_point:
+        raise TypeError(f"{op}: input must be floating point, got {input.dtype.name}; convert "
+                        f"with .float()")
+    for name, value in (("p", p), ("eps", eps)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{op}: {name} must be a number, got {type(value).__name__}")
+    normalize_axes(op, dim, input.ndim)  # the range error names normalize, not norm
+    denominator = ops.clamp_min(ops.norm(input, float(p), dim, keepdim=True), float(eps))
+    return input / denominator

@@ -23,21 +23,42 @@ class Tanh(Module):
         return F.tanh(x)
 
 
+def _inplace_repr(inplace):
+    return ", inplace=True" if inplace else ""
+
+
+def _check_inplace(layer, inplace):
+    if not isinstance(inplace, bool):
+        raise TypeError(f"{layer}: inplace must be True or False, got {inplace!r}")
+    return inplace
+
+
 class ReLU(Module):
+    """``max(x, 0)``; with ``inplace=True`` the input tensor itself holds the result (PyTorch's
+    memory saving; here it only rebinds the input, see `xpnet.Tensor.relu_`)."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = _check_inplace("ReLU", inplace)
+
     def forward(self, x):
-        return F.relu(x)
+        return F.relu(x, inplace=self.inplace)
+
+    def extra_repr(self):
+        return _inplace_repr(self.inplace).lstrip(", ")
 
 
 class LeakyReLU(Module):
-    def __init__(self, negative_slope=0.01):
+    def __init__(self, negative_slope=0.01, inplace=False):
         super().__init__()
         self.negative_slope = negative_slope
+        self.inplace = _check_inplace("LeakyReLU", inplace)
 
     def forward(self, x):
-        return F.leaky_relu(x, self.negative_slope)
+        return F.leaky_relu(x, self.negative_slope, inplace=self.inplace)
 
     def extra_repr(self):
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}{_inplace_repr(self.inplace)}"
 
 
 class PReLU(Module):
@@ -64,27 +85,29 @@ class PReLU(Module):
 class RReLU(Module):
     """Randomized leaky ReLU: random slopes in U(lower, upper) in training, their mean in eval."""
 
-    def __init__(self, lower=1.0 / 8, upper=1.0 / 3):
+    def __init__(self, lower=1.0 / 8, upper=1.0 / 3, inplace=False):
         super().__init__()
         self.lower, self.upper = lower, upper
+        self.inplace = _check_inplace("RReLU", inplace)
 
     def forward(self, x):
-        return F.rrelu(x, self.lower, self.upper, training=self.training)
+        return F.rrelu(x, self.lower, self.upper, training=self.training, inplace=self.inplace)
 
     def extra_repr(self):
-        return f"lower={self.lower}, upper={self.upper}"
+        return f"lower={self.lower}, upper={self.upper}{_inplace_repr(self.inplace)}"
 
 
 class ELU(Module):
-    def __init__(self, alpha=1.0):
+    def __init__(self, alpha=1.0, inplace=False):
         super().__init__()
         self.alpha = alpha
+        self.inplace = _check_inplace("ELU", inplace)
 
     def forward(self, x):
-        return F.elu(x, self.alpha)
+        return F.elu(x, self.alpha, inplace=self.inplace)
 
     def extra_repr(self):
-        return f"alpha={self.alpha}"
+        return f"alpha={self.alpha}{_inplace_repr(self.inplace)}"
 
 
 class Softplus(Module):

@@ -13,31 +13,35 @@ class Dropout(Module):
     """Inverted dropout: in training zero each element with probability ``p`` and scale the rest
     by 1 / (1 - p); the identity in eval mode."""
 
-    def __init__(self, p=0.5):
+    def __init__(self, p=0.5, inplace=False):
         super().__init__()
         if not 0 <= p <= 1:
             raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
-        self.p = p
+        if not isinstance(inplace, bool):
+            raise TypeError(f"Dropout: inplace must be True or False, got {inplace!r}")
+        self.p, self.inplace = p, inplace
 
     def forward(self, x):
-        return F.dropout(x, self.p, self.training)
+        return F.dropout(x, self.p, self.training, inplace=self.inplace)
 
     def extra_repr(self):
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 class Dropout2d(Module):
     """Channel dropout for (N, C, H, W) maps: in training zero each whole channel with
     probability ``p`` and scale the rest by 1 / (1 - p); the identity in eval mode."""
 
-    def __init__(self, p=0.5):
+    def __init__(self, p=0.5, inplace=False):
         super().__init__()
         if not 0 <= p <= 1:
             raise ValueError(f"Dropout2d: p must be in [0, 1], got {p}")
-        self.p = p
+        if not isinstance(inplace, bool):
+            raise TypeError(f"Dropout2d: inplace must be True or False, got {inplace!r}")
+        self.p, self.inplace = p, inplace
 
     def forward(self, x):
-        return F.dropout2d(x, self.p, self.training)
+        return F.dropout2d(x, self.p, self.training, inplace=self.inplace)
 
     def extra_repr(self):
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"

@@ -7,6 +7,7 @@ ones take ``generator=`` (default: the one `xpnet.manual_seed` seeds).
 from __future__ import annotations
 
 import math
+import warnings
 
 from xpnet import dtypes as _dt
 from xpnet.autograd import grad_mode
@@ -183,6 +184,30 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
     # A random rank of each row within its column; the lowest ranks become zeros.
     ranks = xp.argsort(xp.argsort(g.random(backend, (rows, cols), _dt.float64), axis=0), axis=0)
     return _fill(tensor, xp.where(ranks < zeros_per_column, xp.zeros_like(values), values))
+
+
+def _deprecated(name):
+    current = globals()[name + "_"]
+
+    def alias(*args, **kwargs):
+        warnings.warn(f"nn.init.{name} is deprecated in favor of nn.init.{name}_ (as in PyTorch)",
+                      FutureWarning, stacklevel=2)
+        return current(*args, **kwargs)
+    alias.__name__ = name
+    alias.__doc__ = f"Deprecated PyTorch spelling of `{name}_` (warns, then calls it)."
+    return alias
+
+
+# PyTorch still accepts the old names without the underscore, with a FutureWarning.
+uniform = _deprecated("uniform")
+normal = _deprecated("normal")
+constant = _deprecated("constant")
+xavier_uniform = _deprecated("xavier_uniform")
+xavier_normal = _deprecated("xavier_normal")
+kaiming_uniform = _deprecated("kaiming_uniform")
+kaiming_normal = _deprecated("kaiming_normal")
+orthogonal = _deprecated("orthogonal")
+sparse = _deprecated("sparse")
 
 # A PyTorch name that is not here yet says so (see xpnet/_missing.py).
 from xpnet._missing import module_getattr as _module_getattr  # noqa: E402

@@ -7,7 +7,7 @@ from collections import OrderedDict, namedtuple
 
 from xpnet import dtypes as _dt
 from xpnet.autograd import anomaly, grad_mode
-from xpnet.autograd.tensor import Tensor
+from xpnet.autograd.tensor import Tensor, _unshare
 from xpnet.backend import device as _device
 
 from .parameter import Parameter
@@ -346,6 +346,10 @@ class Module:
 
         for t in itertools.chain(self.parameters(), self.buffers()):
             new = convert(t)
+            if new is not t:
+                # New values on another device or in another dtype, as PyTorch's `.to`:
+                # tensors that shared the old ones (an earlier `p.data`) keep them.
+                _unshare(t)
             t.array, t._backend = new.array, new._backend
             if t.grad is not None:
                 # A sparse gradient moves as its dense form (rare: a move between steps).

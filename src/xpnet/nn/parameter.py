@@ -22,7 +22,7 @@ class Parameter(Tensor):
     def __init__(self, data, requires_grad=True):
         if isinstance(data, Tensor):
             self.array, self._backend = data.array, data._backend
-            self.grad = self.grad_fn = self._shared = None
+            self.grad = self.grad_fn = self._shared = self._hooks = None
             self._out_index = 0
             self.requires_grad = False
             if requires_grad:

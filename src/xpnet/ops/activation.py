@@ -145,16 +145,28 @@ def tanh(x):
     return Tanh.apply(_float_input("tanh", x))
 
 
-def relu(x):
-    return LeakyRelu.apply(x, 0)
+def in_place(op, x, result, inplace):
+    """``result``, or with PyTorch's ``inplace=True`` ``x`` rebound to it (and returned)."""
+    if not inplace:
+        return result
+    if inplace is not True:
+        raise TypeError(f"{op}: inplace must be True or False, got {inplace!r}")
+    return x._assign(op, result)
 
 
-def leaky_relu(x, negative_slope=0.01):
-    return LeakyRelu.apply(x, negative_slope)
+def relu(x, inplace=False):
+    """``max(x, 0)``; ``inplace=True`` writes the result into ``x`` (PyTorch's ``relu_``)."""
+    return in_place("relu", x, LeakyRelu.apply(x, 0), inplace)
 
 
-def elu(x, alpha=1.0):
-    return Elu.apply(_float_input("elu", x), alpha)
+def leaky_relu(x, negative_slope=0.01, inplace=False):
+    """``x`` where positive, ``negative_slope * x`` elsewhere."""
+    return in_place("leaky_relu", x, LeakyRelu.apply(x, negative_slope), inplace)
+
+
+def elu(x, alpha=1.0, inplace=False):
+    """``x`` where positive, ``alpha * (exp(x) - 1)`` elsewhere."""
+    return in_place("elu", x, Elu.apply(_float_input("elu", x), alpha), inplace)
 
 
 def softplus(x, beta=1.0, threshold=20.0):

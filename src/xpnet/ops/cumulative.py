@@ -257,7 +257,8 @@ def diff(input, n=1, dim=None, prepend=None, append=None, *, axis=None):  # noqa
         ``n`` shorter along ``dim``; bool inputs give ``input[i + 1] != input[i]`` (as
         PyTorch). Differentiable (a composition of slicing and subtraction).
     """
-    from .arithmetic import ne, sub
+    from .arithmetic import sub
+    from .logic import ne
     from .shape import concat
     _tensor("diff", "input", input)
     dim = axis_arg("diff", axis, dim, -1)

@@ -55,9 +55,22 @@ class Take(Function):
         return (xp.moveaxis(out, 0, axis) if axis else out), None, None
 
 
-def take(x, index, axis=0):
-    """Elements of ``x`` at integer positions ``index`` (1-D; negative counts from the end)
-    along ``axis``."""
+def take(x, index, axis=None):
+    """Elements of ``x`` at integer positions ``index`` (negative counts from the end).
+
+    With ``axis`` (the Array API's ``take``): ``index`` is 1-D and selects along that axis.
+    Without it (PyTorch's ``take``): ``x`` is read as 1-D in row-major order and ``index`` may
+    have any shape, which the result takes. Repeated positions add up their gradients.
+    """
+    if axis is None:
+        from .shape import reshape
+        flat_index = _index_array(x, index, "take")
+        if x._backend.xpnet_dtype(flat_index.dtype).kind == "bool":
+            raise TypeError("take: index must hold integers, got bool (use x[mask] or "
+                            "masked_select for a mask)")
+        shape = tuple(flat_index.shape)
+        picked = take(reshape(x, (-1,)), x._backend.xp.reshape(flat_index, (-1,)), axis=0)
+        return reshape(picked, shape)
     axis = normalize_axis("take", axis, x.ndim)
     index = _index_array(x, index, "take")
     if index.ndim != 1:

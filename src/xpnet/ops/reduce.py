@@ -221,7 +221,8 @@ def mean(input, dim=None, keepdim=None, *, dtype=None, axis=None, keepdims=None)
 
 
 def _without_nan(x):
-    from .arithmetic import isnan, where
+    from .arithmetic import where
+    from .logic import isnan
     if not x.dtype.is_floating_point:
         return x
     return where(isnan(x), 0.0, x)
@@ -236,7 +237,8 @@ def nansum(input, dim=None, keepdim=None, *, dtype=None, axis=None, keepdims=Non
 
 def nanmean(input, dim=None, keepdim=None, *, dtype=None, axis=None, keepdims=None):  # noqa: A002
     """`mean` of the non-NaN elements (NaN where a slice has none)."""
-    from .arithmetic import div, isnan, logical_not, where
+    from .arithmetic import div, where
+    from .logic import isnan, logical_not
     axes, keepdims = _reduce_args("nanmean", input, axis, keepdims, dim, keepdim)
     x = _floating(_with_dtype(input, dtype))
     total = Sum.apply(_without_nan(x), axes, keepdims)

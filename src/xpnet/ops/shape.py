@@ -10,9 +10,9 @@ from xpnet.autograd.tensor import Tensor
 
 from ._util import axis_arg, normalize_axis, sum_to_shape
 
-__all__ = ["reshape", "permute", "swapaxes", "transpose", "flatten", "squeeze", "unsqueeze", "expand",
-           "broadcast_to", "flip", "concat", "cat", "stack", "split", "chunk", "pad", "view_as",
-           "reshape_as", "expand_as", "t"]
+__all__ = ["reshape", "permute", "swapaxes", "transpose", "flatten", "squeeze", "unsqueeze",
+           "expand", "broadcast_to", "flip", "concat", "cat", "stack", "split", "chunk", "pad",
+           "view_as", "reshape_as", "expand_as", "t"]
 
 
 class Reshape(Function):

@@ -72,7 +72,7 @@ class SGD(Optimizer):
     >>> (w * w).sum().backward()
     >>> opt.step()
     >>> w
-    tensor([ 0.8, -1.6], requires_grad=True)
+    tensor([ 0.8000, -1.6000], requires_grad=True)
     """
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,

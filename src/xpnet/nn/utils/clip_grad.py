@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 
 from xpnet.autograd.sparse import RowSparseGrad
 from xpnet.autograd.tensor import Tensor
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grad_norm"]
 
 
 def _as_list(fn, parameters):
@@ -153,3 +154,10 @@ def clip_grad_value_(parameters, clip_value):
         if p.grad is not None:
             xp = p.grad._backend.xp
             _set_grad(p, xp.clip(_grad_array(p), -clip_value, clip_value))
+
+
+def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
+    """Deprecated PyTorch spelling of `clip_grad_norm_` (warns, then calls it)."""
+    warnings.warn("nn.utils.clip_grad_norm is deprecated in favor of nn.utils.clip_grad_norm_ "
+                  "(as in PyTorch)", FutureWarning, stacklevel=2)
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite)

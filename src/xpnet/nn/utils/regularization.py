@@ -44,7 +44,7 @@ def l1_penalty(parameters, weight):
     >>> loss = (w * w).sum() + l1_penalty([w], weight=0.1)
     >>> loss.backward()
     >>> w.grad
-    tensor([ 2.1, -4.1])
+    tensor([ 2.1000, -4.1000])
     """
     params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
     if isinstance(weight, bool) or not isinstance(weight, numbers.Real):
