@@ -49,6 +49,11 @@ from xpnet.ops import return_types
 
 clamp = clip  # noqa: F405
 
+# Every Tensor method is bound by now: the PyTorch ones still missing raise a helpful error.
+from xpnet._missing import install_stubs as _install_stubs  # noqa: E402
+
+_install_stubs(Tensor, "torch.Tensor")
+
 # Resolve XPNET_BACKEND now, so a bad name or a missing GPU fails at import, not mid-training.
 from xpnet import backend as _backend_module  # noqa: E402
 

@@ -34,6 +34,28 @@ def error(owner: str, torch_module: str, name: str) -> AttributeError:
                           f"is not in xpnet yet; {GUIDE}")
 
 
+class _Missing:
+    """A class attribute standing for a PyTorch name the class lacks: reading it raises `error`
+    (so ``hasattr`` is False). A descriptor instead of ``__getattr__``, which would slow every
+    attribute read of the class's instances."""
+
+    __slots__ = ("owner", "torch_name", "name")
+
+    def __init__(self, owner, torch_name, name):
+        self.owner, self.torch_name, self.name = owner, torch_name, name
+
+    def __get__(self, instance, cls=None):
+        raise error(f"'{self.owner}'", self.torch_name, self.name)
+
+
+def install_stubs(cls, torch_name: str):
+    """Give ``cls`` a raising stand-in for each public attribute of ``torch_name`` (e.g.
+    ``"torch.Tensor"``) it does not have; call it after every method has been bound."""
+    for name in _torch_names().get(torch_name, ()):
+        if not hasattr(cls, name):
+            setattr(cls, name, _Missing(cls.__name__, torch_name, name))
+
+
 def module_getattr(owner: str, torch_module: str):
     """A module-level ``__getattr__`` raising `error` (PEP 562)."""
     def __getattr__(name):

@@ -404,10 +404,8 @@ class Tensor:
         out.grad = None if self.grad is None else copy.deepcopy(self.grad, memo)
         return out
 
-    def __getattr__(self, name):
-        # Only reached when normal lookup fails: say whether PyTorch has the name.
-        from xpnet._missing import error
-        raise error(f"'{type(self).__name__}'", "torch.Tensor", name)
+    # No __getattr__: defining one slows every attribute read of every tensor. The PyTorch
+    # names xpnet lacks get descriptors that raise instead (xpnet._missing.install_stubs).
 
     # -- operators: all defined in xpnet.ops -------------------------------------------------
     def __add__(self, other): return _ops.add(self, other)
