@@ -25,11 +25,17 @@ def check_same_backend(op: str, tensors) -> object:
 class Function:
     """Base class of primitives; subclasses define ``forward`` and ``backward`` as staticmethods.
 
-    ``forward(ctx, *args, **kwargs)`` receives backend arrays in place of Tensors (other arguments
-    as given) and returns an array or a tuple of arrays. ``backward(ctx, *grad_outputs)`` receives
-    one gradient array per output and returns one gradient (or None) per positional argument of
-    forward. ``ctx`` is the instance: it carries ``xp`` and ``backend``, ``needs_input_grad`` and
-    ``save_for_backward``/``saved_tensors``. An instance is one node of the graph.
+    ``forward(ctx, *args, **kwargs)`` receives the inputs and returns an output or a tuple of
+    outputs; ``backward(ctx, *grad_outputs)`` receives one gradient per output and returns one
+    gradient (or None) per positional argument of forward. ``ctx`` is the instance: it carries
+    ``xp`` and ``backend``, ``needs_input_grad`` and ``save_for_backward``/``saved_tensors``. An
+    instance is one node of the graph; ``MyFunction.apply(*args)`` runs it.
+
+    What forward and backward see depends on ``arrays``: xpnet's own primitives (classes defined
+    in the xpnet package) get backend arrays, the standard-only way; a class defined elsewhere
+    gets Tensors that record nothing, as PyTorch's ``torch.autograd.Function`` does, so a custom
+    function written for PyTorch (``input.clamp(min=0)``, ``grad_output * ...``) runs unchanged.
+    Set ``arrays = True`` on a class of your own to work on the arrays.
     """
 
     __slots__ = ("xp", "backend", "needs_input_grad", "parents", "out_meta", "retained", "hooks",
@@ -38,6 +44,32 @@ class Function:
     differentiable = True
     # Where the outputs live; forward may set it on ctx (only a move between backends does).
     out_backend = None
+    # True: forward/backward work on backend arrays; None: decided per class (see the docstring).
+    arrays = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.arrays is None:
+            cls.arrays = cls.__module__.split(".")[0] == "xpnet"
+        if not cls.arrays:
+            # PyTorch-style: wrap the user's pair once, at class creation, so the array path
+            # that xpnet's primitives take through apply() and backward stays untouched.
+            if "forward" in cls.__dict__:
+                cls.forward = staticmethod(_tensor_forward(cls.__dict__["forward"]))
+            if "backward" in cls.__dict__:
+                cls.backward = staticmethod(_tensor_backward(cls.__dict__["backward"]))
+
+    # PyTorch's ctx methods that a custom function may call; xpnet's graph needs none of them:
+    # outputs are never modified in place behind autograd's back, and an unused output's
+    # gradient arrives as zeros.
+    def mark_dirty(self, *tensors):
+        pass
+
+    def mark_non_differentiable(self, *tensors):
+        pass
+
+    def set_materialize_grads(self, value):
+        pass
 
     @classmethod
     def apply(cls, *args, **kwargs):
@@ -93,6 +125,8 @@ class Function:
         self.freed = False
 
     def save_for_backward(self, *arrays):
+        """Keep values for backward (arrays in xpnet's primitives, Tensors in a PyTorch-style
+        function); ``saved_tensors`` gives them back."""
         self._saved = arrays
 
     @property
@@ -108,3 +142,54 @@ class Function:
 
     def __repr__(self):
         return f"<{type(self).__name__}Backward>"
+
+
+def _function_of(f):
+    return f.__func__ if isinstance(f, (staticmethod, classmethod)) else f
+
+
+def _is_array(value):
+    from xpnet.backend import backend_of_array
+    return not isinstance(value, (Tensor, int, float, bool, str, bytes, type(None))) \
+        and backend_of_array(value) is not None
+
+
+def _unwrap(op, value):
+    if value is None or not isinstance(value, Tensor):
+        if value is not None and not isinstance(value, (int, float)):
+            raise TypeError(f"{op} must return Tensors (or None), got {type(value).__name__}")
+        return value
+    return value.array
+
+
+def _tensor_forward(user_forward):
+    """A PyTorch-style forward as the array forward apply() calls: the input arrays become
+    Tensors that record nothing, the returned Tensors become arrays again."""
+    fn = _function_of(user_forward)
+
+    def forward(ctx, *args, **kwargs):
+        backend = ctx.backend
+        wrapped = [Tensor._make(a, backend) if _is_array(a) else a for a in args]
+        with grad_mode.no_grad():
+            out = fn(ctx, *wrapped, **kwargs)
+        name = f"{type(ctx).__name__}.forward"
+        if isinstance(out, tuple):
+            return tuple(_unwrap(name, o) for o in out)
+        return _unwrap(name, out)
+    forward.__name__, forward.__doc__ = fn.__name__, fn.__doc__
+    return forward
+
+
+def _tensor_backward(user_backward):
+    fn = _function_of(user_backward)
+
+    def backward(ctx, *grads):
+        backend = ctx.backend
+        with grad_mode.no_grad():
+            out = fn(ctx, *(Tensor._make(g, backend) for g in grads))
+        name = f"{type(ctx).__name__}.backward"
+        if isinstance(out, tuple):
+            return tuple(_unwrap(name, o) for o in out)
+        return _unwrap(name, out)
+    backward.__name__, backward.__doc__ = fn.__name__, fn.__doc__
+    return backward
