@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections import OrderedDict, namedtuple
 
@@ -32,6 +33,8 @@ class Module:
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_pre_hooks", OrderedDict())
 
     def forward(self, *args, **kwargs):
         raise TypeError(f"{type(self).__name__} has no forward(); subclasses define it")
@@ -41,14 +44,22 @@ class Module:
             replaced = hook(self, args)
             if replaced is not None:
                 args = replaced if isinstance(replaced, tuple) else (replaced,)
+        d = self.__dict__
+        if d.get("_backward_hooks") or d.get("_backward_pre_hooks"):
+            from .backward_hooks import wrap_call
+            forward = functools.partial(wrap_call, self, self.forward)
+            call_args = (args, kwargs)
+            kwargs_ = {}
+        else:
+            forward, call_args, kwargs_ = self.forward, args, kwargs
         if anomaly._enabled:
             anomaly.layer_stack.append(self._layer_name())
             try:
-                out = self.forward(*args, **kwargs)
+                out = forward(*call_args, **kwargs_)
             finally:
                 anomaly.layer_stack.pop()
         else:
-            out = self.forward(*args, **kwargs)
+            out = forward(*call_args, **kwargs_)
         for hook in tuple(self._forward_hooks.values()):
             replaced = hook(self, args, out)
             if replaced is not None:
@@ -63,6 +74,19 @@ class Module:
         """Call ``hook(module, inputs, output)`` after every forward; a non-None return replaces
         the output. Returns a handle whose ``remove()`` unregisters it."""
         return _HookHandle(self._forward_hooks, hook)
+
+    def register_full_backward_hook(self, hook):
+        """Call ``hook(module, grad_input, grad_output)`` when backward has computed the
+        gradients of this module's inputs (one entry per positional tensor input, None where
+        none is needed) from those of its outputs; a returned tuple replaces grad_input.
+        Returns a removable handle."""
+        return _HookHandle(self._backward_hooks, hook)
+
+    def register_full_backward_pre_hook(self, hook):
+        """Call ``hook(module, grad_output)`` when the gradients of this module's outputs are
+        known, before they flow into it; a returned tuple replaces them. Returns a removable
+        handle."""
+        return _HookHandle(self._backward_pre_hooks, hook)
 
     def register_forward_pre_hook(self, hook):
         """Call ``hook(module, inputs)`` before every forward; a non-None return replaces the
