@@ -359,8 +359,178 @@ def test_native_save_load_round_trips(backend, tmp_path, load_on):
 def test_native_load_refuses_other_xpnet_files(tmp_path):
     path = tmp_path / "other.safetensors"
     xpnet.save({"weight": xpnet.ones(2)}, path)
-    with pytest.raises(ValueError, match="holds no KeyedVectors"):
+    with pytest.raises(ValueError, match="holds no KeyedVectors") as info:
         KeyedVectors.load(path)
+    assert isinstance(info.value, AttributeError)  # gensim's error for the wrong kind of file
+
+
+def _data_offset(path, name):
+    import json
+    import struct
+    data = path.read_bytes()
+    (length,) = struct.unpack("<Q", data[:8])
+    return 8 + length + json.loads(data[8:8 + length])[name]["data_offsets"][0]
+
+
+def test_load_with_mmap_maps_the_vectors(tmp_path, xpnet_trained, gensim_trained):
+    path = tmp_path / "kv.safetensors"
+    xpnet_trained.vectors_lockf = [1.0] * len(xpnet_trained)
+    xpnet_trained.save(path)
+    mapped = KeyedVectors.load(path, mmap="r")
+    vectors = mapped.vectors
+    assert isinstance(vectors, np.ndarray) and not vectors.flags.writeable
+    np.testing.assert_array_equal(vectors, gensim_trained.vectors)
+    assert mapped.backend.name == "numpy" and mapped.expandos == xpnet_trained.expandos
+    assert_same_ranking(mapped.most_similar("war", topn=5),
+                        gensim_trained.most_similar("war", topn=5))
+    with open(path, "r+b") as f:  # bytes written to the file show through the map
+        f.seek(_data_offset(path, "vectors") + 4 * 3)
+        f.write(np.float32(-42.25).tobytes())
+    assert vectors[0, 3] == -42.25
+    copied = KeyedVectors.load(path, mmap="c")
+    copied.vectors[0, 0] = 9.0
+    assert KeyedVectors.load(path).vectors[0, 0] != 9.0
+    with pytest.raises(ValueError, match="maps the file into NumPy arrays"):
+        KeyedVectors.load(path, mmap="r", backend="torch")
+
+
+def test_float16_vectors_save_load_and_map(tmp_path):
+    kv = KeyedVectors(3, dtype="float16", backend="numpy")
+    kv.add_vectors(["a", "b"], [[0.1, 0.2, 0.3], [1.0, 2.0, 4.0]])
+    assert kv.vectors.dtype == np.float16
+    path = tmp_path / "half.safetensors"
+    kv.save(path)
+    for loaded in (KeyedVectors.load(path), KeyedVectors.load(path, mmap="r")):
+        assert loaded.vectors.dtype == np.float16
+        np.testing.assert_array_equal(loaded.vectors, kv.vectors)
+
+
+# -- gensim's other KeyedVectors methods ---------------------------------------------------------
+
+def test_distance_of_a_key_to_itself_is_exactly_zero(backend, xpnet_trained, gensim_trained):
+    assert xpnet_trained.distance("war", "war") == 0.0
+    assert xpnet_trained.distance("war", xpnet_trained.get_index("war")) == 0.0
+    assert xpnet_trained.distance("war", "conflict") == pytest.approx(
+        gensim_trained.distance("war", "conflict"), abs=SCORE_TOL)
+
+
+def test_unit_normalize_all_matches_gensim(backend, xpnet_trained, gensim_trained):
+    xpnet_trained.unit_normalize_all()
+    gensim_trained = gensim_kv.KeyedVectors.load_word2vec_format(
+        datapath("euclidean_vectors.bin"), binary=True)
+    gensim_trained.unit_normalize_all()
+    np.testing.assert_allclose(_host(xpnet_trained, xpnet_trained.vectors),
+                               gensim_trained.vectors, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(_host(xpnet_trained, xpnet_trained.norms), 1.0, rtol=1e-6)
+    zero = KeyedVectors(2)
+    zero.add_vectors(["z", "x"], [[0.0, 0.0], [3.0, 4.0]])
+    zero.unit_normalize_all()
+    np.testing.assert_array_equal(_host(zero, zero.vectors), np.float32([[0, 0], [0.6, 0.8]]))
+
+
+@pytest.mark.parametrize("copy_vecattrs", [False, True])
+def test_vectors_for_all_matches_gensim(backend, xpnet_trained, gensim_trained, copy_vecattrs):
+    keys = ["conflict", "war", "an unknown word", "conflict", "administration"]
+    got = xpnet_trained.vectors_for_all(keys, copy_vecattrs=copy_vecattrs)
+    want = gensim_trained.vectors_for_all(keys, copy_vecattrs=copy_vecattrs)
+    assert got.index_to_key == want.index_to_key == ["conflict", "war", "administration"]
+    assert got.expandos["count"] == [int(c) for c in want.expandos["count"]]
+    assert got.backend is xpnet_trained.backend
+    np.testing.assert_array_equal(_host(got, got.vectors), want.vectors)
+    # A row index is a key "in" the vectors (gensim 4.4 then leaves a None key behind).
+    assert xpnet_trained.vectors_for_all(keys + [3]).index_to_key[-1] == 3
+    assert xpnet_trained.vectors_for_all(keys + [3], allow_inference=False).index_to_key == \
+        ["conflict", "war", "administration"]
+
+
+def test_relative_cosine_similarity_matches_gensim(backend, xpnet_trained, gensim_trained):
+    for pair in (("good", "nice"), ("good", "worst"), ("war", "conflict")):
+        for topn in (1, 10):
+            assert xpnet_trained.relative_cosine_similarity(*pair, topn) == pytest.approx(
+                gensim_trained.relative_cosine_similarity(*pair, topn), rel=1e-5)
+    with pytest.raises(ValueError, match="no similar words"):
+        xpnet_trained.relative_cosine_similarity("good", "nice", 0)
+
+
+WMD_PAIRS = [
+    (["war", "conflict", "peace"], ["terrorism", "attack", "war", "war"]),
+    (["the", "president", "said", "unknownword"], ["government", "minister", "told"]),
+    (["war"], ["war", "war"]),
+    (["unknownword"], ["war"]),
+    (["war", "peace"], ["peace", "war"]),
+]
+
+
+@pytest.mark.parametrize("norm", [True, False])
+def test_wmdistance_matches_gensim(backend, xpnet_trained, gensim_trained, norm):
+    pytest.importorskip("ot")
+    for first, second in WMD_PAIRS:
+        want = gensim_trained.wmdistance(first, second, norm=norm)
+        got = xpnet_trained.wmdistance(first, second, norm=norm)
+        assert got == pytest.approx(want, rel=1e-6, abs=1e-7), (first, second)
+    assert xpnet_trained.wmdistance(["war", "peace"], ["peace"]) == pytest.approx(
+        xpnet_trained.wmdistance(["peace"], ["war", "peace"]))
+
+
+def test_wmdistance_without_pot_names_the_extra(monkeypatch, xpnet_trained):
+    import sys
+    monkeypatch.setitem(sys.modules, "ot", None)
+    with pytest.raises(ImportError, match=r"pip install 'xpnet\[wmd\]'"):
+        xpnet_trained.wmdistance(["war"], ["peace"])
+
+
+def test_resize_vectors_matches_gensim(backend):
+    words = [f"w{i}" for i in range(6)]
+    rows = np.arange(12, dtype=np.float32).reshape(6, 2)
+    ours, theirs = KeyedVectors(2), gensim_kv.KeyedVectors(2)
+    for kv in (ours, theirs):
+        kv.add_vectors(words[:4], rows[:4])
+        kv.index_to_key.extend(words[4:])
+        kv.key_to_index.update({w: i for i, w in enumerate(words)})
+    ours.vectors_lockf = [0.0, 1.0, 0.5, 1.0]
+    ours.resize_vectors(seed=7)
+    theirs.resize_vectors(seed=7)
+    np.testing.assert_array_equal(_host(ours, ours.vectors), theirs.vectors)
+    np.testing.assert_array_equal(_host(ours, ours.vectors_lockf), [0, 1, 0.5, 1, 1, 1])
+    ours.index_to_key = words[:3]
+    ours.resize_vectors()
+    assert ours.vectors.shape == (3, 2) and ours.vectors_lockf.shape == (3,)
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_intersect_word2vec_format_matches_gensim(backend, tmp_path, binary):
+    rng = np.random.default_rng(5)
+    words = ["war", "peace", "conflict", "zwölf", "alone"]
+    base = rng.standard_normal((5, 4)).astype(np.float32)
+    other = KeyedVectors(4)
+    other.add_vectors(["peace", "unrelated", "zwölf", "war"],
+                      rng.standard_normal((4, 4)).astype(np.float32))
+    path, text = tmp_path / "other.vec", tmp_path / "other.txt"
+    other.save_word2vec_format(path, binary=binary)
+    other.save_word2vec_format(text)  # gensim 4.4's binary intersect fails on NumPy 2
+    ours, theirs = KeyedVectors(4), gensim_kv.KeyedVectors(4)
+    for kv in (ours, theirs):
+        kv.add_vectors(words, base)
+    theirs.vectors_lockf = np.ones(5, dtype=np.float32)  # gensim needs one per key
+    ours.intersect_word2vec_format(path, lockf=0.25, binary=binary)
+    theirs.intersect_word2vec_format(str(text), lockf=0.25)
+    np.testing.assert_array_equal(_host(ours, ours.vectors), theirs.vectors)
+    np.testing.assert_array_equal(_host(ours, ours.vectors_lockf), theirs.vectors_lockf)
+    assert ours.index_to_key == words
+    small = KeyedVectors(3)
+    small.add_vectors(["war"], [[1.0, 2.0, 3.0]])
+    with pytest.raises(ValueError, match="incompatible vector size 4"):
+        small.intersect_word2vec_format(path, binary=binary)
+
+
+def test_vectors_lockf_is_checked_and_converted(backend):
+    kv = KeyedVectors(2)
+    assert kv.vectors_lockf is None
+    kv.vectors_lockf = np.ones(3, dtype=np.float64)
+    assert_on_backend(kv, kv.vectors_lockf, backend)
+    assert kv.vectors_lockf.dtype == kv.backend.xp.float32
+    with pytest.raises(ValueError, match="expected a 1-D array"):
+        kv.vectors_lockf = [[1.0]]
 
 
 # -- benchmarks against gensim -------------------------------------------------------------------

@@ -190,3 +190,46 @@ def test_a_successful_run_replaces_the_old_output(tmp_path, small_corpus):
     assert cli.main(["-train", small_corpus, "-output", out, "-iter", "1", "-size", "8",
                      "-min-count", "3", "-debug", "0"]) == 0
     assert out.read_text().split("\n", 1)[0] == f"{len(_words_seen(small_corpus, 3))} 8"
+
+
+# -- gensim's word2vec_standalone spellings --------------------------------------------------------
+
+def test_gensims_standalone_spellings_are_accepted():
+    args = cli.build_parser().parse_args(
+        ["-train", "in.txt", "-output", "out.txt", "-min_count", "3", "-size", "20",
+         "-window", "4", "-sample", "1e-4", "-hs", "1", "-negative", "0", "-threads", "2",
+         "-iter", "2", "-cbow", "0", "-binary", "1", "-accuracy", "questions.txt"])
+    settings = cli.word2vec_settings(args)
+    assert (settings["min_count"], settings["vector_size"], settings["window"],
+            settings["sample"], settings["hs"], settings["negative"], settings["workers"],
+            settings["epochs"], settings["sg"]) == (3, 20, 4, 1e-4, 1, 0, 2, 2, 1)
+    assert args.binary == 1 and args.accuracy == "questions.txt"
+
+
+def test_gensims_own_standalone_command_runs(tmp_path):
+    # gensim's test of its script, word for word, pointed at ours: nothing on stdout.
+    result = _run_module("-train", datapath("testcorpus.txt"), "-output", tmp_path / "vec.txt",
+                         "-size", "200", "-sample", "1e-4", "-binary", "0", "-iter", "3",
+                         "-min_count", "1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    vectors = gensim_models.KeyedVectors.load_word2vec_format(tmp_path / "vec.txt")
+    assert vectors.vectors.shape[1] == 200
+
+
+def test_without_output_the_model_and_vectors_go_beside_the_corpus(tmp_path, small_corpus,
+                                                                     capsys):
+    questions = tmp_path / "questions.txt"
+    questions.write_text(": capital\nthe of and to\nin a the of\n", encoding="utf8")
+    assert cli.main(["-train", small_corpus, "-size", "8", "-iter", "1", "-min_count", "3",
+                     "-binary", "1", "-debug", "0", "-accuracy", questions]) == 0
+    from xpnet.word2vec import Word2Vec
+    model = Word2Vec.load(tmp_path / "lee40.model")
+    vectors = gensim_models.KeyedVectors.load_word2vec_format(tmp_path / "lee40.model.bin",
+                                                              binary=True)
+    assert vectors.index_to_key == model.wv.index_to_key
+    assert f"accuracy on {questions}: " in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["-train", small_corpus, "-accuracy", tmp_path / "missing.txt"])
+    assert exit_info.value.code == 2
+    assert "-accuracy: no such file" in capsys.readouterr().err

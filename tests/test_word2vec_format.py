@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import xpnet
-from xpnet.word2vec import KeyedVectors
+from xpnet.word2vec import FileDecodeError, KeyedVectors, TruncatedFileError
 
 gensim_kv = pytest.importorskip("gensim.models.keyedvectors")
 from gensim.test.utils import datapath  # noqa: E402
@@ -247,9 +247,10 @@ def test_corrupt_binary_key_names_the_byte_offset(tmp_path):
     path, data = _binary_file(tmp_path)
     start = len(b"3 4\n")
     path.write_bytes(data[:start] + b"\xff" + data[start + 1:])
-    with pytest.raises(ValueError, match=rf"corrupt at byte offset {start}: word 1 is not valid "
-                                         rf"utf8"):
+    with pytest.raises(UnicodeDecodeError, match=rf"v.bin: byte offset {start}: cannot decode "
+                                                 rf"byte b'\\xff' as utf-8 .*word 1 of 3") as info:
         KeyedVectors.load_word2vec_format(path, binary=True)
+    assert isinstance(info.value, FileDecodeError) and info.value.byte_offset == start
 
 
 @pytest.mark.parametrize("content, match", [
@@ -273,8 +274,10 @@ def test_bad_text_files_name_the_line(tmp_path, content, match):
 def test_text_file_with_bad_encoding_names_the_line(tmp_path):
     path = tmp_path / "latin1.txt"
     path.write_bytes("1 2\ncafé 1 2\n".encode("latin-1"))
-    with pytest.raises(ValueError, match=r"latin1.txt line 2 is not valid utf8"):
+    with pytest.raises(UnicodeDecodeError, match=r"latin1.txt: line 2, byte offset 7: cannot "
+                                                 r"decode byte b'\\xe9' as utf-8") as info:
         KeyedVectors.load_word2vec_format(path)
+    assert info.value.filename == str(path) and info.value.line == 2
     kv = KeyedVectors.load_word2vec_format(path, encoding="latin-1")
     assert kv.index_to_key == ["café"]
 
@@ -391,3 +394,118 @@ def test_damaged_gzip_stream_is_a_value_error_naming_the_file(tmp_path):
     path.write_bytes(path.read_bytes()[:-12])
     with pytest.raises(ValueError, match=r"cannot read .*v.txt.gz"):
         KeyedVectors.load_word2vec_format(path)
+
+
+# -- gensim's exceptions -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_a_header_announcing_more_vectors_is_gensims_eof_error_too(tmp_path, binary):
+    # gensim's own check: overwrite the count "12" with "13".
+    path = tmp_path / "v"
+    words = [f"w{i:02d}" for i in range(12)]
+    _xpnet_kv(words, np.ones((12, 3), np.float32)).save_word2vec_format(path, binary=binary)
+    with open(path, "r+b") as f:
+        f.write(b"13")
+    with pytest.raises(EOFError) as info:
+        KeyedVectors.load_word2vec_format(path, binary=binary)
+    assert isinstance(info.value, TruncatedFileError) and isinstance(info.value, ValueError)
+    assert "truncated" in str(info.value) and "13" in str(info.value)
+    with pytest.raises(EOFError):  # gensim agrees
+        gensim_kv.KeyedVectors.load_word2vec_format(str(path), binary=binary)
+
+
+def test_a_cut_compressed_stream_is_a_truncated_file(tmp_path):
+    path = tmp_path / "v.txt.gz"
+    _xpnet_kv(["a"] * 1, np.ones((1, 3), np.float32)).save_word2vec_format(path)
+    path.write_bytes(path.read_bytes()[:-12])
+    with pytest.raises(TruncatedFileError, match="cannot read .*v.txt.gz"):
+        KeyedVectors.load_word2vec_format(path)
+
+
+def test_undecodable_vocabulary_file_is_a_unicode_error_naming_it():
+    model, vocab = (datapath("w2v_keyedvectors_load_test.modeldata"),
+                    datapath("w2v_keyedvectors_load_test.vocab"))
+    with pytest.raises(UnicodeDecodeError, match=r"w2v_keyedvectors_load_test.vocab: line 1, "
+                                                 r"byte offset \d+: cannot decode") as info:
+        KeyedVectors.load_word2vec_format(model, fvocab=vocab)
+    assert info.value.filename == vocab
+    with pytest.raises(UnicodeDecodeError):  # gensim's type too
+        gensim_kv.KeyedVectors.load_word2vec_format(model, fvocab=vocab)
+
+
+# -- float16, float32 and float64 ----------------------------------------------------------------
+
+DTYPES = ["float16", "float32", "float64"]
+
+
+@pytest.mark.parametrize("binary", [False, True])
+@pytest.mark.parametrize("datatype", DTYPES)
+def test_datatype_loads_as_gensim(tmp_path, vocabulary, binary, datatype):
+    words, vectors, counts = vocabulary
+    path = str(tmp_path / "v")
+    small = vectors.copy()
+    small[0, :3] = [1e-7, -300.0, 0.0]  # within float16's range (the first a subnormal)
+    small = small * np.float32(3.7)  # float16 rounds most of these
+    _gensim_kv(words, small, counts).save_word2vec_format(path, binary=binary)
+    want = gensim_kv.KeyedVectors.load_word2vec_format(path, binary=binary,
+                                                       datatype=getattr(np, datatype))
+    for given in (datatype, getattr(np, datatype)):
+        kv = KeyedVectors.load_word2vec_format(path, binary=binary, datatype=given)
+        got = _host(kv)
+        assert got.dtype == want.vectors.dtype
+        np.testing.assert_array_equal(got, want.vectors)
+
+
+@pytest.mark.parametrize("binary", [False, True])
+@pytest.mark.parametrize("datatype", DTYPES)
+def test_saved_files_are_gensims_for_every_datatype(tmp_path, vocabulary, binary, datatype):
+    words, vectors, counts = vocabulary
+    values = np.clip(vectors, -2.0, 2.0).astype(datatype)
+    values[1, :4] = [1e-5, 2048.0, -0.1, 123.456]  # scientific and positional forms
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    kv = KeyedVectors(values.shape[1], dtype=datatype)
+    kv.add_vectors(words, values, extras={"count": counts})
+    assert _host(kv).dtype == values.dtype
+    kv.save_word2vec_format(ours, binary=binary)
+    g = gensim_kv.KeyedVectors(values.shape[1], dtype=values.dtype)
+    g.add_vectors(words, values)
+    for word, count in zip(words, counts):
+        g.set_vecattr(word, "count", count)
+    g.save_word2vec_format(str(theirs), binary=binary)
+    assert ours.read_bytes() == theirs.read_bytes()
+    back = KeyedVectors.load_word2vec_format(ours, binary=binary, datatype=datatype)
+    if not binary or datatype != "float64":  # binary files hold float32
+        np.testing.assert_array_equal(_host(back), values)
+
+
+def test_float16_text_is_numpys_str_for_every_half():
+    from xpnet.word2vec.formats import _FLOAT16, _float32_text
+
+    halves = np.arange(65536, dtype=np.uint16).view(np.float16)
+    for value in halves:
+        assert _float32_text(float(value), _FLOAT16, 1e3) == str(value)
+
+
+def test_float16_needs_a_backend_that_has_it(tmp_path):
+    path = tmp_path / "v.txt"
+    path.write_text("1 2\na 1 2\n", encoding="utf8")
+    with pytest.raises(TypeError, match="backend 'array_api_strict' has no float16"):
+        KeyedVectors.load_word2vec_format(path, datatype="float16", backend="array_api_strict")
+    with pytest.raises(TypeError, match="expected a float dtype"):
+        KeyedVectors.load_word2vec_format(path, datatype="int32")
+
+
+@pytest.mark.parametrize("chunk", [5, 16, 1024])
+def test_gensims_private_reader_with_small_chunks(tmp_path, chunk):
+    from xpnet.word2vec.keyed_vectors import _load_word2vec_format
+
+    path = tmp_path / "v.bin"
+    vectors = {"\nabc": [1, 2, 3], "cdefdg": [4, 5, 6], "\n\ndef": [7, 8, 9]}
+    path.write_bytes(b"3 3\n" + b"".join(k.encode() + b" " + np.float32(v).tobytes()
+                                         for k, v in vectors.items()))
+    for limit in (None, 1, 2):
+        kv = _load_word2vec_format(KeyedVectors, path, binary=True, limit=limit,
+                                   binary_chunk_size=chunk)
+        keys = [k.lstrip("\n") for k in vectors][:limit]
+        assert kv.index_to_key == keys
+        np.testing.assert_array_equal(_host(kv), [vectors[k] for k in vectors][:len(keys)])

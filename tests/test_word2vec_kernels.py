@@ -1,5 +1,6 @@
 """The word2vec kernels: the generic twins against a plain per-row NumPy reference on every backend,
-and the NumPy (numba) fast paths against the twins."""
+and the NumPy (numba) fast paths against the twins: the row kernel on the same rows, the job
+kernel on the same jobs and random draws."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import pytest
 import xpnet
 from xpnet.backend import load as load_backend
 from xpnet.backend.kernels import fast_path_families, get_kernel
+from xpnet.backend.random import Generator
+from xpnet.word2vec import training
 from xpnet.word2vec.sampling import negative_draws_generic
-from xpnet.word2vec.training import MAX_SUMMED_STEPS, train_rows_generic
+from xpnet.word2vec.training import MAX_SUMMED_STEPS, train_job_generic, train_rows_generic
 
 
 def _sequential_reference(syn0, syn1, context, context_weight, error_weight, target, label, mask,
@@ -68,8 +71,9 @@ SHAPES = {"skip-gram": {"width": 1, "outputs": 6}, "cbow": {"width": 4, "outputs
 def test_twin_matches_the_sequential_reference_on_distinct_rows(backend, shape):
     arrays = _rows(1, **SHAPES[shape])
     b = load_backend(backend)
-    got0, got1, loss = train_rows_generic(b.xp, *(b.asarray(a) for a in arrays), alpha=0.5,
-                                          batch_size=64, compute_loss=True)
+    # Copies: the twin updates the tables in place where the backend allows it.
+    got0, got1, loss = train_rows_generic(b.xp, *(b.asarray(a, copy=True) for a in arrays),
+                                          alpha=0.5, batch_size=64, compute_loss=True)
     want0, want1, want_loss = _sequential_reference(*arrays, alpha=0.5)
     assert xpnet.backend.backend_of_array(got0) is b and xpnet.backend.backend_of_array(got1) is b
     np.testing.assert_allclose(b.to_numpy(got0), want0, rtol=1e-5, atol=1e-6)
@@ -104,6 +108,34 @@ def test_twin_caps_the_summed_steps_of_a_repeated_row(repeats, steps):
                                          batch_size=repeats)
     np.testing.assert_allclose(many0 - syn0, steps * (one0 - syn0), rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(many1 - syn1, steps * (one1 - syn1), rtol=1e-4, atol=1e-6)
+
+
+def test_twin_reads_and_writes_only_the_rows_a_minibatch_uses(backend, monkeypatch):
+    # A 50,000-row table and 8 rows of training: every scatter-add is sized by the minibatch's
+    # distinct rows, where the assigning backends write them in place; strict, which cannot
+    # assign rows, adds one dense scatter per table and minibatch.
+    b = load_backend(backend)
+    arrays = _rows(8, rows=8, width=2, outputs=3, vocab=50_000, size=4)
+    sizes = []
+    scatter = training.get_kernel("scatter_add", b)
+
+    def recording_get_kernel(name, kernel_backend):
+        assert name == "scatter_add"
+        return lambda xp, index, values, size: sizes.append(size) or scatter(xp, index, values,
+                                                                             size)
+
+    monkeypatch.setattr(training, "get_kernel", recording_get_kernel)
+    syn0, syn1 = b.asarray(arrays[0], copy=True), b.asarray(arrays[1], copy=True)
+    got0, got1, _ = train_rows_generic(b.xp, syn0, syn1, *(b.asarray(a) for a in arrays[2:]),
+                                       alpha=0.5, batch_size=4)
+    dense = 0 if training._assigns_rows(b.xp) else 50_000
+    assert sizes and all(size <= 4 * 3 or size == dense for size in sizes)
+    assert sizes.count(dense) <= 4  # two tables, two minibatches
+    if dense == 0:
+        assert got0 is syn0 and got1 is syn1
+    want0, want1, _ = _sequential_reference(*arrays, alpha=0.5)
+    np.testing.assert_allclose(b.to_numpy(got0), want0, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(b.to_numpy(got1), want1, rtol=1e-5, atol=1e-6)
 
 
 def test_saturated_predictions_are_skipped_as_in_gensim():
@@ -189,3 +221,97 @@ def test_fast_paths_off_gives_the_twins():
     with xpnet.use_fast_paths(False):
         assert get_kernel("word2vec_train_rows", b) is train_rows_generic
         assert get_kernel("word2vec_negative_draws", b) is negative_draws_generic
+        assert get_kernel("word2vec_train_job", b) is train_job_generic
+
+
+# -- the job kernel --------------------------------------------------------------------------------
+
+JOB_MODES = {"sg-ns": {"sg": 1, "hs": 0, "negative": 5},
+             "cbow-ns": {"sg": 0, "hs": 0, "negative": 5},
+             "sg-hs": {"sg": 1, "hs": 1, "negative": 0},
+             "cbow-sum-both": {"sg": 0, "hs": 1, "negative": 3, "cbow_mean": 0},
+             "sg-fixed-windows": {"sg": 1, "hs": 0, "negative": 2, "shrink_windows": False}}
+
+
+def _job(mode, lockf=False, **settings):
+    """A model's sampler, weights and one job of lee_background (about 2,000 words, 6% of them
+    outside the vocabulary), and a lockf that freezes every seventh word if asked."""
+    from gensim.test.utils import datapath
+
+    from xpnet.word2vec import Word2Vec
+    from xpnet.word2vec.corpus import LineSentence
+
+    corpus = list(LineSentence(datapath("lee_background.cor")))[:40]
+    model = Word2Vec(vector_size=12, window=3, min_count=2, seed=3, **{**JOB_MODES[mode],
+                                                                      **settings})
+    model.build_vocab(corpus)
+    b = model.wv.backend
+    rng = np.random.default_rng(0)
+    weights = [b.to_numpy(model.wv.vectors)] + [
+        None if a is None else rng.uniform(-0.3, 0.3, (len(model.wv), 12)).astype(np.float32)
+        for a in (model.syn1neg, model.syn1)]
+    words, lengths, _, _ = next(training.jobs(corpus, model.wv.key_to_index, 2000, "test"))
+    factors = None
+    if lockf:
+        factors = np.ones(len(model.wv), dtype=np.float32)
+        factors[::7] = 0.0
+    return (model._row_sampler(), weights, np.asarray(words, dtype=np.int64),
+            np.asarray(lengths, dtype=np.int64), factors)
+
+
+def _copies(weights):
+    return [None if a is None else a.copy() for a in weights]
+
+
+@pytest.mark.parametrize("mode", [*JOB_MODES, "sg-ns-lockf", "cbow-sum-both-lockf"])
+def test_numpy_job_fast_path_matches_the_twin_given_its_draws(mode):
+    # The twin's rows (its own draws) through the sequential row kernel, against the job kernel
+    # replaying the same draws: downsampling, windows, negatives and lockf give the same
+    # updates in the same order.
+    fast = _numpy_fast_path("word2vec_train_job")
+    sampler, weights, words, lengths, lockf = _job(mode.removesuffix("-lockf"),
+                                                   lockf=mode.endswith("-lockf"))
+    import array_api_compat.numpy as xp
+    seed = 11
+    want = train_job_generic(xp, sampler, *_copies(weights), lockf, words, lengths, alpha=0.1,
+                             seed=seed, compute_loss=True)
+    # The same draws, in the twin's order: downsampling, windows, then negatives per row.
+    known = words[words >= 0]
+    ends = np.cumsum(lengths)
+    sentence = np.searchsorted(ends, np.arange(words.shape[0]), side="right")[words >= 0]
+    _, ns, effective = sampler.job_rows(known, sentence, lengths.shape[0], seed=seed)
+    generator = np.random.default_rng(seed)
+    subsample = generator.integers(0, 2**32, known.shape[0])
+    windows = (generator.integers(0, sampler.window, effective) if sampler.shrink_windows
+               else np.zeros(0, dtype=np.int64))
+    negatives = (generator.integers(0, sampler.cum_total, (ns.target.shape[0], sampler.negative))
+                 if ns is not None else np.zeros(0, dtype=np.int64))
+    assert 0 < effective < known.shape[0]  # downsampling drew and dropped some words
+    got = fast(xp, sampler, *_copies(weights), lockf, words, lengths, alpha=0.1, seed=seed,
+               compute_loss=True, draws=(subsample, windows, negatives))
+    assert got[0] == want[0] == effective
+    for name, a, b, before in zip(("syn0", "syn1neg", "syn1"), got[1:4], want[1:4], weights):
+        if before is None:
+            assert a is None and b is None
+            continue
+        assert np.abs(a - before).max() > 1e-3, name  # it trained
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6, err_msg=name)
+    assert got[4] == pytest.approx(want[4], rel=1e-5)
+    if lockf is not None:
+        frozen = lockf == 0
+        np.testing.assert_array_equal(got[1][frozen], weights[0][frozen])
+
+
+def test_numpy_job_fast_path_draws_like_the_twin():
+    # With its own generator: the same seed gives the same job, and as many words survive
+    # downsampling as with the twin's draws (about 1,075 of 1,495, seed to seed spread ~10).
+    fast = _numpy_fast_path("word2vec_train_job")
+    sampler, weights, words, lengths, _ = _job("sg-ns")
+    import array_api_compat.numpy as xp
+    runs = [fast(xp, sampler, *_copies(weights), None, words, lengths, alpha=0.1, seed=seed)
+            for seed in (5, 5, 6)]
+    np.testing.assert_array_equal(runs[0][1], runs[1][1])
+    assert np.abs(runs[0][1] - runs[2][1]).max() > 1e-4
+    twin = [train_job_generic(xp, sampler, *_copies(weights), None, words, lengths, alpha=0.1,
+                              seed=seed)[0] for seed in range(5)]
+    assert abs(np.mean([r[0] for r in runs]) - np.mean(twin)) < 40

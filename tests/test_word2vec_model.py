@@ -5,6 +5,7 @@ test_word2vec_kernels.py."""
 
 from __future__ import annotations
 
+import logging
 import os
 
 import numpy as np
@@ -13,7 +14,7 @@ import pytest
 import xpnet
 from xpnet.backend import backend_of_array
 from xpnet.backend import load as load_backend
-from xpnet.word2vec import Word2Vec
+from xpnet.word2vec import EmptyVocabularyError, KeyedVectors, Word2Vec, WrongFileError
 from xpnet.word2vec.callbacks import CallbackAny2Vec
 from xpnet.word2vec.corpus import LineSentence
 
@@ -241,9 +242,17 @@ def test_progress_without_tqdm_trains_silently(monkeypatch, capsys):
 
 # -- bad input ---------------------------------------------------------------------------------
 
-def test_empty_corpus_is_refused():
-    with pytest.raises(ValueError, match="no word is left.*corpus is empty"):
+def test_empty_vocabulary_is_refused_by_train_as_gensim(caplog):
+    # gensim: build_vocab leaves the vocabulary empty, train raises RuntimeError.
+    with pytest.raises(ValueError, match="no word is left.*corpus is empty") as info:
         Word2Vec([], min_count=1)
+    assert isinstance(info.value, RuntimeError)
+    model = Word2Vec(min_count=100)
+    with caplog.at_level(logging.WARNING, logger="xpnet.word2vec"):
+        model.build_vocab(COMMON_TEXTS)  # no error yet
+    assert "none seen at least min_count=100" in caplog.text
+    with pytest.raises(EmptyVocabularyError, match="train: no word is left.*min_count=100"):
+        model.train(COMMON_TEXTS, total_examples=9, epochs=1)
 
 
 def test_min_count_removing_every_word_is_refused():
@@ -254,8 +263,9 @@ def test_min_count_removing_every_word_is_refused():
 def test_plain_string_corpus_is_refused():
     with pytest.raises(TypeError, match="got a plain str"):
         Word2Vec("human interface computer", min_count=1)
-    with pytest.raises(TypeError, match="each sentence to be a list of str tokens"):
-        Word2Vec(["human interface computer", "survey user"], min_count=1)
+    with pytest.raises(TypeError, match="got an open file; wrap it: LineSentence"):
+        with open(LEE, encoding="utf8") as f:
+            Word2Vec(f, min_count=1)
 
 
 def test_missing_corpus_file_is_refused(tmp_path):
@@ -321,5 +331,279 @@ def test_refused_calls_leave_the_model_and_its_file_intact(tmp_path):
 def test_loading_a_file_that_is_not_a_model_is_refused(tmp_path):
     path = tmp_path / "other.safetensors"
     xpnet.save({"weight": xpnet.ones(2)}, path)
-    with pytest.raises(ValueError, match="holds no Word2Vec model"):
+    with pytest.raises(ValueError, match="holds no Word2Vec model") as info:
         Word2Vec.load(path)
+    assert isinstance(info.value, AttributeError)  # gensim's error for the wrong kind of file
+
+
+# -- growing a trained model (build_vocab(update=True)) -------------------------------------------
+
+NEW_TEXTS = [["computer", "artificial", "intelligence"], ["artificial", "trees"],
+             ["human", "intelligence"], ["artificial", "graph"], ["intelligence"],
+             ["artificial", "intelligence", "system"]]
+
+
+def _gensim_model(*args, **settings):
+    gensim_word2vec = pytest.importorskip("gensim.models.word2vec")
+    logging.getLogger("gensim").setLevel(logging.ERROR)
+    return gensim_word2vec.Word2Vec(*args, **settings)
+
+
+@pytest.mark.parametrize("mode", ["sg-hs", "cbow-ns"])
+def test_initial_and_grown_rows_are_gensims(backend, mode):
+    settings = {"vector_size": 10, "min_count": 0, "seed": 42, "workers": 1, **MODES[mode]}
+    fresh = Word2Vec(**settings)
+    fresh.build_vocab(COMMON_TEXTS)
+    theirs = _gensim_model(**settings)
+    theirs.build_vocab(COMMON_TEXTS)
+    np.testing.assert_array_equal(_vectors(fresh), theirs.wv.vectors)  # the same numbers
+
+    ours = Word2Vec(COMMON_TEXTS, **settings)
+    theirs.train(COMMON_TEXTS, total_examples=theirs.corpus_count, epochs=theirs.epochs)
+    ours.wv.vectors_lockf = [0.5] * 12
+    trained = _vectors(ours)
+    for model in (ours, theirs):
+        model.build_vocab(NEW_TEXTS, update=True)
+    assert ours.wv.index_to_key == theirs.wv.index_to_key and len(ours.wv) == 14
+    grown = _vectors(ours)
+    np.testing.assert_array_equal(grown[:12], trained)  # trained rows kept
+    np.testing.assert_array_equal(grown[12:], theirs.wv.vectors[12:])  # new rows: gensim's
+    to_host = ours.wv.backend.to_numpy
+    for name in ("syn1", "syn1neg"):
+        if getattr(ours, name) is not None:
+            assert getattr(ours, name).shape == (14, 10)
+            assert not to_host(getattr(ours, name))[12:].any()
+    np.testing.assert_array_equal(to_host(ours.wv.vectors_lockf), [0.5] * 12 + [1.0] * 2)
+    assert backend_of_array(ours.wv.vectors_lockf) is ours.wv.backend
+    ours.train(NEW_TEXTS, total_examples=ours.corpus_count, epochs=ours.epochs)
+
+
+def test_training_after_growth_moves_old_and_new_words_only_where_used():
+    model = _tiny(**MODES["sg-ns"])
+    model.build_vocab(NEW_TEXTS, update=True)
+    before = _vectors(model)
+    model.train(NEW_TEXTS, total_examples=model.corpus_count, epochs=3)
+    after = _vectors(model)
+    seen = {word for sentence in NEW_TEXTS for word in sentence}
+    for word, row in model.wv.key_to_index.items():
+        moved = not np.array_equal(before[row], after[row])
+        # Skip-gram moves the vector of every context word, old ("graph") or new; the others
+        # (every word of the new corpus has a neighbour here) stay as they were.
+        assert moved == (word in seen), word
+    assert {"artificial", "intelligence"} <= set(model.wv.index_to_key[12:])
+
+
+def test_save_load_after_growth_then_continue(tmp_path):
+    model = _tiny(**MODES["cbow-sum-both"], workers=1)
+    model.build_vocab(NEW_TEXTS, update=True)
+    path = tmp_path / "grown.safetensors"
+    model.save(path)
+    loaded = Word2Vec.load(path)
+    assert loaded.wv.index_to_key == model.wv.index_to_key
+    assert loaded.wv.expandos["code"] == model.wv.expandos["code"]
+    np.testing.assert_array_equal(np.asarray(loaded.wv.vectors_lockf), np.ones(14))
+    for m in (model, loaded):
+        m.train(NEW_TEXTS, total_examples=m.corpus_count, epochs=2)
+    np.testing.assert_array_equal(_vectors(loaded), _vectors(model))
+    loaded.build_vocab([["brand", "new", "words"]], update=True)
+    assert len(loaded.wv) == 17
+
+
+def test_vectors_lockf_is_one_factor_per_word_and_zero_freezes_a_row():
+    model = Word2Vec(**{**TINY, **MODES["sg-ns"]})
+    model.build_vocab(COMMON_TEXTS)
+    lockf = model.wv.vectors_lockf
+    assert lockf.shape == (12,) and lockf.dtype == model.wv.backend.xp.float32
+    assert np.all(np.asarray(lockf) == 1)
+    model.wv.vectors_lockf[0] = 0.0  # as gensim's users do
+    before = _vectors(model)
+    model.train(COMMON_TEXTS, total_examples=model.corpus_count, epochs=2)
+    after = _vectors(model)
+    np.testing.assert_array_equal(after[0], before[0])
+    assert np.abs(after[1:] - before[1:]).max() > 1e-5
+
+
+# -- using a trained model -------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def lee_pair():
+    """gensim models (hs and negative sampling) trained on 150 lines of the Lee corpus, and ours
+    with the same vocabulary and gensim's weights copied in, for each mode."""
+    lee = list(LineSentence(LEE))[:150]
+    pairs = {}
+    for sg, cbow_mean in ((1, 1), (0, 1), (0, 0)):
+        settings = {"vector_size": 16, "min_count": 2, "hs": 1, "negative": 5, "sg": sg,
+                    "cbow_mean": cbow_mean, "window": 4, "seed": 3}
+        theirs = _gensim_model(lee, workers=1, epochs=3, **settings)
+        ours = Word2Vec(**settings)
+        ours.build_vocab(lee)
+        assert ours.wv.index_to_key == theirs.wv.index_to_key
+        ours.wv.vectors, ours.syn1, ours.syn1neg = (theirs.wv.vectors.copy(), theirs.syn1.copy(),
+                                                    theirs.syn1neg.copy())
+        pairs[sg, cbow_mean] = ours, theirs
+    return lee, pairs
+
+
+@pytest.mark.parametrize("mode", [(1, 1), (0, 1), (0, 0)])
+def test_score_matches_gensim(lee_pair, mode):
+    lee, pairs = lee_pair
+    ours, theirs = pairs[mode]
+    sentences = lee[:40] + [["the"], [], ["unknown", "words", "the", "a"]]
+    want = theirs.score(sentences, total_sentences=len(sentences))
+    got = ours.score(sentences, total_sentences=len(sentences), chunksize=7)
+    assert backend_of_array(got) is ours.wv.backend and got.dtype == ours.wv.vectors.dtype
+    # float32 sums of a few thousand table entries, in another order than gensim's.
+    np.testing.assert_allclose(np.asarray(got), want, rtol=1e-4, atol=1e-5)
+
+
+def test_score_on_the_array_api_backend_matches_numpy(lee_pair, tmp_path):
+    lee, pairs = lee_pair
+    ours, _ = pairs[0, 1]
+    path = tmp_path / "m.safetensors"
+    ours.save(path)
+    strict = Word2Vec.load(path, backend="array_api_strict:device1")
+    np.testing.assert_allclose(strict.wv.backend.to_numpy(strict.score(lee[:20])),
+                               np.asarray(ours.score(lee[:20])), rtol=1e-5)
+
+
+def test_score_limits_and_refusals(lee_pair, caplog):
+    lee, pairs = lee_pair
+    ours, _ = pairs[1, 1]
+    with caplog.at_level(logging.WARNING, logger="xpnet.word2vec"):
+        assert ours.score(lee[:30], total_sentences=10).shape == (10,)
+    assert "terminating after 10 sentences" in caplog.text
+    with pytest.raises(RuntimeError, match="only implemented score for the hierarchical"):
+        _tiny(**MODES["sg-ns"]).score(COMMON_TEXTS)
+    with pytest.raises(RuntimeError, match="first build vocabulary"):
+        Word2Vec(hs=1).score(COMMON_TEXTS)
+
+
+def test_predict_output_word_matches_gensim(lee_pair):
+    _, pairs = lee_pair
+    for ours, theirs in pairs.values():
+        for context in (["war", "terrorism", "the"], ["Australia"], ["the", 5, "zzz"]):
+            want = theirs.predict_output_word(context, topn=12)
+            got = ours.predict_output_word(context, topn=12)
+            assert [w for w, _ in got] == [w for w, _ in want]
+            np.testing.assert_allclose([p for _, p in got], [p for _, p in want], rtol=1e-5)
+
+
+def test_predict_output_word_refusals_and_unknown_words(caplog, tmp_path):
+    model = _tiny(**MODES["sg-ns"])
+    with caplog.at_level(logging.WARNING, logger="xpnet.word2vec"):
+        assert model.predict_output_word(["some", "random", "words"]) is None
+    assert "All the input context words are out-of-vocabulary" in caplog.text
+    words = model.predict_output_word(["system", "human"], topn=5)
+    assert model.predict_output_word([model.wv.get_index("system"), "human"], topn=5) == words
+    with pytest.raises(RuntimeError, match="negative sampling scheme"):
+        _tiny(**MODES["sg-hs"]).predict_output_word(["system"])
+    model.wv.save_word2vec_format(tmp_path / "v.bin", binary=True)
+    bare = Word2Vec()
+    bare.wv = KeyedVectors.load_word2vec_format(tmp_path / "v.bin", binary=True)
+    with pytest.raises(RuntimeError, match="parameters required for predicting"):
+        bare.predict_output_word(["system"])
+
+
+def test_reset_from_shares_the_vocabulary_and_starts_from_gensims_fresh_weights():
+    ours = Word2Vec(COMMON_TEXTS, min_count=1, vector_size=6, seed=5)
+    other = Word2Vec(NEW_TEXTS, min_count=1, vector_size=6)
+    ours.reset_from(other)
+    assert ours.wv.key_to_index is other.wv.key_to_index
+    assert ours.wv.index_to_key is other.wv.index_to_key
+    assert ours.cum_table is other.cum_table and ours.corpus_count == other.corpus_count
+    theirs = _gensim_model(COMMON_TEXTS, min_count=1, vector_size=6, seed=5, workers=1)
+    theirs.reset_from(_gensim_model(NEW_TEXTS, min_count=1, vector_size=6, workers=1))
+    assert ours.wv.index_to_key == theirs.wv.index_to_key
+    np.testing.assert_array_equal(_vectors(ours), theirs.wv.vectors)
+    assert not np.asarray(ours.syn1neg).any()
+    ours.train(NEW_TEXTS, total_examples=ours.corpus_count, epochs=1)
+
+
+@pytest.mark.parametrize("settings", [{}, {"hs": 1, "negative": 0, "vector_size": 30},
+                                      {"hs": 1, "negative": 3}])
+def test_estimate_memory_matches_gensim(settings):
+    ours, theirs = Word2Vec(min_count=1, **settings), _gensim_model(min_count=1, **settings)
+    ours.build_vocab(COMMON_TEXTS)
+    theirs.build_vocab(COMMON_TEXTS)
+    assert ours.estimate_memory() == theirs.estimate_memory()
+    assert ours.estimate_memory(vocab_size=1000, report={"extra": 1}) == \
+        theirs.estimate_memory(vocab_size=1000, report={"extra": 1})
+
+
+# -- gensim's warnings, logged as gensim logs them ------------------------------------------------
+
+def test_gensims_training_warnings_are_logged(caplog):
+    with caplog.at_level(logging.WARNING, logger="xpnet.word2vec"):
+        model = Word2Vec(COMMON_TEXTS, **{**TINY, "hs": 1, "negative": 5})
+        assert "Both hierarchical softmax and negative sampling are activated" in caplog.text
+        assert "Effective 'alpha'" not in caplog.text
+        model.alpha = 0.05  # higher than the rate the last job reached
+        model.train(COMMON_TEXTS, total_examples=model.corpus_count, epochs=1)
+        assert "Effective 'alpha' higher than previous training cycles" in caplog.text
+        fresh = Word2Vec(**TINY)
+        fresh.build_vocab(COMMON_TEXTS)
+        fresh.train([], total_examples=9, epochs=1)
+        assert "train() called with an empty iterator" in caplog.text
+        Word2Vec(trim_rule=lambda *args: 0, callbacks=[CallbackAny2Vec()])
+    assert "trim_rule provided, if any, will be ignored" in caplog.text
+    assert "callbacks provided in this initialization without triggering train" in caplog.text
+    assert all(r.name.startswith("xpnet.word2vec") and r.levelno == logging.WARNING
+               for r in caplog.records)
+
+
+# -- loading ---------------------------------------------------------------------------------------
+
+def test_load_on_an_instance_or_the_wrong_file_fails_as_gensim(tmp_path):
+    model = _tiny()
+    model_path, kv_path = tmp_path / "model.safetensors", tmp_path / "kv.safetensors"
+    model.save(model_path, sep_limit=0)  # gensim's keywords are accepted
+    model.wv.save(kv_path)
+    with pytest.raises(AttributeError, match="call it on the class"):
+        Word2Vec().load(model_path)
+    assert Word2Vec.load(model_path).wv.index_to_key == model.wv.index_to_key
+    with pytest.raises(WrongFileError, match="holds KeyedVectors: use KeyedVectors.load"):
+        Word2Vec.load(kv_path)
+    with pytest.raises(AttributeError, match=r"Word2Vec.load\(path\).wv holds its vectors"):
+        KeyedVectors.load(model_path)
+    with pytest.raises(ValueError, match="is a pickle, as gensim's save.. writes; xpnet never "
+                                         "unpickles.*save_word2vec_format"):
+        Word2Vec.load(gensim_utils.datapath("word2vec_old"))
+
+
+def _data_offset(path, name):
+    import json
+    import struct
+    data = path.read_bytes()
+    (length,) = struct.unpack("<Q", data[:8])
+    return 8 + length + json.loads(data[8:8 + length])[name]["data_offsets"][0]
+
+
+def test_load_with_mmap_maps_the_weights_read_only(tmp_path):
+    model = _tiny(**MODES["cbow-sum-both"])
+    path = tmp_path / "model.safetensors"
+    model.save(path)
+    mapped = Word2Vec.load(path, mmap="r")
+    for name in ("syn1", "syn1neg"):
+        np.testing.assert_array_equal(getattr(mapped, name), np.asarray(getattr(model, name)))
+        assert not getattr(mapped, name).flags.writeable
+    vectors = mapped.wv.vectors
+    np.testing.assert_array_equal(vectors, _vectors(model))
+    assert isinstance(vectors, np.ndarray) and not vectors.flags.writeable
+    with pytest.raises(ValueError, match="read-only"):
+        vectors[0, 0] = 1.0
+    assert mapped.wv.most_similar("graph", topn=3) == model.wv.most_similar("graph", topn=3)
+    # Really a map of the file: bytes written to it afterwards show through.
+    with open(path, "r+b") as f:
+        f.seek(_data_offset(path, "vectors"))
+        f.write(np.float32(123.5).tobytes())
+    assert vectors[0, 0] == 123.5
+    with pytest.raises(ValueError, match="wv.vectors is read-only .*load with mmap='c'"):
+        mapped.train(COMMON_TEXTS, total_examples=mapped.corpus_count, epochs=1)
+    private = Word2Vec.load(path, mmap="c")
+    private.wv.vectors[1, 1] = -7.0  # copy-on-write: writable, the file keeps its bytes
+    private.train(COMMON_TEXTS, total_examples=private.corpus_count, epochs=1)
+    assert Word2Vec.load(path).wv.vectors[1, 1] != -7.0
+    with pytest.raises(ValueError, match="mmap='r' maps the file into NumPy arrays"):
+        Word2Vec.load(path, mmap="r", backend="array_api_strict")
+    with pytest.raises(ValueError, match="expected mmap None, 'r'"):
+        Word2Vec.load(path, mmap="w+")

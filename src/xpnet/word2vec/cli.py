@@ -24,6 +24,12 @@ Where this tool differs from the C one:
 - ``-classes``, ``-read-vocab`` and ``-save-vocab`` are not implemented.
 - The output file is replaced atomically once training has finished: an interrupted or failed
   run leaves any earlier file with that name untouched.
+
+gensim's ``python -m gensim.scripts.word2vec_standalone`` spellings work too: ``-min_count``
+for ``-min-count``, ``-accuracy FILE`` (after training, the accuracy on an analogy file in the
+questions-words format, on stderr), and no ``-output``: then, as that script, the model is
+saved to ``<train name up to its first dot>.model`` (`Word2Vec.save`) and the vectors beside
+it as ``.model.txt`` (or ``.model.bin`` with ``-binary 1``).
 """
 
 from __future__ import annotations
@@ -80,9 +86,10 @@ def build_parser():
                "-window 5 -negative 5 -hs 0 -sample 1e-3 -iter 5 -min-count 5")
     parser.add_argument("-train", required=True, metavar="FILE",
                         help="text to train on: whitespace-separated words, one sentence a line")
-    parser.add_argument("-output", required=True, metavar="FILE",
+    parser.add_argument("-output", metavar="FILE",
                         help="where to write the word vectors (replaced only when training "
-                             "succeeds)")
+                             "succeeds); without it, gensim's standalone script's files: "
+                             "TRAIN.model and TRAIN.model.txt (or .bin)")
     parser.add_argument("-size", type=_integer(1), default=100, metavar="INT",
                         help="dimension of the word vectors (default 100)")
     parser.add_argument("-window", type=_integer(1), default=5, metavar="INT",
@@ -101,8 +108,10 @@ def build_parser():
                              "changes neither speed nor result (default 12)")
     parser.add_argument("-iter", type=_integer(1), default=5, metavar="INT",
                         help="training epochs (default 5)")
-    parser.add_argument("-min-count", type=_integer(1), default=5, metavar="INT",
-                        help="discard words seen fewer times (default 5)")
+    parser.add_argument("-min-count", "-min_count", dest="min_count", type=_integer(1),
+                        default=5, metavar="INT",
+                        help="discard words seen fewer times (default 5; -min_count is gensim's "
+                             "spelling)")
     parser.add_argument("-alpha", type=_non_negative_float, default=None, metavar="FLOAT",
                         help="starting learning rate (default 0.025 for skip-gram, 0.05 for CBOW)")
     parser.add_argument("-debug", type=_integer(0), default=2, metavar="INT",
@@ -112,6 +121,9 @@ def build_parser():
                         help="1: write the vectors in binary form (default 0, text)")
     parser.add_argument("-cbow", type=_switch, default=1, metavar="0|1",
                         help="1: continuous bag of words; 0: skip-gram (default 1)")
+    parser.add_argument("-accuracy", default=None, metavar="FILE",
+                        help="after training, report the accuracy on the analogies of FILE "
+                             "(questions-words format) to stderr, as gensim's standalone script")
     parser.add_argument("--backend", default=None, metavar="NAME",
                         help="xpnet backend: numpy, array_api_strict, torch, cupy[:N] (default: "
                              "XPNET_BACKEND, else numpy)")
@@ -141,6 +153,10 @@ def _check_paths(parser, args):
                      f"{args.train!r}")
     if not os.access(args.train, os.R_OK):
         parser.error(f"-train: cannot read {args.train!r} (permission denied)")
+    if args.accuracy is not None and not os.path.isfile(args.accuracy):
+        parser.error(f"-accuracy: no such file: {args.accuracy!r}")
+    if args.output is None:
+        return
     if os.path.isdir(args.output):
         parser.error(f"-output: expected a file name, got the directory {args.output!r}")
     folder = os.path.dirname(os.path.abspath(args.output))
@@ -264,21 +280,40 @@ def main(argv=None):
                          backend=backend.name,
                          # The live bar (words/s, loss) only on a terminal; epoch lines anywhere.
                          progress=None if args.debug >= 2 else False, **settings)
-    except UnicodeDecodeError:
-        line, offset, byte = _first_non_utf8(args.train)
+    except UnicodeDecodeError as e:
+        line, offset = getattr(e, "line", None), getattr(e, "byte_offset", None)
+        if line is None or offset is None:
+            line, offset, byte = _first_non_utf8(args.train)
+        else:
+            byte = bytes(e.object[e.start:e.start + 1])
         parser.exit(1, f"{_PROG}: error: cannot train on {args.train!r}: expected UTF-8 text, "
                        f"got byte {byte!r} on line {line} (byte offset {offset}); convert the "
                        f"file to UTF-8 first\n")
     except ValueError as e:
         # An empty corpus, or one that -min-count empties.
         parser.exit(1, f"{_PROG}: error: cannot train on {args.train!r}: {e}\n")
+    output = args.output
+    if output is None:
+        # gensim's standalone script: the model and its vectors beside the corpus.
+        folder, name = os.path.split(args.train)
+        stem = os.path.join(folder, name.split(".")[0])
+        output = f"{stem}.model.{'bin' if args.binary else 'txt'}"
+        try:
+            model.save(f"{stem}.model")
+        except OSError as e:
+            parser.exit(1, f"{_PROG}: error: could not write {stem + '.model'!r}: {e}\n")
     try:
-        _write_vectors_atomically(model.wv, args.output, args.binary)
+        _write_vectors_atomically(model.wv, output, args.binary)
     except OSError as e:
-        parser.exit(1, f"{_PROG}: error: -output: could not write {args.output!r}: {e}\n")
+        parser.exit(1, f"{_PROG}: error: -output: could not write {output!r}: {e}\n")
     if verbose:
-        print(f"{_PROG}: {len(model.wv):,} words x {args.size} written to {args.output} "
+        print(f"{_PROG}: {len(model.wv):,} words x {args.size} written to {output} "
               f"({'binary' if args.binary else 'text'})", file=sys.stderr, flush=True)
+    if args.accuracy is not None:
+        score, sections = model.wv.evaluate_word_analogies(args.accuracy)
+        asked = sum(len(s["correct"]) + len(s["incorrect"]) for s in sections[:-1])
+        print(f"{_PROG}: accuracy on {args.accuracy}: {score:.2%} of {asked:,} analogies with "
+              f"known words", file=sys.stderr, flush=True)
     return 0
 
 

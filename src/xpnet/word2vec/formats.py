@@ -21,16 +21,19 @@ import logging
 import os
 import struct
 import sys
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal, localcontext
 
 from xpnet import backend as _backends
-from xpnet import dtypes as _dt
 
-__all__ = ["save_word2vec_format", "load_word2vec_format", "save_native", "load_native"]
+from .errors import FileDecodeError, TruncatedFileError, WrongFileError
+
+__all__ = ["save_word2vec_format", "load_word2vec_format", "intersect_word2vec_format",
+           "save_native", "load_native"]
 
 logger = logging.getLogger(__name__)
 
 _FLOAT32 = struct.Struct("<f")
+_FLOAT16 = struct.Struct("<e")
 
 
 # -- bytes in and out ----------------------------------------------------------------------------
@@ -46,8 +49,10 @@ def _open_binary(fname):
 
 
 def _read_failure(name, error):
-    # A damaged compressed stream surfaces as OSError/EOFError from gzip or bz2.
-    return ValueError(f"load_word2vec_format: cannot read {name}: {error}")
+    # A damaged compressed stream surfaces as OSError/EOFError from gzip or bz2; a stream that
+    # ends early is a truncated file (gensim lets the EOFError through).
+    kind = TruncatedFileError if isinstance(error, EOFError) else ValueError
+    return kind(f"load_word2vec_format: cannot read {name}: {error}")
 
 
 def _compress(name, payload):
@@ -77,24 +82,46 @@ def _float32_little_endian(values: array.array) -> array.array:
     return values
 
 
-def _float32_text(value: float) -> str:
+def _float32_text(value: float, layout=None, limit=1e6) -> str:
     """NumPy's str() of a float32, so text files come out byte for byte as gensim writes them:
-    the fewest significant digits that read back as the same float32, positional (with at
-    least one decimal) for 1e-4 <= |x| < 1e6, else scientific (``1e-05``, ``-3.4e+38``)."""
+    the fewest significant digits that read back as the same float32 (the nearest such digits,
+    ties to an even last digit, as NumPy's Dragon4), positional (with at least one decimal) for
+    1e-4 <= |x| < 1e6, else scientific (``1e-05``, ``-3.4e+38``). With ``layout=_FLOAT16`` and
+    ``limit=1e3``, the same for a float16 (NumPy's rule for it)."""
     if value == 0.0 or value != value or value in (_INF, -_INF):
         return _SPECIAL[repr(value)]
-    pack, unpack = _FLOAT32.pack, _FLOAT32.unpack
-    for digits in range(1, 10):  # 9 significant digits always identify a float32
-        scientific = "%.*e" % (digits - 1, value)
-        if unpack(pack(float(scientific)))[0] == value:
-            break
-    if 1e-4 <= abs(value) < 1e6:
-        text = format(Decimal(scientific), "f")
+    shortest = _shortest_decimal(value, layout or _FLOAT32)
+    if 1e-4 <= abs(value) < limit:
+        text = format(shortest, "f")
         return text if "." in text else text + ".0"
-    mantissa, exponent = scientific.split("e")
-    if "." in mantissa:
-        mantissa = mantissa.rstrip("0").rstrip(".")
-    return f"{mantissa}e{exponent}"
+    exponent = shortest.adjusted()
+    return f"{format(shortest.scaleb(-exponent), 'f')}e{exponent:+03d}"
+
+
+def _shortest_decimal(value, layout):
+    """The decimal with the fewest significant digits that reads back as ``value`` in
+    ``layout`` (a struct of one float); of two such, the nearer, then the even one."""
+    pack, unpack = layout.pack, layout.unpack
+
+    def reads_back(candidate):
+        try:
+            return unpack(pack(float(candidate)))[0] == value
+        except OverflowError:
+            return False
+
+    with localcontext() as context:
+        context.prec = 800  # exact: a float's decimal expansion has at most ~770 digits
+        exact = Decimal(value)
+        magnitude, sign = abs(exact), (-1 if value < 0 else 1)
+        top = magnitude.adjusted()
+        for digits in range(1, 18):
+            unit = Decimal(1).scaleb(top - digits + 1)
+            low = magnitude.scaleb(digits - 1 - top).to_integral_value(rounding=ROUND_FLOOR)
+            found = [(abs(k * unit - magnitude), int(k) % 2, k * unit) for k in (low, low + 1)
+                     if reads_back(sign * k * unit)]
+            if found:
+                return (sign * min(found)[2]).normalize()
+    raise AssertionError(f"no decimal reads back as {value!r}")  # unreachable for floats
 
 
 _INF = float("inf")
@@ -131,6 +158,21 @@ def _float32_texts(backend, vectors32, flat):
             if _FLOAT32.unpack(_FLOAT32.pack(float(text)))[0] != value:
                 texts[i] = _float32_text(value)
     return texts
+
+
+def _texts_in_own_dtype(kv, vectors, vectors32, flat):
+    """The text of every value as gensim writes it, ``str()`` of the NumPy scalar of the
+    vectors' own dtype: float32 (the usual case, vectorised), float64 (Python's repr, which
+    is NumPy's str for float64) or float16 (NumPy's shortest digits and its 1e3 limit)."""
+    xp = kv.backend.xp
+    if vectors.dtype == xp.float32:
+        return _float32_texts(kv.backend, vectors32, flat)
+    if vectors.dtype == xp.float64:
+        wide = array.array("d")
+        wide.frombytes(memoryview(kv.backend.to_numpy(vectors)).tobytes())
+        return list(map(repr, wide))
+    # float16: each value is exact in float32 (flat), written with float16's shortest digits.
+    return [_float32_text(value, _FLOAT16, 1e3) for value in flat]
 
 
 # -- writing -------------------------------------------------------------------------------------
@@ -193,7 +235,7 @@ def save_word2vec_format(kv, fname, fvocab=None, binary=False, total_vec=None,
         texts.append(text)
 
     xp = kv.backend.xp
-    vectors32 = xp.astype(vectors, xp.float32)
+    vectors32 = xp.astype(vectors, xp.float32)  # binary files hold float32, whatever the dtype
     host = kv.backend.to_numpy(vectors32)
     flat = array.array("f")
     flat.frombytes(memoryview(host).tobytes())  # C order, native float32
@@ -206,7 +248,7 @@ def save_word2vec_format(kv, fname, fvocab=None, binary=False, total_vec=None,
             parts.append(text.encode("utf8") + b" ")
             parts.append(raw[i * width:(i + 1) * width])
     else:
-        values = _float32_texts(kv.backend, vectors32, flat)
+        values = _texts_in_own_dtype(kv, vectors, vectors32, flat)
         for text, i in zip(texts, order):
             numbers = " ".join(values[i * size:(i + 1) * size])
             parts.append(f"{text} {numbers}\n".encode("utf8"))
@@ -220,19 +262,28 @@ def save_word2vec_format(kv, fname, fvocab=None, binary=False, total_vec=None,
 
 # -- reading -------------------------------------------------------------------------------------
 
+_DECODE_HINT = "pass unicode_errors='replace' or 'ignore' to read it anyway"
+
+
+def _decode_error(error, name, line, offset, hint=_DECODE_HINT):
+    where = f"load_word2vec_format: {name}" + (" (decompressed)" if name.endswith(
+        (".gz", ".bz2")) else "")
+    return FileDecodeError(error, where, line, offset, hint, filename=name)
+
+
 def _read_counts(fvocab, unicode_errors):
     counts = {}
     name = os.fspath(fvocab)
     with _open_binary(name) as f:
+        offset = 0
         for line_no, line in enumerate(f, start=1):
+            start, offset = offset, offset + len(line)
             if not line.strip():
                 continue
             try:
                 parts = line.decode("utf8", errors=unicode_errors).split()
             except UnicodeDecodeError as e:
-                raise ValueError(f"load_word2vec_format: {name} line {line_no} is not valid "
-                                 f"utf8 ({e.reason}); pass unicode_errors='replace' or "
-                                 f"'ignore' to read it anyway") from None
+                raise _decode_error(e, name, line_no, start) from None
             if len(parts) != 2 or not parts[1].lstrip("-").isdigit():
                 raise ValueError(f"load_word2vec_format: {name} line {line_no}: expected "
                                  f"'<word> <count>', got {line[:80]!r}")
@@ -266,51 +317,52 @@ def _read_binary(f, offset, count, size, name, encoding, unicode_errors, chunk_s
                 break
             if at_end:
                 if space == -1:
-                    raise ValueError(f"load_word2vec_format: {name} is truncated at byte offset "
-                                     f"{offset + pos}: expected vector {number} of {count} (a "
-                                     f"word, a space and {width} bytes of float32) but the file "
-                                     f"ends")
+                    raise TruncatedFileError(
+                        f"load_word2vec_format: {name} is truncated at byte offset "
+                        f"{offset + pos}: expected vector {number} of {count} (a word, a space "
+                        f"and {width} bytes of float32) but the file ends")
                 word = buffer[pos:space][:40].decode(encoding, "replace")
-                raise ValueError(f"load_word2vec_format: {name} is truncated at byte offset "
-                                 f"{offset + space + 1}: vector {number} of {count} ({word!r}) "
-                                 f"needs {width} bytes of float32, only "
-                                 f"{len(buffer) - space - 1} remain; either the file is cut "
-                                 f"short or the header's vector size ({size}) is wrong")
+                raise TruncatedFileError(
+                    f"load_word2vec_format: {name} is truncated at byte offset "
+                    f"{offset + space + 1}: vector {number} of {count} ({word!r}) needs {width} "
+                    f"bytes of float32, only {len(buffer) - space - 1} remain; either the file is "
+                    f"cut short or the header's vector size ({size}) is wrong")
             more = f.read(max(chunk_size, 2 * width))
             at_end = not more
             offset, buffer, pos = offset + pos, buffer[pos:] + more, 0
         try:
             key = buffer[pos:space].decode(encoding, errors=unicode_errors)
         except UnicodeDecodeError as e:
-            raise ValueError(f"load_word2vec_format: {name} is corrupt at byte offset "
-                             f"{offset + pos + e.start}: word {number} is not valid {encoding} "
-                             f"({e.reason}); either the file is damaged, or the header's vector "
-                             f"size ({size}) is wrong, or the words are in another encoding "
-                             f"(pass encoding=, or unicode_errors='replace')") from None
+            raise _decode_error(e, name, None, offset + pos,
+                                f"word {number} of {count}: either the file is damaged, or the "
+                                f"header's vector size ({size}) is wrong, or the words are in "
+                                f"another encoding (pass encoding=, or unicode_errors="
+                                f"'replace')") from None
         keys.append(key)
         chunks.append(buffer[space + 1:space + 1 + width])
         pos = space + 1 + width
     return keys, b"".join(chunks), offset + pos, buffer[pos:]
 
 
-def _read_text(f, first_line_no, count, size, name, encoding, unicode_errors, typecode):
+def _read_text(f, first_line_no, count, size, name, encoding, unicode_errors, typecode,
+               offset=0):
     """Keys and an array (``typecode`` 'f' or 'd') of count*size values from the next
-    ``count`` lines of ``f``; errors name the line number."""
-    # Parsed straight to float64 when asked, as gensim does, not through float32.
+    ``count`` lines of ``f`` (the first at byte ``offset``); errors name the line number."""
+    # Parsed straight to float64 when asked (and for float16, which gensim parses from the
+    # text in one rounding), not through float32.
     keys, values = [], array.array(typecode)
     for number in range(count):
         line_no = first_line_no + number
         line = f.readline()
         if not line:
-            raise ValueError(f"load_word2vec_format: {name} is truncated: the header announces "
-                             f"{count} vectors but the file ends after line {line_no - 1} "
-                             f"({number} vectors)")
+            raise TruncatedFileError(
+                f"load_word2vec_format: {name} is truncated: the header announces {count} "
+                f"vectors but the file ends after line {line_no - 1} ({number} vectors)")
         try:
             parts = line.rstrip().decode(encoding, errors=unicode_errors).split(" ")
         except UnicodeDecodeError as e:
-            raise ValueError(f"load_word2vec_format: {name} line {line_no} is not valid "
-                             f"{encoding} ({e.reason}); pass unicode_errors='replace' or "
-                             f"'ignore' to read it anyway") from None
+            raise _decode_error(e, name, line_no, offset) from None
+        offset += len(line)
         numbers = [p for p in parts[1:] if p]
         if len(numbers) != size:
             raise ValueError(f"load_word2vec_format: {name} line {line_no}: expected a word and "
@@ -357,7 +409,7 @@ def _measure_headerless(name, limit):
 
 def load_word2vec_format(cls, fname, fvocab=None, binary=False, encoding="utf8",
                          unicode_errors="strict", limit=None, datatype="float32",
-                         no_header=False, backend=None):
+                         no_header=False, backend=None, binary_chunk_size=1 << 20):
     """Read a C-tool vector file (text or binary, optionally .gz/.bz2) into ``cls``.
 
     The file is read as a stream: with ``limit``, only the vectors asked for (and, without
@@ -377,17 +429,30 @@ def load_word2vec_format(cls, fname, fvocab=None, binary=False, encoding="utf8",
     limit : int, optional
         Read at most this many vectors.
     datatype : str or dtype, default="float32"
-        dtype of the loaded vectors.
+        dtype of the loaded vectors: float32, float64 or float16 (a name or a NumPy type;
+        float16 on NumPy, torch or CuPy). Text is parsed straight into it, binary float32
+        values are converted.
     no_header : bool, default=False
         The text file has no header line (GloVe); count and size come from the content.
     backend : str or Backend, optional
         Where the vectors go; default the active backend.
+    binary_chunk_size : int, default=1 MiB
+        Bytes per read of a binary file.
 
     Raises
     ------
+    xpnet.word2vec.errors.TruncatedFileError
+        If the file ends before the vectors its header announces (a ValueError and gensim's
+        EOFError), naming the line or byte offset.
+    xpnet.word2vec.errors.FileDecodeError
+        For a key (or a vocabulary line) that is not valid in ``encoding`` with
+        ``unicode_errors='strict'``: a UnicodeDecodeError naming the file and the line or byte
+        offset.
     ValueError
-        For a bad header, a truncated or corrupt file (naming the file and the line number or
-        byte offset), or content beyond the vectors the header announces.
+        For a bad header, a corrupt file (naming the line number or byte offset), or content
+        beyond the vectors the header announces.
+    TypeError
+        For a ``datatype`` that is not a float dtype of the backend.
     """
     name = os.fspath(fname)
     if no_header and binary:
@@ -397,7 +462,9 @@ def load_word2vec_format(cls, fname, fvocab=None, binary=False, encoding="utf8",
         raise ValueError(f"load_word2vec_format: limit must be a non-negative int or None, got "
                          f"{limit!r}")
     target = _backends.active() if backend is None else _backends.load(backend)
-    datatype = _dt.as_dtype(datatype)
+    from .keyed_vectors import vector_dtype  # keyed_vectors imports this module
+    native = vector_dtype(target, datatype, "load_word2vec_format")
+    single = native == target.xp.float32
     counts = None if fvocab is None else _read_counts(fvocab, unicode_errors)
     try:
         if no_header:
@@ -414,7 +481,7 @@ def load_word2vec_format(cls, fname, fvocab=None, binary=False, encoding="utf8",
             check_rest = limit is None and header_count is not None
             if binary:
                 keys, raw, end, rest = _read_binary(f, offset, count, size, name, encoding,
-                                                    unicode_errors)
+                                                    unicode_errors, binary_chunk_size)
                 values = array.array("f")
                 values.frombytes(raw)
                 values = _float32_little_endian(values)
@@ -424,7 +491,7 @@ def load_word2vec_format(cls, fname, fvocab=None, binary=False, encoding="utf8",
                                      f"follows")
             else:
                 keys, values = _read_text(f, first_line_no, count, size, name, encoding,
-                                          unicode_errors, "d" if datatype is _dt.float64 else "f")
+                                          unicode_errors, "f" if single else "d", offset)
                 for line_no, line in enumerate(f if check_rest else (),
                                                start=first_line_no + count):
                     if line.strip():
@@ -432,19 +499,19 @@ def load_word2vec_format(cls, fname, fvocab=None, binary=False, encoding="utf8",
                                          f"header announces {header_count} vectors but more "
                                          f"follow")
     except (OSError, EOFError) as e:
-        if isinstance(e, FileNotFoundError):
+        if isinstance(e, (FileNotFoundError, TruncatedFileError)):
             raise
         raise _read_failure(name, e) from None
 
     xp = target.xp
-    parsed = _dt.float64 if values.typecode == "d" else _dt.float32
+    parsed = xp.float64 if values.typecode == "d" else xp.float32
     if values:
-        vectors = xp.reshape(xp.asarray(memoryview(values), dtype=target.dtype(parsed),
+        vectors = xp.reshape(xp.asarray(memoryview(values), dtype=parsed,
                                         device=target.device), (len(keys), size))
     else:  # torch refuses an empty buffer
-        vectors = xp.zeros((0, size), dtype=target.dtype(parsed), device=target.device)
-    if datatype is not parsed:
-        vectors = xp.astype(vectors, target.dtype(datatype))
+        vectors = xp.zeros((0, size), dtype=parsed, device=target.device)
+    if native != parsed:
+        vectors = xp.astype(vectors, native)
 
     # Like gensim: the first of duplicated keys wins (with a logged warning).
     key_to_index, unique_rows = {}, []
@@ -459,7 +526,7 @@ def load_word2vec_format(cls, fname, fvocab=None, binary=False, encoding="utf8",
         rows = xp.asarray(unique_rows, dtype=xp.int64, device=target.device)
         vectors = xp.take(vectors, rows, axis=0)
 
-    kv = cls(size, 0, dtype=datatype, backend=target)
+    kv = cls(size, 0, dtype=native, backend=target)
     kv.index_to_key = [keys[row] for row in unique_rows]
     kv.key_to_index = key_to_index
     kv.next_index = len(unique_rows)
@@ -483,38 +550,127 @@ _NATIVE_VERSION = 1
 
 
 def save_native(kv, path):
-    """Write ``kv`` whole (keys, vectors in their dtype, per-key attributes) through
-    `xpnet.io.save`: a safetensors file with JSON metadata, never pickle, written atomically."""
+    """Write ``kv`` whole (keys, vectors in their dtype, per-key attributes and
+    ``vectors_lockf``) through `xpnet.io.save`: a safetensors file with JSON metadata, never
+    pickle, written atomically. float16 vectors, which xpnet tensors cannot hold, are stored as
+    a NumPy float16 array."""
     from xpnet import io
     from xpnet.autograd.tensor import Tensor
 
+    xp = kv.backend.xp
+    half = getattr(xp, "float16", None)
+    if half is not None and kv.vectors.dtype == half:
+        vectors = kv.backend.to_numpy(kv.vectors)
+    else:
+        vectors = Tensor._make(kv.vectors, kv.backend)
+    lockf = kv.vectors_lockf
     io.save({"format": _NATIVE_FORMAT, "version": _NATIVE_VERSION,
              "vector_size": kv.vector_size, "index_to_key": list(kv.index_to_key),
-             "vectors": Tensor._make(kv.vectors, kv.backend),
+             "vectors": vectors,
+             "vectors_lockf": None if lockf is None else Tensor._make(lockf, kv.backend),
              "expandos": {attr: list(column) for attr, column in kv.expandos.items()}}, path)
 
 
-def load_native(cls, path, backend=None):
-    """Read what `save_native` wrote into a new ``cls`` on ``backend``."""
+def load_native(cls, path, backend=None, mmap=None):
+    """Read what `save_native` wrote into a new ``cls`` on ``backend`` (with ``mmap``, NumPy
+    arrays over the file: see `xpnet.word2vec.storage`)."""
     from xpnet import io
+    from xpnet.autograd.tensor import Tensor
 
-    obj = io.load(path, backend=backend)
+    name = os.fspath(path)
+    if not os.path.isfile(name):
+        raise FileNotFoundError(f"KeyedVectors.load: {name!r} is not an existing file")
+    from .storage import load_mapped, mapped_backend, refuse_pickle
+    try:
+        if mmap is not None:
+            target = mapped_backend("KeyedVectors.load", mmap, backend)
+            obj = load_mapped(name, mmap, "KeyedVectors.load")
+        else:
+            target = _backends.active() if backend is None else _backends.load(backend)
+            obj = io.load(name, backend=target.name)
+    except ValueError:
+        refuse_pickle(name, "KeyedVectors.load")
+        raise
     found = obj.get("format") if isinstance(obj, dict) else type(obj).__name__
     if found != _NATIVE_FORMAT:
-        raise ValueError(f"KeyedVectors.load: {path} is an xpnet file but holds no "
-                         f"KeyedVectors (format {found!r}); load it with xpnet.load")
+        hint = ("; it is a whole model: Word2Vec.load(path).wv holds its vectors"
+                if found == "xpnet.word2vec.Word2Vec" else "; load it with xpnet.load")
+        raise WrongFileError(f"KeyedVectors.load: {name} is an xpnet file but holds no "
+                             f"KeyedVectors (format {found!r}){hint}")
     version = obj.get("version")
     if not isinstance(version, int) or version > _NATIVE_VERSION:
-        raise ValueError(f"KeyedVectors.load: {path} has KeyedVectors version {version!r}; "
+        raise ValueError(f"KeyedVectors.load: {name} has KeyedVectors version {version!r}; "
                          f"this xpnet reads up to {_NATIVE_VERSION}")
-    vectors, keys, size = obj["vectors"], obj["index_to_key"], obj["vector_size"]
+    raw = lambda v: v.array if isinstance(v, Tensor) else v  # noqa: E731
+    vectors, keys, size = raw(obj["vectors"]), obj["index_to_key"], obj["vector_size"]
+    if _backends.backend_of_array(vectors) is not target:  # a NumPy float16 array
+        vectors = target.asarray(vectors)
     if tuple(vectors.shape) != (len(keys), size):
-        raise ValueError(f"KeyedVectors.load: {path} is damaged: {len(keys)} keys of size "
+        raise ValueError(f"KeyedVectors.load: {name} is damaged: {len(keys)} keys of size "
                          f"{size} but vectors of shape {tuple(vectors.shape)}")
-    kv = cls(size, 0, dtype=vectors.dtype.name, backend=vectors.backend)
+    kv = cls(size, 0, dtype=vectors.dtype, backend=target)
     kv.index_to_key = list(keys)
     kv.key_to_index = {key: i for i, key in enumerate(keys)}
     kv.next_index = len(keys)
-    kv.vectors = vectors.array
+    kv.vectors = vectors
+    kv.vectors_lockf = raw(obj.get("vectors_lockf"))
     kv.expandos = {attr: list(column) for attr, column in obj["expandos"].items()}
     return kv
+
+
+def intersect_word2vec_format(kv, fname, lockf=0.0, binary=False, encoding="utf8",
+                              unicode_errors="strict"):
+    """Copy the vectors of a C-format file into ``kv`` for the keys both hold, as gensim.
+
+    No key is added or removed; the vectors of the other keys stay. The ``vectors_lockf``
+    factor of every copied key becomes ``lockf`` (0.0, the default, keeps training from
+    moving them; 1.0 lets it); ``vectors_lockf`` is made one factor per key if it was not.
+
+    Raises
+    ------
+    ValueError
+        If the file's vector size differs from ``kv``'s (before anything changes), or for
+        anything `load_word2vec_format` refuses.
+    """
+    name = os.fspath(fname)
+    with _open_binary(name) as f:
+        header = f.readline()
+    _, size = _parse_header(header, name, encoding)
+    if size != kv.vector_size:
+        raise ValueError(f"intersect_word2vec_format: incompatible vector size {size} in file "
+                         f"{name}; these vectors have size {kv.vector_size}")
+    from .keyed_vectors import KeyedVectors
+    loaded = load_word2vec_format(KeyedVectors, name, binary=binary, encoding=encoding,
+                                  unicode_errors=unicode_errors, backend=kv.backend)
+    pairs = [(kv.key_to_index[key], row) for row, key in enumerate(loaded.index_to_key)
+             if key in kv.key_to_index]
+    xp, device = kv.backend.xp, kv.backend.device
+    n = len(kv.index_to_key)
+    source = [-1] * n
+    for target, row in pairs:
+        source[target] = row
+    source = xp.asarray(source, dtype=xp.int64, device=device)
+    chosen = source >= 0
+    if pairs:
+        taken = xp.take(loaded.vectors, xp.where(chosen, source, xp.zeros_like(source)), axis=0)
+        if taken.dtype != kv.vectors.dtype:
+            taken = xp.astype(taken, kv.vectors.dtype)
+        kv.vectors = xp.where(chosen[:, None], taken, kv.vectors)
+    factors = kv.vectors_lockf
+    if factors is None or factors.shape[0] != n:
+        fill = 1.0 if factors is None or factors.shape[0] != 1 else float(factors[0])
+        factors = xp.full((n,), fill, dtype=xp.float32, device=device)
+    kv.vectors_lockf = xp.where(chosen, xp.asarray(lockf, dtype=xp.float32, device=device),
+                                factors)
+    logger.info("merged %d vectors into %s matrix from %s", len(pairs), tuple(kv.vectors.shape),
+                name)
+
+
+def _load_word2vec_format(cls, fname, fvocab=None, binary=False, encoding="utf8",
+                          unicode_errors="strict", limit=None, datatype="float32",
+                          no_header=False, binary_chunk_size=100 * 1024):
+    """gensim's private ``_load_word2vec_format``, which its own tests call with
+    ``binary_chunk_size`` (the size of each read of a binary file)."""
+    return load_word2vec_format(cls, fname, fvocab=fvocab, binary=binary, encoding=encoding,
+                                unicode_errors=unicode_errors, limit=limit, datatype=datatype,
+                                no_header=no_header, binary_chunk_size=binary_chunk_size)

@@ -13,13 +13,42 @@ import logging
 import numbers
 
 from xpnet import backend as _backends
+from xpnet import dtypes as _dt
 from xpnet.autograd.tensor import Tensor
+from xpnet.backend.random import Generator
 
 from .similarity import SimilarityQueries, _is_key
 
-__all__ = ["KeyedVectors"]
+__all__ = ["KeyedVectors", "vector_dtype"]
 
 logger = logging.getLogger(__name__)
+
+_FLOAT_NAMES = ("float16", "float32", "float64")
+
+
+def vector_dtype(backend, dtype, where="KeyedVectors"):
+    """The backend's float dtype for ``dtype``: a name, an xpnet dtype, a NumPy dtype or scalar
+    type, or a dtype of the backend; float16 too, which xpnet's tensors lack but the vectors
+    (on NumPy, torch or CuPy) can hold, as gensim's ``datatype=np.float16``.
+
+    Raises
+    ------
+    TypeError
+        For a dtype that is not float16, float32 or float64, or one the backend lacks.
+    """
+    name = getattr(dtype, "__name__", None) or getattr(dtype, "name", None) or str(dtype)
+    name = str(name).rsplit(".", 1)[-1]
+    if name not in _FLOAT_NAMES:
+        raise TypeError(f"{where}: expected a float dtype (float16, float32 or float64), got "
+                        f"{dtype!r}")
+    if name == "float16":
+        native = getattr(backend.xp, "float16", None)
+        if native is None:
+            raise TypeError(f"{where}: backend {backend.name!r} has no float16; use float32")
+        return native
+    return backend.dtype(_dt.as_dtype(name))
+
+
 
 
 class KeyedVectors(SimilarityQueries):
@@ -31,7 +60,8 @@ class KeyedVectors(SimilarityQueries):
         Length of every vector.
     count : int, default=0
         Rows to preallocate (zeros, with keys None until `add_vectors` or the model fills them).
-    dtype : str or xpnet dtype, default="float32"
+    dtype : str, xpnet dtype or NumPy dtype, default="float32"
+        float32, float64, or float16 (NumPy, torch and CuPy backends).
     backend : str or Backend, optional
         Where the vectors live; default the active backend.
 
@@ -47,6 +77,11 @@ class KeyedVectors(SimilarityQueries):
     expandos : dict of str to list
         Per-key attributes (gensim stores ``count`` and ``sample_int``), one list entry per row;
         use `get_vecattr` and `set_vecattr`.
+    vectors_lockf : array of shape (len(self),) or None
+        Lock factors that `Word2Vec` training multiplies each word's update by (gensim's
+        experimental feature): float32 ones for a model's vectors, 0.0 freezes a row. None for
+        vectors made otherwise; assigning converts to a float32 array of the backend (a
+        length-1 array applies to every row, as gensim's default).
 
     Examples
     --------
@@ -72,8 +107,9 @@ class KeyedVectors(SimilarityQueries):
         self.next_index = 0
         self.expandos = {}
         self._norms = None
+        self._lockf = None
         self._vectors = self.backend.xp.zeros((int(count), self.vector_size),
-                                              dtype=self.backend.dtype(dtype),
+                                              dtype=vector_dtype(self.backend, dtype),
                                               device=self.backend.device)
 
     def __str__(self):
@@ -95,6 +131,30 @@ class KeyedVectors(SimilarityQueries):
                              f"(n, {self.vector_size}), got {tuple(value.shape)}")
         self._vectors = value
         self._norms = None
+
+    @property
+    def vectors_lockf(self):
+        return self._lockf
+
+    @vectors_lockf.setter
+    def vectors_lockf(self, value):
+        if value is None:
+            self._lockf = None
+            return
+        xp = self.backend.xp
+        if isinstance(value, Tensor):
+            value = value.array
+        source = _backends.backend_of_array(value)
+        if source is None:
+            value = xp.asarray(value, dtype=xp.float32, device=self.backend.device)
+        elif source is not self.backend:
+            value = self.backend.asarray(source.to_numpy(value))
+        if value.dtype != xp.float32:
+            value = xp.astype(value, xp.float32)
+        if len(value.shape) != 1:
+            raise ValueError(f"KeyedVectors.vectors_lockf: expected a 1-D array (one factor per "
+                             f"key, or one for all), got shape {tuple(value.shape)}")
+        self._lockf = value
 
     @property
     def norms(self):
@@ -344,6 +404,87 @@ class KeyedVectors(SimilarityQueries):
         for attr, column in self.expandos.items():
             self.expandos[attr] = [column[i] for i in order]
 
+    def resize_vectors(self, seed=0):
+        """Make the rows match ``index_to_key``: existing rows stay, missing ones are random as
+        gensim's ``prep_vectors`` makes them, and extra ones are dropped.
+
+        A new row ``i`` is row ``i`` of ``(u * 2 - 1) / vector_size`` for ``u`` uniform in
+        [0, 1) drawn in float32 from ``numpy.random.default_rng(seed)`` over the whole new
+        shape, so it depends only on the seed, its index and the sizes (gensim's rule, the same
+        numbers). Per-key attributes grow with the keys, and ``vectors_lockf``, when it holds
+        one factor per row, grows with ones.
+        """
+        xp, device = self.backend.xp, self.backend.device
+        target, before = len(self.index_to_key), self._vectors.shape[0]
+        if target < before:
+            vectors = self._vectors[:target, :]
+        elif target > before:
+            size = self.vector_size
+            draws = Generator(seed).random(self.backend, (target, size), "float32")
+            fresh = (draws * 2.0 - 1.0) / size
+            fresh = fresh[before:, :]
+            if fresh.dtype != self._vectors.dtype:
+                fresh = xp.astype(fresh, self._vectors.dtype)
+            vectors = xp.concat([self._vectors, fresh], axis=0) if before else fresh
+        else:
+            vectors = self._vectors
+        self.vectors = vectors
+        self.next_index = min(self.next_index, target) if None in self.index_to_key else target
+        self.allocate_vecattrs()
+        lockf = self._lockf
+        if lockf is not None and lockf.shape[0] == before and before != target:
+            if target < before:
+                self._lockf = lockf[:target]
+            else:
+                ones = xp.ones((target - before,), dtype=xp.float32, device=device)
+                self._lockf = xp.concat([lockf, ones]) if before else ones
+
+    def unit_normalize_all(self):
+        """Scale every vector to unit length, in the vectors themselves (training cannot
+        sensibly continue afterwards). Zero vectors stay zero (gensim makes them NaN)."""
+        self.vectors = self.get_normed_vectors()
+        self.fill_norms(force=True)
+
+    def vectors_for_all(self, keys, allow_inference=True, copy_vecattrs=False):
+        """A new `KeyedVectors` with the vectors of those ``keys`` that are present, deduplicated,
+        in their first order.
+
+        Parameters
+        ----------
+        keys : iterable of str (or int indices)
+        allow_inference : bool, default=True
+            gensim's FastText infers unknown words; here, False looks keys up by name only
+            (True also accepts row indices, as ``key in kv`` does).
+        copy_vecattrs : bool, default=False
+            Copy the per-key attributes; otherwise ``count`` is made up in descending order,
+            as `load_word2vec_format` does.
+
+        Returns
+        -------
+        KeyedVectors
+            On the same backend, with the same dtype.
+        """
+        chosen, seen = [], set()
+        for key in keys:
+            if key in seen:
+                continue
+            seen.add(key)
+            if (key in self) if allow_inference else (key in self.key_to_index):
+                chosen.append(key)
+        xp = self.backend.xp
+        rows = xp.asarray([self.get_index(key) for key in chosen], dtype=xp.int64,
+                          device=self.backend.device)
+        kv = KeyedVectors(self.vector_size, 0, dtype=self._vectors.dtype, backend=self.backend)
+        kv.index_to_key = list(chosen)
+        kv.key_to_index = {key: i for i, key in enumerate(chosen)}
+        kv.next_index = len(chosen)
+        kv.vectors = xp.take(self._vectors, rows, axis=0)
+        kv.expandos["count"] = [len(chosen) - i for i in range(len(chosen))]
+        if copy_vecattrs:
+            for attr, column in self.expandos.items():
+                kv.expandos[attr] = [column[self.get_index(key)] for key in chosen]
+        return kv
+
     # -- evaluation and files (their own modules) ------------------------------------------------
 
     def evaluate_word_analogies(self, analogies, restrict_vocab=300000, case_insensitive=True,
@@ -383,20 +524,49 @@ class KeyedVectors(SimilarityQueries):
                                     unicode_errors=unicode_errors, limit=limit, datatype=datatype,
                                     no_header=no_header, backend=backend)
 
-    def save(self, path):
+    def intersect_word2vec_format(self, fname, lockf=0.0, binary=False, encoding="utf8",
+                                  unicode_errors="strict"):
+        """Take the vectors of a C-format file for the keys present here (no key is added) and
+        set their ``vectors_lockf`` to ``lockf`` (0.0: training leaves them as they are); see
+        `xpnet.word2vec.formats.intersect_word2vec_format`."""
+        from .formats import intersect_word2vec_format
+        intersect_word2vec_format(self, fname, lockf=lockf, binary=binary, encoding=encoding,
+                                  unicode_errors=unicode_errors)
+
+    def save(self, path, *args, **kwargs):
         """Write keys, vectors and attributes to a safetensors file (no pickle), atomically;
-        see `xpnet.word2vec.formats.save_native`."""
+        see `xpnet.word2vec.formats.save_native`. gensim's extra arguments (``separately``,
+        ``sep_limit``...) are accepted: every array goes into the one file."""
         from .formats import save_native
         save_native(self, path)
 
     @classmethod
-    def load(cls, path, backend=None):
+    def load(cls, path, mmap=None, backend=None):
         """Read what `save` wrote, onto ``backend`` (default the active one).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+        mmap : {None, 'r', 'c'}
+            Memory-map the vectors: read-only (``'r'``) or copy-on-write (``'c'``) NumPy arrays
+            over the file, so nothing is read until used and processes share the pages
+            (`xpnet.word2vec.storage`).
+        backend : str, optional
+            With ``mmap``, only NumPy.
 
         Raises
         ------
+        FileNotFoundError
+            If ``path`` does not exist.
+        xpnet.word2vec.errors.WrongFileError
+            If the file holds something else, e.g. a whole Word2Vec model (a ValueError and
+            gensim's AttributeError).
         ValueError
-            If the file is not an xpnet KeyedVectors file or is inconsistent.
+            If the file is inconsistent.
         """
         from .formats import load_native
-        return load_native(cls, path, backend=backend)
+        return load_native(cls, path, backend=backend, mmap=mmap)
+
+
+# gensim's private reader, which gensim's own tests call with binary_chunk_size.
+from .formats import _load_word2vec_format  # noqa: E402,F401

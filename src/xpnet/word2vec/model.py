@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import numbers
 import os
 import time
@@ -10,12 +11,16 @@ from xpnet import backend as _backends
 from xpnet.backend.random import Generator
 
 from .corpus import check_corpus, resolve_corpus
+from .errors import EmptyVocabularyError, WrongFileError
 from .huffman import huffman_codes, padded_paths
 from .sampling import RowSampler
 from .training import ProgressBar, train_epoch
-from .vocab import cumulative_table, prepare_vocab, scan_vocab
+from .vocab import (cumulative_table, empty_vocabulary_detail, empty_vocabulary_error,
+                    prepare_vocab, scan_vocab, update_vocab)
 
 __all__ = ["Word2Vec"]
+
+logger = logging.getLogger(__name__)
 
 _FORMAT = "xpnet.word2vec.Word2Vec"
 _FORMAT_VERSION = 1
@@ -27,9 +32,36 @@ _SETTINGS = ("vector_size", "alpha", "window", "min_count", "max_vocab_size", "s
              "max_final_vocab")
 
 
+_KV_FORMAT = "xpnet.KeyedVectors"
+
+
+class _class_only:
+    """A classmethod that refuses to run on an instance, as gensim's ``call_on_class_only``:
+    ``Word2Vec.load(path)`` returns a new model, so ``model.load(path)`` (which would leave
+    ``model`` as it was) raises AttributeError."""
+
+    def __init__(self, function):
+        self.function = function
+        self.__doc__ = function.__doc__
+        self.__name__ = function.__name__
+        self.__wrapped__ = function
+
+    def __get__(self, instance, owner):
+        if instance is None:
+            return self.function.__get__(owner, type(owner))
+        name = f"{owner.__name__}.{self.__name__}"
+
+        def refuse(*args, **kwargs):
+            raise AttributeError(f"{name}: call it on the class ({name}(path)); it returns a new "
+                                 f"model and does not change this one")
+        return refuse
+
+
 def _generators(seed):
     """Independent random streams, one per purpose, all determined by ``seed`` (see
-    `xpnet.word2vec.sampling` for why they are separate)."""
+    `xpnet.word2vec.sampling` for why they are separate). The initial vectors come from
+    ``Generator(seed)`` itself, as gensim's (`Word2Vec.init_weights`); "init" keeps its place so
+    the other streams keep their seeds."""
     names = ("init", "subsample", "windows", "negatives")
     return {name: Generator(seed * len(names) + i) for i, name in enumerate(names)}
 
@@ -78,8 +110,10 @@ class Word2Vec:
     seed : int, default=1
         Seed of the initial vectors and of every random draw in training.
     workers : int, default=3
-        Accepted for gensim compatibility; training runs in this process (the NumPy fast path
-        on one core, CuPy on the GPU).
+        Threads that train at once with the compiled NumPy path (numba), each on its own job,
+        updating the shared weights without locks as gensim does; ``workers=1`` with a seed is
+        reproducible. The standard-only path (CuPy, torch, array_api_strict) trains in one
+        thread.
     sg : {0, 1}, default=0
         1 skip-gram, 0 CBOW.
     hs : {0, 1}, default=0
@@ -117,7 +151,8 @@ class Word2Vec:
     Attributes
     ----------
     wv : KeyedVectors
-        The word vectors (``syn0``).
+        The word vectors (``syn0``); ``wv.vectors_lockf`` (float32, one factor per word,
+        ones after `build_vocab`) scales each word's training steps: 0.0 freezes its vector.
     syn1neg : array of shape (len(wv), vector_size) or None
         Output layer of negative sampling.
     syn1 : array of shape (len(wv), vector_size) or None
@@ -126,6 +161,10 @@ class Word2Vec:
         Negative-sampling table.
     corpus_count, corpus_total_words : int
         Sentences and raw words of the corpus given to `build_vocab`.
+    raw_vocab : dict
+        Counts of the last `scan_vocab` (emptied by `prepare_vocab` unless ``keep_raw_vocab``).
+    effective_min_count : int
+        min_count as raised by ``max_final_vocab``.
 
     Notes
     -----
@@ -186,7 +225,11 @@ class Word2Vec:
 
         self.layer1_size = self.vector_size
         self.wv = self._new_keyed_vectors(0)
+        xp = self._backend.xp
+        self.wv.vectors_lockf = xp.ones((0,), dtype=xp.float32, device=self._backend.device)
         self.syn1neg = self.syn1 = self.cum_table = None
+        self._counts, self._sample_int, self._huffman, self._cum_list = [], [], None, None
+        self._empty_vocabulary = None
         self.raw_vocab = {}
         self.corpus_count = self.corpus_total_words = 0
         self.effective_min_count = self.min_count
@@ -205,6 +248,18 @@ class Word2Vec:
                        total_words=self.corpus_total_words, epochs=self.epochs,
                        start_alpha=self.alpha, end_alpha=self.min_alpha,
                        compute_loss=self.compute_loss, callbacks=self.callbacks)
+        else:
+            # gensim's warnings for settings that only a corpus given here would use.
+            if trim_rule is not None:
+                logger.warning("The rule, if given, is only used to prune vocabulary during "
+                               "build_vocab() and is not stored as part of the model. Model "
+                               "initialized without sentences. trim_rule provided, if any, will "
+                               "be ignored.")
+            if self.callbacks:
+                logger.warning("Callbacks are no longer retained by the model, so must be "
+                               "provided whenever training is triggered, as in initialization "
+                               "with a corpus or calling `train()`. The callbacks provided in "
+                               "this initialization without triggering train will be ignored.")
 
     # -- vocabulary -----------------------------------------------------------------------------
     def _new_keyed_vectors(self, count):
@@ -213,7 +268,26 @@ class Word2Vec:
 
     def build_vocab(self, corpus_iterable=None, corpus_file=None, update=False, progress_per=10000,
                     keep_raw_vocab=False, trim_rule=None, **kwargs):
-        """Count the corpus, build the vocabulary and its tables, and initialise the weights.
+        """Count the corpus, build the vocabulary and its tables, and initialise the weights:
+        `scan_vocab`, `prepare_vocab` and `prepare_weights` in turn, as gensim.
+
+        Parameters
+        ----------
+        corpus_iterable, corpus_file
+            The corpus, one way or the other (``corpus_file`` may be ``.gz``/``.bz2``).
+        update : bool, default=False
+            Grow the vocabulary of a model that has one (online training, as gensim): words of
+            the new corpus that pass min_count are appended with new rows (seeded as gensim
+            seeds them, see `update_weights`), every word's count grows, old rows keep their
+            trained values and the sampling tables (and the Huffman tree) are rebuilt.
+        progress_per : int
+            Accepted for gensim compatibility.
+        keep_raw_vocab : bool, default=False
+            Keep the raw counts of the corpus in ``raw_vocab``.
+        trim_rule : callable, optional
+            See `xpnet.word2vec.vocab.keep_vocab_item`.
+        **kwargs
+            ``min_count``, ``sample`` or ``dry_run`` for `prepare_vocab`.
 
         Raises
         ------
@@ -221,86 +295,320 @@ class Word2Vec:
             If the corpus is a plain string, not iterable, or given both or neither way.
         FileNotFoundError
             If ``corpus_file`` does not exist.
-        ValueError
-            If no word survives ``min_count`` (or the corpus is empty).
-        NotImplementedError
-            For ``update=True`` (growing a trained vocabulary is not supported yet).
+        xpnet.word2vec.errors.EmptyVocabularyError
+            With ``update=True`` on a model without a vocabulary (a RuntimeError, as gensim's).
+
+        Notes
+        -----
+        As in gensim, a corpus that leaves no word (empty, or emptied by min_count) is not an
+        error here: a warning is logged, and `train` raises
+        `~xpnet.word2vec.errors.EmptyVocabularyError`.
         """
+        self._check_prepare_kwargs("build_vocab", kwargs)
         if update:
-            raise NotImplementedError("build_vocab: update=True (adding words to a trained "
-                                      "vocabulary) is not supported yet; build a new model")
+            self._check_can_update("build_vocab")
         corpus = resolve_corpus("build_vocab", corpus_iterable, corpus_file)
-        raw, total_words, corpus_count = scan_vocab(corpus, self.max_vocab_size, trim_rule)
-        self._build(raw, total_words, corpus_count, keep_raw_vocab, trim_rule)
+        total_words, corpus_count = self._scan(corpus, trim_rule)
+        self.corpus_count, self.corpus_total_words = corpus_count, total_words
+        report = self.prepare_vocab(update=update, keep_raw_vocab=keep_raw_vocab,
+                                    trim_rule=trim_rule, **kwargs)
+        report["memory"] = self.estimate_memory(vocab_size=report["num_retained_words"])
+        if not kwargs.get("dry_run"):
+            self.prepare_weights(update=update)
 
     def build_vocab_from_freq(self, word_freq, keep_raw_vocab=False, corpus_count=None,
                               trim_rule=None, update=False):
-        """Build the vocabulary from a ``{word: count}`` dict instead of a corpus.
+        """Build (or with ``update=True`` grow, as `build_vocab`) the vocabulary from a
+        ``{word: count}`` dict instead of a corpus.
 
         ``corpus_count`` (sentences) is stored for `train`'s ``total_examples``; the total of the
-        counts becomes ``corpus_total_words``. Raises as `build_vocab`.
+        counts becomes ``corpus_total_words``. Raises as `build_vocab`, and TypeError for a
+        ``word_freq`` that is not a dict of int counts.
         """
-        if update:
-            raise NotImplementedError("build_vocab_from_freq: update=True is not supported yet; "
-                                      "build a new model")
         if not isinstance(word_freq, dict):
             raise TypeError(f"build_vocab_from_freq: expected a dict of word -> count, got "
                             f"{type(word_freq).__name__}")
-        raw = {word: int(count) for word, count in word_freq.items()}
-        self._build(raw, sum(raw.values()), int(corpus_count or 0), keep_raw_vocab, trim_rule)
+        bad = next(((w, c) for w, c in word_freq.items()
+                    if isinstance(c, bool) or not isinstance(c, numbers.Integral) or c < 0), None)
+        if bad is not None:
+            raise TypeError(f"build_vocab_from_freq: expected non-negative int counts, got "
+                            f"{bad[0]!r}: {bad[1]!r}")
+        if update:
+            self._check_can_update("build_vocab_from_freq")
+        self.raw_vocab = {word: int(count) for word, count in word_freq.items()}
+        self.corpus_count = int(corpus_count or 0)
+        self.corpus_total_words = sum(self.raw_vocab.values())
+        report = self.prepare_vocab(update=update, keep_raw_vocab=keep_raw_vocab,
+                                    trim_rule=trim_rule)
+        report["memory"] = self.estimate_memory(vocab_size=report["num_retained_words"])
+        self.prepare_weights(update=update)
 
-    def _build(self, raw, total_words, corpus_count, keep_raw_vocab, trim_rule):
-        vocab = prepare_vocab(raw, min_count=self.min_count, max_final_vocab=self.max_final_vocab,
-                              sample=self.sample, sorted_vocab=self.sorted_vocab,
-                              null_word=self.null_word, trim_rule=trim_rule)
-        self.corpus_count, self.corpus_total_words = corpus_count, total_words
-        self.raw_vocab = raw if keep_raw_vocab else {}
-        self.effective_min_count = vocab.effective_min_count
-        self._install_vocab(vocab.index_to_key, vocab.counts, vocab.sample_int)
-        self._generators = _generators(self.seed)
-        # gensim 4 draws uniform(-1, 1) / vector_size for the input vectors; outputs start at zero.
-        bound = 1.0 / self.vector_size
-        self.wv.vectors = self._generators["init"].uniform(self._backend, (len(vocab.index_to_key),
-                                                                  self.vector_size),
-                                                  "float32", -bound, bound)
-        self._reset_outputs()
+    def scan_vocab(self, corpus_iterable=None, corpus_file=None, progress_per=10000, workers=None,
+                   trim_rule=None):
+        """Count the words of one pass over the corpus into ``raw_vocab`` (gensim's first step
+        of `build_vocab`; pruned by ``max_vocab_size`` while counting).
 
-    def _install_vocab(self, index_to_key, counts, sample_int):
-        """Make ``wv`` hold this vocabulary and rebuild the sampling tables from the counts."""
-        wv = self._new_keyed_vectors(0)
+        Returns
+        -------
+        (int, int)
+            Raw words and sentences of the corpus.
+        """
+        corpus = resolve_corpus("scan_vocab", corpus_iterable, corpus_file)
+        return self._scan(corpus, trim_rule, where="scan_vocab")
+
+    def _scan(self, corpus, trim_rule, where="build_vocab"):
+        self.raw_vocab, total_words, corpus_count = scan_vocab(corpus, self.max_vocab_size,
+                                                               trim_rule, where=where)
+        logger.info("collected %i word types from a corpus of %i raw words and %i sentences",
+                    len(self.raw_vocab), total_words, corpus_count)
+        return total_words, corpus_count
+
+    def prepare_vocab(self, update=False, keep_raw_vocab=False, trim_rule=None, min_count=None,
+                      sample=None, dry_run=False):
+        """Turn ``raw_vocab`` (from `scan_vocab`) into the vocabulary: min_count (raised by
+        ``max_final_vocab``), the trim rule, downsampling thresholds, the order, the Huffman
+        tree and the negative-sampling table (gensim's second step of `build_vocab`).
+
+        Parameters
+        ----------
+        update : bool, default=False
+            Grow the present vocabulary instead of replacing it (see `build_vocab`).
+        keep_raw_vocab : bool, default=False
+            Keep ``raw_vocab`` afterwards (otherwise it is emptied).
+        trim_rule : callable, optional
+        min_count, sample : optional
+            Replace the model's settings (and are stored in it, as gensim does); a false value
+            keeps the model's.
+        dry_run : bool, default=False
+            Only compute the report; the model is left as it was.
+
+        Returns
+        -------
+        dict
+            gensim's report: ``drop_unique``, ``retain_total``, ``downsample_unique``,
+            ``downsample_total`` and ``num_retained_words``.
+        """
+        min_count = min_count or self.min_count
+        sample = sample or self.sample
+        raw = self.raw_vocab
+        if update:
+            if not dry_run:
+                self._check_can_update("prepare_vocab")
+            # The per-word attributes are the truth (users may set them), as in gensim.
+            n = len(self.wv.index_to_key)
+            counts, thresholds = (self.wv.expandos.get(name) for name in ("count", "sample_int"))
+            counts = counts if counts is not None and len(counts) == n else self._counts
+            thresholds = (thresholds if thresholds is not None and len(thresholds) == n
+                          else self._sample_int)
+            grown = update_vocab(self.wv.index_to_key, counts, thresholds, raw,
+                                 min_count=min_count, max_final_vocab=self.max_final_vocab,
+                                 sample=sample, null_word=self.null_word, trim_rule=trim_rule)
+            report = grown.report
+            logger.info("build_vocab(update=True): %d new words, %d words in all",
+                        grown.new_words, len(grown.index_to_key))
+            if not dry_run:
+                self.effective_min_count = grown.effective_min_count
+                if any(word != "\0" for word in grown.index_to_key):
+                    self._empty_vocabulary = None
+                self._install_vocab(grown.index_to_key, grown.counts, grown.sample_int,
+                                    wv=self.wv)
+        else:
+            vocab = prepare_vocab(raw, min_count=min_count, max_final_vocab=self.max_final_vocab,
+                                  sample=sample, sorted_vocab=self.sorted_vocab,
+                                  null_word=self.null_word, trim_rule=trim_rule, allow_empty=True)
+            report = vocab.report()
+            if not dry_run:
+                self.min_count, self.sample = min_count, sample
+                self.effective_min_count = vocab.effective_min_count
+                self._empty_vocabulary = None
+                if not report["num_retained_words"]:
+                    self._empty_vocabulary = empty_vocabulary_detail(raw,
+                                                                     vocab.effective_min_count)
+                    logger.warning("build_vocab: no word is left to train on: %s; train() will "
+                                   "refuse to start (lower min_count or pass a larger corpus)",
+                                   self._empty_vocabulary)
+                self._install_vocab(vocab.index_to_key, vocab.counts, vocab.sample_int)
+        if not dry_run and not keep_raw_vocab:
+            self.raw_vocab = {}
+        return report
+
+    def _check_prepare_kwargs(self, where, kwargs):
+        unknown = set(kwargs) - {"min_count", "sample", "dry_run"}
+        if unknown:
+            raise TypeError(f"{where}: unexpected keyword arguments {sorted(unknown)}; it passes "
+                            f"on only min_count, sample and dry_run (to prepare_vocab)")
+
+    def _check_can_update(self, where):
+        if not self.wv.index_to_key or self.wv.vectors.shape[0] == 0:
+            raise EmptyVocabularyError(
+                f"{where}: update=True grows the vocabulary of a model that has one, but this "
+                f"model has no vocabulary yet; call build_vocab(corpus) first (without update)")
+
+    def _install_vocab(self, index_to_key, counts, sample_int, wv=None):
+        """Make ``wv`` (a new KeyedVectors unless given) hold this vocabulary, its ``count`` and
+        ``sample_int`` attributes (and ``code``/``point`` with hs), and rebuild the sampling
+        tables from the counts. The weights are `prepare_weights`' business."""
+        if wv is None:
+            wv = self._new_keyed_vectors(0)
         wv.index_to_key = list(index_to_key)
         wv.key_to_index = {word: i for i, word in enumerate(wv.index_to_key)}
-        for word, count, threshold in zip(wv.index_to_key, counts, sample_int):
-            wv.set_vecattr(word, "count", int(count))
-            wv.set_vecattr(word, "sample_int", int(threshold))
+        wv.next_index = len(wv.index_to_key)
+        wv.expandos["count"] = [int(c) for c in counts]
+        wv.expandos["sample_int"] = [int(s) for s in sample_int]
+        wv.allocate_vecattrs()
         self._counts, self._sample_int = list(counts), list(sample_int)
         self._huffman = None
         if self.hs:
             codes, points = huffman_codes(counts)
-            for word, code, point in zip(wv.index_to_key, codes, points):
-                wv.set_vecattr(word, "code", code)
-                wv.set_vecattr(word, "point", point)
+            wv.expandos["code"], wv.expandos["point"] = codes, points
             self._huffman = padded_paths(codes, points)
-        self._cum_list = cumulative_table(counts, self.ns_exponent) if self.negative else None
+        self._cum_list = (cumulative_table(counts, self.ns_exponent)
+                          if self.negative and counts else None)
         self.cum_table = (None if self._cum_list is None
                           else self._backend.asarray(self._cum_list, dtype="int64"))
         self.wv = wv
         self._sampler = None
 
-    def _reset_outputs(self):
+    def prepare_weights(self, update=False):
+        """Initialise the weights for the vocabulary (`init_weights`), or with ``update=True``
+        keep the trained rows and add rows for new words (`update_weights`)."""
+        if update:
+            self.update_weights()
+        else:
+            self.init_weights()
+
+    def init_weights(self):
+        """Fresh weights for the present vocabulary, exactly gensim's for the same seed: input
+        vectors ``(u * 2 - 1) / vector_size`` in float32 for ``u`` uniform in [0, 1) from
+        ``numpy.random.default_rng(seed)``, output layers zero, ``wv.vectors_lockf`` ones."""
         xp, n = self._backend.xp, len(self.wv.index_to_key)
-        zeros = lambda: xp.zeros((n, self.vector_size), dtype=xp.float32,  # noqa: E731
+        self.wv.vectors = xp.zeros((0, self.vector_size), dtype=xp.float32,
+                                   device=self._backend.device)
+        self.wv.vectors_lockf = None
+        self.wv.resize_vectors(seed=self.seed)
+        self.wv.vectors_lockf = xp.ones((n,), dtype=xp.float32, device=self._backend.device)
+        # Every fresh start restarts the random streams, so training after it is reproducible.
+        self._generators = _generators(self.seed)
+        zeros = lambda: xp.zeros((n, self.layer1_size), dtype=xp.float32,  # noqa: E731
                                  device=self._backend.device)
         self.syn1 = zeros() if self.hs else None
         self.syn1neg = zeros() if self.negative else None
+        self._sampler = None
+
+    def update_weights(self):
+        """Rows for the words `prepare_vocab(update=True)` added: as gensim, a new input row
+        is the row a fresh `init_weights` of the grown vocabulary would give it (so it depends
+        on the seed and its index only), new output rows are zero and new
+        ``wv.vectors_lockf`` entries one; every old row keeps its value.
+
+        The arrays are replaced by larger ones (``wv.vectors``, ``syn1neg``, ``syn1``,
+        ``wv.vectors_lockf``), never grown in place.
+
+        Raises
+        ------
+        xpnet.word2vec.errors.EmptyVocabularyError
+            If the model had no weights yet (a RuntimeError, as gensim's).
+        """
+        if self.wv.vectors.shape[0] == 0:
+            raise EmptyVocabularyError(
+                "update_weights: cannot grow the weights of a model that has none; build the "
+                "vocabulary with build_vocab(corpus) (without update) first")
+        xp = self._backend.xp
+        before = self.wv.vectors.shape[0]
+        self.wv.resize_vectors(seed=self.seed)
+        gained = self.wv.vectors.shape[0] - before
+        pad = lambda a: None if a is None else xp.concat(  # noqa: E731
+            [a, xp.zeros((gained, a.shape[1]), dtype=a.dtype, device=self._backend.device)],
+            axis=0)
+        self.syn1, self.syn1neg = pad(self.syn1), pad(self.syn1neg)
+        self._sampler = None
+
+    def estimate_memory(self, vocab_size=None, report=None):
+        """gensim's estimate of the memory a model of ``vocab_size`` words needs, in bytes.
+
+        Returns
+        -------
+        dict
+            ``vocab`` (500 bytes a word, 700 with hs), ``vectors``, ``syn1`` (with hs),
+            ``syn1neg`` (with negative sampling) and their ``total``.
+        """
+        vocab_size = vocab_size or len(self.wv)
+        report = dict(report or {})
+        report["vocab"] = vocab_size * (700 if self.hs else 500)
+        report["vectors"] = vocab_size * self.vector_size * 4  # float32
+        if self.hs:
+            report["syn1"] = vocab_size * self.layer1_size * 4
+        if self.negative:
+            report["syn1neg"] = vocab_size * self.layer1_size * 4
+        report["total"] = sum(report.values())
+        logger.info("estimated required memory for %i words and %i dimensions: %i bytes",
+                    vocab_size, self.vector_size, report["total"])
+        return report
+
+    def reset_from(self, other_model):
+        """Share ``other_model``'s vocabulary (keys, per-word attributes and the sampling tables,
+        the same objects, as gensim) and its corpus counts, and start from fresh weights.
+
+        As in gensim, neither model should grow its vocabulary afterwards.
+        """
+        self._install_vocab(other_model.wv.index_to_key, other_model._counts,
+                            other_model._sample_int)
+        self.wv.index_to_key = other_model.wv.index_to_key
+        self.wv.key_to_index = other_model.wv.key_to_index
+        needed = {"count", "sample_int"} | ({"code", "point"} if self.hs else set())
+        if needed <= set(other_model.wv.expandos):
+            self.wv.expandos = other_model.wv.expandos
+        if other_model.cum_table is not None and self.negative and \
+                other_model.ns_exponent == self.ns_exponent:
+            self.cum_table, self._cum_list = other_model.cum_table, other_model._cum_list
+        self.corpus_count = other_model.corpus_count
+        self.corpus_total_words = other_model.corpus_total_words
+        self.effective_min_count = other_model.effective_min_count
+        self._empty_vocabulary = other_model._empty_vocabulary
+        self.init_weights()
 
     def _row_sampler(self):
         if self._sampler is None:
             self._sampler = RowSampler(
-                self._backend, self._generators, self._sample_int, self._cum_list, self._huffman,
+                self._backend, self._sample_int, self._cum_list, self._huffman,
                 window=self.window, negative=self.negative, sg=self.sg, cbow_mean=self.cbow_mean,
                 shrink_windows=self.shrink_windows, dtype="float32")
         return self._sampler
+
+    def _check_vocabulary(self, where):
+        """Raise before training or scoring a model without words (or training one whose
+        weights are read-only)."""
+        if not self.wv.key_to_index or self._empty_vocabulary is not None:
+            if self._empty_vocabulary is not None:
+                raise empty_vocabulary_error(where, self._empty_vocabulary)
+            raise EmptyVocabularyError(f"{where}: the vocabulary is empty; call "
+                                       f"build_vocab(corpus) before {where} (or pass the corpus "
+                                       f"to Word2Vec(...))")
+        if self.wv.vectors.shape[0] != len(self.wv.index_to_key):
+            raise RuntimeError(f"{where}: wv has {len(self.wv.index_to_key)} keys but "
+                               f"{self.wv.vectors.shape[0]} vector rows; call build_vocab again")
+        if where == "train":
+            for name, array in (("wv.vectors", self.wv.vectors), ("syn1neg", self.syn1neg),
+                                ("syn1", self.syn1)):
+                # NumPy's flag (arrays mapped with mmap='r'); other arrays have no such flag.
+                if not getattr(getattr(array, "flags", None), "writeable", True):
+                    raise ValueError(f"train: {name} is read-only (loaded with mmap='r'); load "
+                                     f"with mmap='c' (copy-on-write) or without mmap to train")
+
+    def _log_training_warnings(self):
+        """gensim's warnings at the start of `train` (logged, as gensim logs them)."""
+        if self.hs and self.negative:
+            logger.warning("Both hierarchical softmax and negative sampling are activated. This "
+                           "is probably a mistake. You should set either 'hs=0' or "
+                           "'negative=0' to disable one of them. ")
+        if self.alpha > self.min_alpha_yet_reached:
+            logger.warning("Effective 'alpha' higher than previous training cycles")
+
+    def _log_empty_corpus(self, raw_words):
+        """gensim's warning after a first `train` call that found no sentence at all."""
+        if raw_words == 0 and self.train_count == 0:
+            logger.warning("train() called with an empty iterator (if not intended, be sure to "
+                           "provide a corpus that offers restartable iteration = an iterable).")
 
     # -- training -------------------------------------------------------------------------------
     def _alpha_at(self, progress_in_epoch, epoch):
@@ -326,7 +634,9 @@ class Word2Vec:
         compute_loss : bool, default=False
             Accumulate the loss of this call in ``running_training_loss``.
         callbacks : sequence of CallbackAny2Vec
-        word_count, queue_factor, report_delay
+        queue_factor : int, default=2
+            With ``workers > 1``, at most ``queue_factor * workers`` jobs wait for a thread.
+        word_count, report_delay
             Accepted for gensim compatibility; unused.
 
         Returns
@@ -343,9 +653,7 @@ class Word2Vec:
         ValueError
             Without total_examples/total_words or a positive epochs.
         """
-        if not self.wv.key_to_index:
-            raise RuntimeError("train: the vocabulary is empty; call build_vocab(corpus) before "
-                               "train (or pass the corpus to Word2Vec(...))")
+        self._check_vocabulary("train")
         corpus = resolve_corpus("train", corpus_iterable, corpus_file)
         if total_examples is None and total_words is None:
             raise ValueError("train: expected total_examples or total_words for the learning-rate "
@@ -361,6 +669,7 @@ class Word2Vec:
                 raise ValueError(f"train: expected {name} a positive int, got {value!r}")
         self.alpha = start_alpha or self.alpha
         self.min_alpha = end_alpha or self.min_alpha
+        self._log_training_warnings()
         self.epochs = int(epochs)
         self.compute_loss = bool(compute_loss)
         self.running_training_loss = 0.0
@@ -375,14 +684,18 @@ class Word2Vec:
             for epoch in range(self.epochs):
                 for callback in callbacks:
                     callback.on_epoch_begin(self)
+                # Each job's seed comes from the 'subsample' stream, in corpus order (the job's
+                # own generator then makes all its draws: see xpnet.word2vec.sampling).
                 done, seen = train_epoch(self, corpus, epoch, total_examples=total_examples,
                                          total_words=total_words, sampler=sampler,
-                                         progress=progress)
+                                         progress=progress, seeds=self._generators["subsample"],
+                                         queue_factor=queue_factor)
                 trained, raw = trained + done, raw + seen
                 for callback in callbacks:
                     callback.on_epoch_end(self)
         finally:
             progress.close()
+        self._log_empty_corpus(raw)
         self.train_count += 1
         self.total_train_time += time.perf_counter() - start
         for callback in callbacks:
@@ -394,17 +707,76 @@ class Word2Vec:
         (negative log-likelihood of each prediction, before its update, as gensim)."""
         return self.running_training_loss
 
+    # -- using the trained model ----------------------------------------------------------------
+    def predict_output_word(self, context_words_list, topn=10):
+        """The ``topn`` most probable centre words given context words, as gensim: the mean (or
+        with ``cbow_mean=0`` the sum) of the context vectors through ``syn1neg`` and a softmax
+        over the whole vocabulary (a CBOW-style forward pass, also for skip-gram models).
+
+        Parameters
+        ----------
+        context_words_list : list of str or int
+            Context words (or their indices); words not in the vocabulary are ignored.
+        topn : int, default=10
+
+        Returns
+        -------
+        list of (str, float) or None
+            Words with their probability, most probable first (ties in vocabulary order);
+            None (with a logged warning, as gensim) when no context word is known.
+
+        Raises
+        ------
+        RuntimeError
+            Without negative sampling (gensim implements it for that scheme only), or without
+            the trained output layer (e.g. after assigning vectors loaded from a C-format file).
+        """
+        from .scoring import predict_output_word
+        return predict_output_word(self, context_words_list, topn)
+
+    def score(self, sentences, total_sentences=int(1e6), chunksize=100, queue_factor=2,
+              report_delay=1):
+        """Log-probability of each sentence under a hierarchical-softmax model (Taddy, "Document
+        Classification by Inversion of Distributed Language Representations", 2015), computed
+        exactly as gensim's ``score`` (see `xpnet.word2vec.scoring`).
+
+        Parameters
+        ----------
+        sentences : iterable of list of str
+        total_sentences : int, default=1000000
+            Score at most this many sentences (a warning is logged when more are given).
+        chunksize : int, default=100
+            Sentences scored together.
+        queue_factor, report_delay
+            Accepted for gensim compatibility.
+
+        Returns
+        -------
+        array of float32, shape (number of sentences scored,)
+            On the model's backend.
+
+        Raises
+        ------
+        RuntimeError
+            Without a vocabulary, or without hierarchical softmax (``hs=1``).
+        """
+        from .scoring import score_sentences
+        return score_sentences(self, sentences, total_sentences, chunksize)
+
     # -- saving ---------------------------------------------------------------------------------
-    def save(self, path):
+    def save(self, path, separately=None, sep_limit=None, ignore=frozenset(), pickle_protocol=None):
         """Save the whole model, vocabulary, weights and random state, so training can continue.
 
         The file is a safetensors file written atomically by `xpnet.save` (no pickle): a failed
-        save leaves any earlier file at ``path`` intact.
+        save leaves any earlier file at ``path`` intact. Every array is stored in one file,
+        where `load` can memory-map it, so gensim's ``separately``, ``sep_limit``, ``ignore``
+        and ``pickle_protocol`` are accepted and have nothing to do.
         """
         from xpnet.autograd.tensor import Tensor
         from xpnet.io import save
 
         wrap = lambda a: None if a is None else Tensor._make(a, self._backend)  # noqa: E731
+        lockf = self.wv.vectors_lockf
         state = {
             "format": _FORMAT, "version": _FORMAT_VERSION,
             "settings": {name: getattr(self, name) for name in _SETTINGS},
@@ -412,6 +784,7 @@ class Word2Vec:
             "sample_int": list(self._sample_int),
             "vectors": wrap(self.wv.vectors), "syn1neg": wrap(self.syn1neg),
             "syn1": wrap(self.syn1),
+            "vectors_lockf": wrap(lockf),
             "generators": {name: g.get_state() for name, g in self._generators.items()},
             "counters": {"corpus_count": self.corpus_count,
                          "corpus_total_words": self.corpus_total_words,
@@ -420,30 +793,58 @@ class Word2Vec:
                          "running_training_loss": self.running_training_loss,
                          "train_count": self.train_count,
                          "total_train_time": self.total_train_time},
+            "empty_vocabulary": self._empty_vocabulary,
         }
         save(state, path)
 
-    @classmethod
-    def load(cls, path, *, backend=None):
+    @_class_only
+    def load(cls, path, mmap=None, *, backend=None):
         """Load a model written by `save`, on ``backend`` (default: the active one).
+
+        Call it on the class (``Word2Vec.load(path)``): on an instance it raises
+        AttributeError, as gensim's does, since it returns a new model.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+        mmap : {None, 'r', 'c'}
+            Memory-map the weights instead of reading them: read-only (``'r'``) or
+            copy-on-write (``'c'``, changes never reach the file) NumPy arrays over the file
+            (`xpnet.word2vec.storage`); the backend is then NumPy. A read-only model can be
+            queried but not trained.
+        backend : str, optional
 
         Raises
         ------
         FileNotFoundError
             If ``path`` does not exist.
+        xpnet.word2vec.errors.WrongFileError
+            If the file holds something else, e.g. `KeyedVectors` (a ValueError, and gensim's
+            AttributeError).
         ValueError
-            If the file is not a saved Word2Vec model or is damaged.
+            If the file is damaged, or ``mmap`` is asked for with another backend.
         """
         from xpnet.io import load
 
         path = os.fspath(path)
         if not os.path.isfile(path):
             raise FileNotFoundError(f"Word2Vec.load: {path!r} is not an existing file")
-        state = load(path, backend=backend)
-        if not isinstance(state, dict) or state.get("format") != _FORMAT:
-            raise ValueError(f"Word2Vec.load: {path} holds no Word2Vec model (format "
-                             f"{state.get('format') if isinstance(state, dict) else None!r}); "
-                             f"for vectors alone use KeyedVectors.load")
+        from .storage import load_mapped, mapped_backend, refuse_pickle
+        try:
+            if mmap is not None:
+                backend = mapped_backend("Word2Vec.load", mmap, backend).name
+                state = load_mapped(path, mmap, "Word2Vec.load")
+            else:
+                state = load(path, backend=backend)
+        except ValueError:
+            refuse_pickle(path, "Word2Vec.load")
+            raise
+        found = state.get("format") if isinstance(state, dict) else type(state).__name__
+        if found != _FORMAT:
+            hint = ("; it holds KeyedVectors: use KeyedVectors.load" if found == _KV_FORMAT
+                    else "")
+            raise WrongFileError(f"Word2Vec.load: {path} holds no Word2Vec model (format "
+                                 f"{found!r}){hint}")
         if state.get("version") != _FORMAT_VERSION:
             raise ValueError(f"Word2Vec.load: {path} has model format version "
                              f"{state.get('version')!r}; this xpnet reads {_FORMAT_VERSION}")
@@ -451,18 +852,24 @@ class Word2Vec:
         model = cls(**settings, backend=backend)
         model._install_vocab(state["index_to_key"], state["counts"], state["sample_int"])
         n = len(state["index_to_key"])
+        arrays = {name: _raw_array(state.get(name)) for name in ("vectors", "syn1neg", "syn1",
+                                                                 "vectors_lockf")}
         for name in ("vectors", "syn1neg", "syn1"):
-            tensor = state[name]
-            if tensor is not None and tuple(tensor.shape) != (n, model.vector_size):
+            array = arrays[name]
+            if array is not None and tuple(array.shape) != (n, model.vector_size):
                 raise ValueError(f"Word2Vec.load: {path} is damaged: {name} has shape "
-                                 f"{tuple(tensor.shape)}, expected {(n, model.vector_size)}")
-        model.wv.vectors = state["vectors"].array
-        model.syn1neg = None if state["syn1neg"] is None else state["syn1neg"].array
-        model.syn1 = None if state["syn1"] is None else state["syn1"].array
+                                 f"{tuple(array.shape)}, expected {(n, model.vector_size)}")
+        model.wv.vectors = arrays["vectors"]
+        model.syn1neg, model.syn1 = arrays["syn1neg"], arrays["syn1"]
+        xp = model._backend.xp
+        model.wv.vectors_lockf = (arrays["vectors_lockf"] if arrays["vectors_lockf"] is not None
+                                  else xp.ones((n,), dtype=xp.float32,
+                                               device=model._backend.device))
         for name, generator_state in state["generators"].items():
             model._generators[name].set_state(generator_state)
         for name, value in state["counters"].items():
             setattr(model, name, value)
+        model._empty_vocabulary = state.get("empty_vocabulary")
         return model
 
     def __str__(self):
@@ -470,3 +877,9 @@ class Word2Vec:
                 f"alpha={self.alpha}>")
 
     __repr__ = __str__
+
+
+def _raw_array(value):
+    """A loaded Tensor's backend array (mapped loads give arrays already)."""
+    from xpnet.autograd.tensor import Tensor
+    return value.array if isinstance(value, Tensor) else value

@@ -17,11 +17,15 @@ One job (about ``batch_words`` words) goes through, as whole arrays with no per-
    hierarchical softmax puts the centre's Huffman points with labels ``1 - code``.
 
 Random numbers come from `xpnet.backend.random.Generator` (host draws moved to the device), so
-one seed gives the same rows on every backend. Each purpose (downsampling, windows, negatives)
-has its own stream, as gensim draws windows and samples from separate generators. (On head500,
-skip-gram with hierarchical softmax, 3 epochs, WordSim x100 over 7 seeds: one shared stream
-55.6, separate streams 56.8, gensim 56.5; the seed-to-seed spread is about 1.2 in both
-libraries, so this is within noise.)
+one seed gives the same rows on every backend. Each job has its own seed, drawn in job order from
+the model's stream, and its draws come from a generator started at that seed in a fixed order
+(downsampling, then windows, then negatives): a job's rows do not depend on which thread trains
+it or on what other jobs drew. The compiled NumPy job kernel draws from its own small generator
+started at the job's seed instead, and builds exactly these rows when handed these draws.
+(gensim draws windows and samples from separate generators; on head500, skip-gram with
+hierarchical softmax, 3 epochs, WordSim x100 over 7 seeds, one stream shared by every job and
+every purpose gave 55.6, separate streams per purpose 56.8, gensim 56.5, with a seed-to-seed
+spread of about 1.2 in both libraries: within noise.)
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xpnet.backend.kernels import get_kernel, register_generic
+from xpnet.backend.random import Generator
 
 __all__ = ["Rows", "RowSampler", "negative_draws_generic"]
 
@@ -60,8 +65,6 @@ class RowSampler:
     Parameters
     ----------
     backend : xpnet.backend.Backend
-    generators : dict of str to xpnet.backend.random.Generator
-        Independent streams ``'subsample'``, ``'windows'`` and ``'negatives'``.
     sample_int : list of int
         Downsampling thresholds by word index.
     cum_table : list of int or None
@@ -71,11 +74,16 @@ class RowSampler:
     window, negative, sg, cbow_mean, shrink_windows : as in `Word2Vec`
     dtype : str
         Float dtype of the weights.
+
+    Attributes
+    ----------
+    cache : dict
+        Derived tables a fast path builds once for this sampler (host copies, search guides).
     """
 
-    def __init__(self, backend, generators, sample_int, cum_table, huffman, *, window, negative,
-                 sg, cbow_mean, shrink_windows, dtype):
-        self.backend, self.generators = backend, generators
+    def __init__(self, backend, sample_int, cum_table, huffman, *, window, negative, sg,
+                 cbow_mean, shrink_windows, dtype):
+        self.backend, self.cache = backend, {}
         self.xp, self.device = backend.xp, backend.device
         self.window, self.negative, self.sg = int(window), int(negative), bool(sg)
         self.cbow_mean, self.shrink_windows = bool(cbow_mean), bool(shrink_windows)
@@ -97,15 +105,15 @@ class RowSampler:
         self.offset_reach = backend.asarray([abs(o) for o in offsets], dtype="int64")
 
     # -- steps 1-3 ------------------------------------------------------------------------------
-    def subsample(self, words, sentence):
+    def subsample(self, words, sentence, generator):
         """Keep each occurrence with its word's probability; returns (words, sentence)."""
         if self.keep_all:
             return words, sentence
-        draws = self.generators["subsample"].integers(self.backend, 0, 2**32, (words.shape[0],))
+        draws = generator.integers(self.backend, 0, 2**32, (words.shape[0],))
         keep = self.xp.take(self.sample_int, words) >= draws
         return words[keep], sentence[keep]
 
-    def windows(self, sentence, sentences):
+    def windows(self, sentence, sentences, generator):
         """(positions, valid): context positions (m, 2w) of every centre and which are usable.
 
         ``sentence`` holds the (sorted) sentence number of each word, ``sentences`` their count.
@@ -119,8 +127,7 @@ class RowSampler:
         end = xp.take(bounds, sentence + 1)
         context = position[:, None] + self.offsets[None, :]
         if self.shrink_windows:
-            reach = self.window - self.generators["windows"].integers(self.backend, 0, self.window,
-                                                                     (m,))
+            reach = self.window - generator.integers(self.backend, 0, self.window, (m,))
             valid = self.offset_reach[None, :] <= reach[:, None]
             valid = valid & (context >= start[:, None]) & (context < end[:, None])
         else:
@@ -128,11 +135,11 @@ class RowSampler:
         return context, valid
 
     # -- steps 4-5 ------------------------------------------------------------------------------
-    def inputs(self, words, sentence, sentences):
+    def inputs(self, words, sentence, sentences, generator):
         """(centre words (B,), context (B, C), context_weight, error_weight) of one job."""
         xp = self.xp
         m = words.shape[0]
-        context, valid = self.windows(sentence, sentences)
+        context, valid = self.windows(sentence, sentences, generator)
         if self.sg:
             flat_valid = xp.reshape(valid, (-1,))
             centre_pos = xp.reshape(xp.broadcast_to(
@@ -156,10 +163,9 @@ class RowSampler:
             return centre, context_words, share, weight
         return centre, context_words, weight, share
 
-    def negative_rows(self, centre, context, context_weight, error_weight):
+    def negative_rows(self, centre, context, context_weight, error_weight, generator):
         xp, n = self.xp, centre.shape[0]
-        draws = self.generators["negatives"].integers(self.backend, 0, self.cum_total,
-                                                      (n, self.negative))
+        draws = generator.integers(self.backend, 0, self.cum_total, (n, self.negative))
         # Resolved per job, so use_fast_paths() between train() calls takes effect.
         draw = get_kernel("word2vec_negative_draws", self.backend)
         noise = draw(xp, self.cum_table, draws)
@@ -180,22 +186,35 @@ class RowSampler:
         return Rows(context, context_weight, error_weight, points,
                     xp.astype(turns == 0, self.float), xp.astype(turns >= 0, self.float))
 
-    def job_rows(self, words, sentence, sentences):
+    def job_rows(self, words, sentence, sentences, *, seed, lockf=None):
         """Rows for hierarchical softmax and for negative sampling (either may be None), and the
         number of words left after downsampling.
 
         ``words`` holds the job's word indices, ``sentence`` the sentence number (0, 1, ...,
-        ``sentences - 1``, non-decreasing) of each.
+        ``sentences - 1``, non-decreasing) of each; ``seed`` starts the job's random draws.
+        ``lockf`` (by word, taken modulo its length as in gensim) scales each input vector's
+        share of the error: a word with 0.0 is not updated.
         """
-        words, sentence = self.subsample(words, sentence)
+        generator = Generator(seed)
+        words, sentence = self.subsample(words, sentence, generator)
         effective = int(words.shape[0])
         if effective == 0:
             return None, None, 0
-        centre, context, context_weight, error_weight = self.inputs(words, sentence, sentences)
+        centre, context, context_weight, error_weight = self.inputs(words, sentence, sentences,
+                                                                    generator)
         if centre.shape[0] == 0:
             return None, None, effective
+        if lockf is not None:
+            rows = context if lockf.shape[0] == self.sample_int.shape[0] else (
+                context % lockf.shape[0])
+            error_weight = error_weight * _take_2d(self.xp, lockf, rows)
         hs = None if self.points is None else self.softmax_rows(
             centre, context, context_weight, error_weight)
         ns = None if not self.negative else self.negative_rows(
-            centre, context, context_weight, error_weight)
+            centre, context, context_weight, error_weight, generator)
         return hs, ns, effective
+
+
+def _take_2d(xp, table, index):
+    """``table[index]`` for a 1-D table and a 2-D index (the standard's take is 1-D here)."""
+    return xp.reshape(xp.take(table, xp.reshape(index, (-1,))), index.shape)

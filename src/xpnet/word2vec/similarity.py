@@ -174,7 +174,8 @@ class SimilarityQueries:
         Parameters
         ----------
         positive, negative : key, vector, or list
-            Keys, vectors, or ``(key or vector, weight)`` pairs; default weights 1.0 and -1.0. Keys are unit-normed before averaging; given vectors
+            Keys, vectors, or ``(key or vector, weight)`` pairs; default weights 1.0 and -1.0.
+            Keys are unit-normed before averaging; given vectors
             are used as they are.
         topn : int or None, default=10
             None returns the similarity to every searched row as a backend array.
@@ -290,8 +291,58 @@ class SimilarityQueries:
         return float(xp.sum(self._unit(self[w1]) * self._unit(self[w2])))
 
     def distance(self, w1, w2) -> float:
-        """Cosine distance ``1 - similarity(w1, w2)``."""
+        """Cosine distance ``1 - similarity(w1, w2)``; exactly 0.0 for a key and itself (float32
+        rounding would otherwise leave a few ulps, as gensim's test expects none)."""
+        if _is_key(w1) and _is_key(w2) and self.get_index(w1) == self.get_index(w2):
+            return 0.0
         return 1 - self.similarity(w1, w2)
+
+    def relative_cosine_similarity(self, wa, wb, topn=10) -> float:
+        """``similarity(wa, wb)`` divided by the sum of the similarities of ``wa``'s ``topn``
+        nearest keys (Leeuwenberg et al., "A Minimally Supervised Approach for Synonym
+        Extraction with Word Embeddings", 2016, eq. 1); above 0.10 for topn=10, ``wb`` is
+        closer to ``wa`` than an arbitrary word.
+
+        Raises
+        ------
+        ValueError
+            If ``wa`` has no neighbour (``topn`` < 1 or a one-key vocabulary).
+        KeyError
+            For a key not in the vocabulary.
+        """
+        neighbours = self.similar_by_word(wa, topn)
+        if not neighbours:
+            raise ValueError(f"relative_cosine_similarity: {wa!r} has no similar words "
+                             f"(topn={topn!r}, {len(self)} keys); cannot calculate relative "
+                             f"cosine similarity without any similar words")
+        return float(self.similarity(wa, wb)) / sum(score for _, score in neighbours)
+
+    def wmdistance(self, document1, document2, norm=True) -> float:
+        """Word Mover's Distance between two documents (Kusner et al., "From Word Embeddings To
+        Document Distances", 2015), solved as gensim solves it, by POT's exact ``emd2``.
+
+        Each document is its normalised bag of known words; moving one unit of a word to
+        another costs the Euclidean distance of their vectors (unit-normed when ``norm``).
+
+        Parameters
+        ----------
+        document1, document2 : list of str
+            Out-of-vocabulary words are dropped (logged).
+        norm : bool, default=True
+
+        Returns
+        -------
+        float
+            0.0 when both documents hold the same single word; ``inf`` (with a logged warning)
+            when a document has no known word or all distances are zero, as gensim.
+
+        Raises
+        ------
+        ImportError
+            Without POT: ``pip install 'xpnet[wmd]'`` (or ``pip install POT``).
+        """
+        from .wmd import wmdistance
+        return wmdistance(self, document1, document2, norm=norm)
 
     def n_similarity(self, ws1, ws2) -> float:
         """Cosine similarity of the (unnormed) mean vectors of two key lists.

@@ -7,13 +7,21 @@ vocabulary, order and thresholds.
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass, field
 
 from .corpus import checked_sentences
+from .errors import EmptyVocabularyError
 
-__all__ = ["RULE_DEFAULT", "RULE_DISCARD", "RULE_KEEP", "Vocabulary", "keep_vocab_item",
-           "prepare_vocab", "prune_vocab", "scan_vocab"]
+__all__ = ["RULE_DEFAULT", "RULE_DISCARD", "RULE_KEEP", "Vocabulary", "VocabularyUpdate",
+           "keep_vocab_item", "prepare_vocab", "prune_vocab", "scan_vocab", "update_vocab"]
+
+logger = logging.getLogger(__name__)
+
+# gensim's words for a corpus whose sentences are strings (it trains on their characters).
+STRING_SENTENCE_WARNING = ("Each 'sentences' item should be a list of words (usually unicode "
+                           "strings). First item here is instead plain %s.")
 
 # What a trim_rule(word, count, min_count) returns (gensim.utils' values).
 RULE_DEFAULT, RULE_DISCARD, RULE_KEEP = 0, 1, 2
@@ -45,7 +53,8 @@ def scan_vocab(corpus, max_vocab_size=None, trim_rule=None, where="build_vocab")
 
     While more than ``max_vocab_size`` distinct words are held, the rarest are pruned with a
     threshold that rises by one at each pruning, as gensim does, so memory stays bounded on
-    huge corpora (and counts of pruned words restart from zero if they come back).
+    huge corpora (and counts of pruned words restart from zero if they come back). A first
+    sentence that is a plain string logs gensim's warning (its characters are counted as words).
 
     Returns
     -------
@@ -61,6 +70,9 @@ def scan_vocab(corpus, max_vocab_size=None, trim_rule=None, where="build_vocab")
     min_reduce = 1
     get = counts.get
     for sentence in checked_sentences(where, corpus):
+        if not corpus_count and isinstance(sentence, str):
+            logger.warning(STRING_SENTENCE_WARNING + " %s counts its characters as words; split "
+                           "each sentence into a list of words first.", type(sentence), where)
         corpus_count += 1
         for word in sentence:
             counts[word] = get(word, 0) + 1
@@ -89,6 +101,10 @@ class Vocabulary:
         Corpus words left after min_count.
     downsample_total : float
         Expected corpus words left after downsampling.
+    drop_unique : int
+        Distinct words dropped by min_count (or the trim rule).
+    downsample_unique : int
+        Words whose occurrences downsampling drops in part.
     """
 
     index_to_key: list
@@ -97,15 +113,27 @@ class Vocabulary:
     effective_min_count: int
     retain_total: int
     downsample_total: float
+    drop_unique: int = 0
+    downsample_unique: int = 0
     key_to_index: dict = field(init=False)
 
     def __post_init__(self):
         self.key_to_index = {word: i for i, word in enumerate(self.index_to_key)}
 
+    def report(self):
+        """gensim's ``prepare_vocab`` report: ``drop_unique``, ``retain_total``,
+        ``downsample_unique``, ``downsample_total`` (an int) and ``num_retained_words``."""
+        retained = len(self.index_to_key) - (1 if "\0" in self.key_to_index else 0)
+        return {"drop_unique": self.drop_unique, "retain_total": self.retain_total,
+                "downsample_unique": self.downsample_unique,
+                "downsample_total": int(self.downsample_total), "num_retained_words": retained}
+
 
 def _effective_min_count(counts, min_count, max_final_vocab):
-    if max_final_vocab is None or max_final_vocab >= len(counts):
+    if max_final_vocab is None:
         return min_count
+    if max_final_vocab >= len(counts):
+        return max(1, min_count)  # gensim's calc_min_count starts at 1
     # sorted() is stable: ties stay in first-appearance order, as in gensim.
     by_count = sorted(counts, key=counts.__getitem__, reverse=True)
     return max(counts[by_count[max_final_vocab]] + 1, min_count)
@@ -124,17 +152,33 @@ def downsampling_thresholds(counts, sample, retain_total):
         threshold = sample * retain_total
     else:
         threshold = int(sample * (3 + math.sqrt(5)) / 2)
-    thresholds, kept = [], 0.0
+    thresholds, kept, downsampled = [], 0.0, 0
     for v in counts:
         probability = (math.sqrt(v / threshold) + 1) * (threshold / v) if v else 1.0
-        probability = min(probability, 1.0)
+        if probability < 1.0:
+            downsampled += 1
+        else:
+            probability = 1.0
         kept += probability * v
         thresholds.append(int(probability * (2**32 - 1)))
-    return thresholds, kept
+    return thresholds, kept, downsampled
+
+
+def empty_vocabulary_detail(raw_counts, effective_min_count):
+    """Why no word is left, for the error `train` raises."""
+    if not raw_counts:
+        return "the corpus is empty"
+    return (f"the corpus has {len(raw_counts)} distinct words, none seen at least "
+            f"min_count={effective_min_count} times (or the trim rule dropped them)")
+
+
+def empty_vocabulary_error(where, detail):
+    return EmptyVocabularyError(f"{where}: no word is left to train on: {detail}; lower "
+                                f"min_count or pass a larger corpus")
 
 
 def prepare_vocab(raw_counts, *, min_count=5, max_final_vocab=None, sample=1e-3, sorted_vocab=True,
-                  null_word=False, trim_rule=None):
+                  null_word=False, trim_rule=None, allow_empty=False):
     """Turn raw counts into a `Vocabulary` with gensim's rules.
 
     Words below the effective min_count (min_count, raised so at most ``max_final_vocab`` words
@@ -144,19 +188,17 @@ def prepare_vocab(raw_counts, *, min_count=5, max_final_vocab=None, sample=1e-3,
 
     Raises
     ------
-    ValueError
-        If no word is left.
+    xpnet.word2vec.errors.EmptyVocabularyError
+        If no word is left (a ValueError and a RuntimeError), unless ``allow_empty``.
     """
     effective = _effective_min_count(raw_counts, min_count, max_final_vocab)
     words = [w for w, v in raw_counts.items() if keep_vocab_item(w, v, effective, trim_rule)]
-    if not words:
-        detail = (f"the corpus has {len(raw_counts)} distinct words, none seen at least "
-                  f"min_count={effective} times" if raw_counts else "the corpus is empty")
-        raise ValueError(f"build_vocab: no word is left to train on: {detail}; lower min_count "
-                         f"or pass a larger corpus")
+    if not words and not allow_empty:
+        raise empty_vocabulary_error("build_vocab",
+                                     empty_vocabulary_detail(raw_counts, effective))
     counts = [raw_counts[w] for w in words]
     retain_total = sum(counts)
-    thresholds, kept = downsampling_thresholds(counts, sample, retain_total)
+    thresholds, kept, downsampled = downsampling_thresholds(counts, sample, retain_total)
     if null_word:
         words.append("\0")
         counts.append(1)
@@ -167,7 +209,77 @@ def prepare_vocab(raw_counts, *, min_count=5, max_final_vocab=None, sample=1e-3,
         words = [words[i] for i in order]
         counts = [counts[i] for i in order]
         thresholds = [thresholds[i] for i in order]
-    return Vocabulary(words, counts, thresholds, effective, retain_total, kept)
+    return Vocabulary(words, counts, thresholds, effective, retain_total, kept,
+                      drop_unique=len(raw_counts) - (len(words) - int(bool(null_word))),
+                      downsample_unique=downsampled)
+
+
+@dataclass
+class VocabularyUpdate:
+    """A grown vocabulary (`update_vocab`): the old words in their order, then the new ones.
+
+    Attributes
+    ----------
+    index_to_key, counts, sample_int : list
+        As in `Vocabulary`, for the whole grown vocabulary.
+    new_words : int
+        How many words were appended.
+    report : dict
+        gensim's ``prepare_vocab`` report of the update.
+    effective_min_count : int
+    """
+
+    index_to_key: list
+    counts: list
+    sample_int: list
+    new_words: int
+    report: dict
+    effective_min_count: int
+
+
+def update_vocab(index_to_key, counts, sample_int, raw_counts, *, min_count=5,
+                 max_final_vocab=None, sample=1e-3, null_word=False, trim_rule=None):
+    """Grow a vocabulary with the counts of a new corpus, by gensim's rules.
+
+    A word of ``raw_counts`` that passes the effective min_count (judged on its count in the new
+    corpus alone, ``max_final_vocab`` applied to the new counts) is appended when new; every
+    word's count grows by its count in the new corpus; the downsampling thresholds of the words
+    that passed are recomputed from the new corpus alone (the others keep theirs). The order is
+    not re-sorted, so every old word keeps its index (and its rows in the weights).
+    ``null_word`` adds ``'\\0'`` only if it is missing (gensim 4.4 appends another each time).
+    """
+    effective = _effective_min_count(raw_counts, min_count, max_final_vocab)
+    key_to_index = {word: i for i, word in enumerate(index_to_key)}
+    index_to_key, counts, sample_int = list(index_to_key), list(counts), list(sample_int)
+    old_size = len(index_to_key)
+    new_words, old_words, dropped = [], [], 0
+    for word, v in raw_counts.items():
+        if not keep_vocab_item(word, v, effective, trim_rule):
+            dropped += 1
+        elif word in key_to_index:
+            old_words.append(word)
+        else:
+            new_words.append(word)
+            key_to_index[word] = len(index_to_key)
+            index_to_key.append(word)
+            counts.append(0)
+            sample_int.append(0)
+    counts = [count + raw_counts.get(word, 0) for word, count in zip(index_to_key, counts)]
+    retained = new_words + old_words  # gensim's order, which the float sums depend on
+    retain_total = sum(raw_counts[word] for word in retained)
+    thresholds, kept, downsampled = downsampling_thresholds(
+        [raw_counts[word] for word in retained], sample, retain_total)
+    for word, threshold in zip(retained, thresholds):
+        sample_int[key_to_index[word]] = threshold
+    if null_word and "\0" not in key_to_index:
+        index_to_key.append("\0")
+        counts.append(1)
+        sample_int.append(0)
+    report = {"drop_unique": dropped, "retain_total": retain_total,
+              "downsample_unique": downsampled, "downsample_total": int(kept),
+              "num_retained_words": len(retained)}
+    return VocabularyUpdate(index_to_key, counts, sample_int, len(index_to_key) - old_size,
+                            report, effective)
 
 
 def cumulative_table(counts, ns_exponent=0.75, domain=2**31 - 1):
