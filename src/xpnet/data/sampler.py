@@ -295,15 +295,12 @@ class BatchSampler(Sampler[list[int]]):
 
 
 def _process_group(op, what):
-    """World size or rank from `xpnet.distributed` (when it exists), for DistributedSampler."""
-    try:
-        from xpnet import distributed
-    except ImportError:
-        raise RuntimeError(f"{op}: {what} is needed and xpnet.distributed is not available; "
-                           f"pass num_replicas and rank") from None
-    if not distributed.is_available():
-        raise RuntimeError(f"{op}: requires the distributed package to be available; pass "
-                           f"num_replicas and rank")
+    """World size or rank of `xpnet.distributed`'s default group, for DistributedSampler."""
+    from xpnet import distributed
+    if not distributed.is_initialized():
+        raise ValueError(f"{op}: {what} was not given and the default process group has not "
+                         f"been initialized; call xpnet.distributed.init_process_group() first, "
+                         f"or pass num_replicas and rank")
     return distributed.get_world_size() if what == "num_replicas" else distributed.get_rank()
 
 
@@ -332,9 +329,29 @@ class DistributedSampler(Sampler[int]):
     Raises
     ------
     ValueError
-        ``rank`` outside [0, num_replicas - 1].
-    RuntimeError
-        ``num_replicas`` or ``rank`` not given and xpnet.distributed not available.
+        ``rank`` outside [0, num_replicas - 1], or ``num_replicas`` or ``rank`` not given
+        before `xpnet.distributed.init_process_group`.
+
+    Examples
+    --------
+    Ten samples over three ranks, unshuffled: the indices are padded with the first two to 12,
+    and each rank takes every third one.
+
+    >>> from xpnet.data import DistributedSampler
+    >>> shares = [list(DistributedSampler(range(10), num_replicas=3, rank=r, shuffle=False))
+    ...           for r in range(3)]
+    >>> shares
+    [[0, 3, 6, 9], [1, 4, 7, 0], [2, 5, 8, 1]]
+    >>> [len(DistributedSampler(range(10), 3, r, drop_last=True)) for r in range(3)]
+    [3, 3, 3]
+
+    In a data-parallel script, pass it to the DataLoader and call `set_epoch` each epoch::
+
+        sampler = DistributedSampler(dataset)          # world size and rank from the group
+        loader = DataLoader(dataset, batch_size=32, sampler=sampler)
+        for epoch in range(epochs):
+            sampler.set_epoch(epoch)                   # a new order, the same on every rank
+            for x, y in loader: ...
     """
 
     def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0,
