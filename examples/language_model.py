@@ -1,9 +1,13 @@
-"""A character-level language model on real English news text, with RNN, GRU and LSTM compared.
+"""A character-level language model on real English news text: RNN, GRU, LSTM and Transformer.
 
 Embedding -> stacked recurrent layers (2 x 128, dropout 0.2 between them) -> dropout -> linear
 to the vocabulary, trained on softmax cross-entropy with Adam, truncated backpropagation
 through time (the hidden state is carried from one chunk of ``--bptt`` characters to the next
-and detached between them) and gradient-norm clipping at 0.5. The text is the Lee corpus of
+and detached between them) and gradient-norm clipping at 0.5. Beside them, on the same data
+and budget, a decoder-only Transformer: embedding plus sinusoidal positions -> 2 encoder
+layers (d_model 128, 4 heads, feed-forward 256, pre-norm) under a causal mask -> linear. It
+carries no state: each chunk of ``--bptt`` characters is its whole context (the
+pytorch/examples Transformer LM does the same), and sampling slides that window. The text is the Lee corpus of
 Australian news that ships in gensim's test data (``lee_background.cor``: 300 documents, ~60k
 words, ~360k characters); the last 10% of the documents are held out for validation, so no
 document straddles the split. Characters are lowercased; those seen fewer than 5 times in the
@@ -14,7 +18,7 @@ baseline (the perplexity of predicting every character from its training frequen
 the number means something; the untrained model sits near the vocabulary size. After training
 each model writes a temperature-sampled continuation of a prompt.
 
-    python examples/language_model.py                        # RNN, GRU and LSTM, same budget
+    python examples/language_model.py                        # RNN, GRU, LSTM, Transformer
     python examples/language_model.py --model lstm --epochs 8
     python examples/language_model.py --out lm.png           # validation perplexity curves
 """
@@ -34,7 +38,8 @@ import xpnet
 import xpnet.nn as nn
 import xpnet.nn.functional as F
 
-MODELS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
+RECURRENT = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
+MODELS = [*RECURRENT, "transformer"]
 UNKNOWN = "<unk>"
 # Validation runs as this many parallel streams: few enough resets of the state, short loop.
 VALID_STREAMS = 32
@@ -111,12 +116,14 @@ def detach(state):
 class CharLanguageModel(nn.Module):
     """Embedding -> RNN/GRU/LSTM (stacked) -> dropout -> linear to next-character logits."""
 
+    carries_state = True  # the hidden state goes on from one chunk to the next
+
     def __init__(self, vocab_size, mode="lstm", embedding_dim=32, hidden_size=128,
                  num_layers=2, dropout=0.2):
         super().__init__()
         self.mode = mode
         self.embedding = nn.Embedding(vocab_size, embedding_dim)
-        self.rnn = MODELS[mode](embedding_dim, hidden_size, num_layers=num_layers,
+        self.rnn = RECURRENT[mode](embedding_dim, hidden_size, num_layers=num_layers,
                                 dropout=dropout if num_layers > 1 else 0.0)
         self.dropout = nn.Dropout(dropout)
         self.decoder = nn.Linear(hidden_size, vocab_size)
@@ -125,6 +132,63 @@ class CharLanguageModel(nn.Module):
         """tokens (seq_len, batch) -> logits (seq_len, batch, vocab_size), new state."""
         output, state = self.rnn(self.embedding(tokens), state)
         return self.decoder(self.dropout(output)), state
+
+
+class CharTransformer(nn.Module):
+    """Embedding + sinusoidal positions -> causal Transformer encoder -> linear.
+
+    The "state" is only the last ``context - 1`` characters, for sampling one character at a
+    time; training and validation feed each chunk alone (``carries_state`` is False).
+    """
+
+    carries_state = False
+
+    def __init__(self, vocab_size, d_model=128, nhead=4, num_layers=2, dim_feedforward=256,
+                 dropout=0.2, context=50):
+        super().__init__()
+        self.context = context
+        self.embedding = nn.Embedding(vocab_size, d_model)
+        layer = nn.TransformerEncoderLayer(d_model, nhead, dim_feedforward, dropout,
+                                           norm_first=True)
+        self.encoder = nn.TransformerEncoder(layer, num_layers, norm=nn.LayerNorm(d_model),
+                                             enable_nested_tensor=False)
+        self.dropout = nn.Dropout(dropout)
+        self.decoder = nn.Linear(d_model, vocab_size)
+        # sin/cos of position / 10000^(2i/d) (Vaswani et al., 2017), shape (context, 1, d).
+        position = xpnet.arange(context, dtype=xpnet.float32).unsqueeze(1)
+        rate = xpnet.exp(xpnet.arange(0, d_model, 2, dtype=xpnet.float32)
+                         * (-math.log(10000.0) / d_model))
+        table = xpnet.zeros(context, 1, d_model)
+        table[:, 0, 0::2] = xpnet.sin(position * rate)
+        table[:, 0, 1::2] = xpnet.cos(position * rate)
+        self.register_buffer("positions", table)
+        self.scale = math.sqrt(d_model)
+
+    def forward(self, tokens, state=None):
+        """tokens (seq_len, batch) -> logits (seq_len, batch, vocab_size), the context to
+        pass back in with the next characters (sampling)."""
+        new = tokens.shape[0]
+        if state is not None:
+            tokens = xpnet.cat([state, tokens])[-self.context:]
+        elif new > self.context:
+            raise ValueError(f"CharTransformer: {new} characters exceed the context of "
+                             f"{self.context}")
+        length = tokens.shape[0]
+        x = self.embedding(tokens) * self.scale + self.positions[:length]
+        mask = nn.Transformer.generate_square_subsequent_mask(length, device=tokens.device)
+        hidden = self.encoder(self.dropout(x), mask=mask, is_causal=True)
+        logits = self.decoder(self.dropout(hidden[length - min(new, length):]))
+        return logits, tokens[-(self.context - 1):] if self.context > 1 else None
+
+
+def make_model(mode, vocab_size, embedding_dim=32, hidden_size=128, num_layers=2, dropout=0.2,
+               context=50):
+    """The recurrent model ``mode`` or, for "transformer", a Transformer of width hidden_size
+    that sees ``context`` characters."""
+    if mode == "transformer":
+        return CharTransformer(vocab_size, d_model=hidden_size, nhead=4, num_layers=num_layers,
+                               dim_feedforward=2 * hidden_size, dropout=dropout, context=context)
+    return CharLanguageModel(vocab_size, mode, embedding_dim, hidden_size, num_layers, dropout)
 
 
 def unigram_perplexity(train_ids, valid_ids, vocab_size):
@@ -141,7 +205,7 @@ def perplexity(model, data, bptt):
     total, count, state = 0.0, 0, None
     with xpnet.no_grad():
         for x, y in chunks(data, bptt):
-            logits, state = model(x, state)
+            logits, state = model(x, state if model.carries_state else None)
             n = y.shape[0] * y.shape[1]
             total += F.cross_entropy(logits.reshape(n, -1), y.reshape(n), reduction="sum").item()
             count += n
@@ -153,14 +217,15 @@ def train(mode, train_data, valid_data, vocab_size, epochs=5, bptt=50, lr=3e-3, 
           seed=0, progress=None, **model_args):
     """Train one model; returns it and its validation perplexity before and after each epoch."""
     xpnet.manual_seed(seed)  # every model starts from the same seed
-    model = CharLanguageModel(vocab_size, mode, **model_args)
+    model = make_model(mode, vocab_size, context=bptt, **model_args)
     optimizer = xpnet.optim.Adam(model.parameters(), lr=lr)
     history = {"valid_ppl": [perplexity(model, valid_data, bptt)], "train_loss": [],
-               "clipped": 0, "steps": 0}
+               "clipped": 0, "steps": 0, "epoch_seconds": []}
     for _ in range(epochs):
         state, total, batches = None, 0.0, 0
+        start = time.perf_counter()
         for x, y in chunks(train_data, bptt):
-            state = None if state is None else detach(state)
+            state = None if state is None or not model.carries_state else detach(state)
             logits, state = model(x, state)
             n = y.shape[0] * y.shape[1]
             loss = F.cross_entropy(logits.reshape(n, -1), y.reshape(n))
@@ -176,6 +241,7 @@ def train(mode, train_data, valid_data, vocab_size, epochs=5, bptt=50, lr=3e-3, 
                 progress.update(1)
                 progress.set_postfix(loss=f"{loss.item():.3f}",
                                      valid_ppl=f"{history['valid_ppl'][-1]:.2f}")
+        history["epoch_seconds"].append(time.perf_counter() - start)
         history["train_loss"].append(total / batches)
         history["valid_ppl"].append(perplexity(model, valid_data, bptt))
     return model, history
@@ -195,6 +261,8 @@ def sample(model, vocab, prompt="the ", length=300, temperature=0.8, seed=0):
     drawn = []
     with xpnet.no_grad():
         tokens = xpnet.tensor([[i] for i in vocab.encode(prompt.lower())], dtype="int64")
+        if not model.carries_state:  # a Transformer reads at most its context
+            tokens = tokens[-model.context:]
         logits, state = model(tokens)
         for _ in range(length):
             probs = F.softmax(logits[-1, 0, :] / temperature, axis=-1).tolist()
@@ -216,10 +284,11 @@ def plot(path, histories, unigram):
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     for mode, history in histories.items():
         ppl = history["valid_ppl"]
+        per_epoch = sum(history["epoch_seconds"]) / max(len(history["epoch_seconds"]), 1)
         ax.plot(range(len(ppl)), ppl, marker="o", ms=3,
-                label=f"{mode.upper()} (final {ppl[-1]:.2f})")
+                label=f"{mode.upper()} (final {ppl[-1]:.2f}, {per_epoch:.1f} s/epoch)")
     ax.axhline(unigram, color="0.4", ls="--", label=f"unigram baseline ({unigram:.2f})")
-    ax.set(title=f"character LM on the Lee corpus ({xpnet.get_backend()})",
+    ax.set(title=f"character LMs on the Lee corpus ({xpnet.get_backend()})",
            xlabel="epoch (0: untrained)", ylabel="validation perplexity (log scale)",
            yscale="log")
     low, high = ax.get_ylim()
@@ -304,10 +373,12 @@ def main(argv=None):
 
     print(f"\nbackend {xpnet.get_backend()!r}, {args.epochs} epochs of {per_epoch} chunks, "
           f"unigram baseline {unigram:.2f}")
-    print(f"{'model':6} {'parameters':>10} {'valid ppl':>10} {'vs unigram':>10} {'seconds':>8}")
+    print(f"{'model':11} {'parameters':>10} {'valid ppl':>10} {'vs unigram':>10} "
+          f"{'s/epoch':>8}")
     for mode, h in results.items():
-        print(f"{mode.upper():6} {h['parameters']:>10,} {h['valid_ppl'][-1]:>10.2f} "
-              f"{h['valid_ppl'][-1] / unigram:>10.2f} {h['seconds']:>8.0f}")
+        per_epoch = sum(h["epoch_seconds"]) / len(h["epoch_seconds"])
+        print(f"{mode.upper():11} {h['parameters']:>10,} {h['valid_ppl'][-1]:>10.2f} "
+              f"{h['valid_ppl'][-1] / unigram:>10.2f} {per_epoch:>8.1f}")
     if args.out:
         plot(args.out, results, unigram)
         print(f"figure written to {args.out}")

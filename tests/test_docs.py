@@ -35,7 +35,7 @@ UNDOCUMENTED = {
 PUBLIC_MODULES = ["xpnet", "xpnet.nn", "xpnet.nn.functional", "xpnet.nn.init", "xpnet.nn.utils",
                   "xpnet.nn.utils.rnn", "xpnet.optim", "xpnet.optim.lr_scheduler", "xpnet.data",
                   "xpnet.models", "xpnet.autograd", "xpnet.word2vec", "xpnet.backend",
-                  "xpnet.cuda", "xpnet.accelerator", "xpnet.serialization"]
+                  "xpnet.cuda", "xpnet.accelerator", "xpnet.serialization", "xpnet.onnx"]
 
 
 def test_docs_build_cleanly_and_document_every_public_name(tmp_path):

@@ -322,6 +322,7 @@ RANDOM_INITS = {
     "kaiming_normal_": lambda t, **k: init.kaiming_normal_(t, mode="fan_out", **k),
     "orthogonal_": lambda t, **k: init.orthogonal_(t, gain=0.5, **k),
     "sparse_": lambda t, **k: init.sparse_(t, 0.4, std=0.2, **k),
+    "trunc_normal_": lambda t, **k: init.trunc_normal_(t, 0.1, 0.5, -0.3, 0.8, **k),
 }
 ALL_INITS = {**RANDOM_INITS, "constant_": lambda t: init.constant_(t, 0.3),
              "zeros_": init.zeros_, "ones_": init.ones_, "eye_": init.eye_}
@@ -434,3 +435,89 @@ def test_init_rejects_an_integer_tensor(name):
 def test_init_rejects_what_is_not_a_tensor(name, value):
     with pytest.raises(TypeError, match=f"{name}: expected a Tensor, got {type(value).__name__}"):
         ALL_INITS[name](value)
+
+
+# -- trunc_normal_ -----------------------------------------------------------------------------
+
+def _upper_tail(z):
+    """P(Z > z) for a standard normal Z, accurate far in the tail."""
+    return 0.5 * np.vectorize(math.erfc)(np.asarray(z, dtype=np.float64) / math.sqrt(2))
+
+
+def _truncated_normal_moments(mean, std, a, b):
+    """Mean and variance of N(mean, std^2) truncated to [a, b] (Johnson et al., 1994)."""
+    alpha, beta = (a - mean) / std, (b - mean) / std
+    if alpha + beta < 0:  # in the lower tail: the mirror image keeps the digits
+        flipped_mean, var = _truncated_normal_moments(-mean, std, -b, -a)
+        return -flipped_mean, var
+    mass = float(_upper_tail(alpha) - _upper_tail(beta))
+    pdf = lambda z: math.exp(-z * z / 2) / math.sqrt(2 * math.pi) if math.isfinite(z) else 0.0
+    shift = (pdf(alpha) - pdf(beta)) / mass
+    spread = ((alpha * pdf(alpha) if math.isfinite(alpha) else 0.0)
+              - (beta * pdf(beta) if math.isfinite(beta) else 0.0)) / mass
+    return mean + std * shift, std * std * (1 + spread - shift * shift)
+
+
+TRUNCATIONS = [(0.0, 1.0, -2.0, 2.0), (0.5, 2.0, -1.0, 3.0), (0.0, 0.02, -0.04, 0.04),
+               (0.0, 1.0, 5.0, 6.0), (0.0, 1.0, -30.0, -29.0), (1.0, 1.0, -0.5, 100.0),
+               (0.0, 1.0, -1e-3, 1e-3)]
+
+
+@pytest.mark.parametrize("mean, std, a, b", TRUNCATIONS)
+def test_trunc_normal_has_the_exact_truncated_distribution(mean, std, a, b):
+    # 1e5 draws: each moment within 5 standard errors, the KS distance at significance 1e-3 —
+    # including bounds 5-6 and 29-30 std from the mean, where erfinv-based sampling degrades.
+    n = 100_000
+    w = _draw(lambda t: init.trunc_normal_(t, mean, std, a, b), (n,)).numpy()
+    assert w.min() >= a and w.max() <= b
+    want_mean, want_var = _truncated_normal_moments(mean, std, a, b)
+    assert abs(w.mean() - want_mean) < 5 * math.sqrt(want_var / n)
+    assert abs(w.var() - want_var) < 5 * want_var * math.sqrt(2 / n)
+    # sign = -1 mirrors a lower-tail interval, so the tail probabilities keep their digits.
+    sign = -1.0 if a + b < 2 * mean else 1.0
+    alpha, beta = sorted((sign * (a - mean) / std, sign * (b - mean) / std))
+    tail_alpha, tail_beta = _upper_tail(alpha), _upper_tail(beta)
+    mirrored = sign * (w - mean) / std
+    cdf = lambda z: (tail_alpha - _upper_tail(z)) / (tail_alpha - tail_beta)
+    assert _ks_one_sample(mirrored, cdf) < _ks_limit(n)
+
+
+@pytest.mark.parametrize("mean, std, a, b", TRUNCATIONS[:3])
+def test_trunc_normal_has_torchs_distribution(mean, std, a, b):
+    # Where PyTorch's erfinv-based sampler is accurate (bounds near the mean), the two samples
+    # have one distribution: two-sample KS at significance 1e-3, bounds and means.
+    torch = _torch()
+    n = 100_000
+    w = _draw(lambda t: init.trunc_normal_(t, mean, std, a, b), (n,)).numpy()
+    torch.manual_seed(0)
+    theirs = torch.nn.init.trunc_normal_(torch.empty(n, dtype=torch.float64), mean, std, a,
+                                         b).numpy()
+    assert theirs.min() >= a and theirs.max() <= b
+    assert _ks_two_sample(w, theirs) < _ks_limit(n, n)
+    assert abs(w.mean() - theirs.mean()) < 5 * theirs.std() * math.sqrt(2 / n)
+    assert w.std() == pytest.approx(theirs.std(), rel=5 * math.sqrt(1 / n))
+
+
+def test_trunc_normal_defaults_are_torchs(backend):
+    w = init.trunc_normal_(xpnet.empty(2000))
+    assert w.dtype is xpnet.float32
+    assert_on_device(w, backend)
+    values = w.numpy()
+    assert values.min() >= -2.0 and values.max() <= 2.0 and values.std() > 0.8
+
+
+def test_trunc_normal_with_equal_bounds_fills_the_bound():
+    np.testing.assert_array_equal(init.trunc_normal_(xpnet.empty(5), a=0.5, b=0.5).numpy(), 0.5)
+
+
+@pytest.mark.parametrize(("kwargs", "error", "message"), [
+    ({"std": 0.0}, ValueError, "trunc_normal_: std must be positive, got 0.0"),
+    ({"a": 1.0, "b": -1.0}, ValueError, "trunc_normal_: expected a <= b, got a=1.0, b=-1.0"),
+    ({"a": 40.0, "b": 41.0}, ValueError, "lies more than 37 standard deviations from the mean"),
+    ({"mean": "0"}, TypeError, "trunc_normal_: mean must be a number, got str"),
+])
+def test_trunc_normal_rejects_bad_arguments(kwargs, error, message):
+    t = xpnet.zeros(3)
+    with pytest.raises(error, match=re.escape(message)):
+        init.trunc_normal_(t, **kwargs)
+    np.testing.assert_array_equal(t.numpy(), 0.0)  # nothing written

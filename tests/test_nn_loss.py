@@ -517,15 +517,20 @@ def test_module_to_moves_the_weights(backend):
     assert loss.item() == pytest.approx(math.log(3))
 
 
-def test_module_reprs():
-    assert repr(nn_loss.MSELoss()) == "MSELoss(reduction='mean')"
-    assert repr(nn_loss.L1Loss("sum")) == "L1Loss(reduction='sum')"
-    assert repr(nn_loss.HuberLoss(delta=0.5)) == "HuberLoss(reduction='mean', delta=0.5)"
-    assert repr(nn_loss.NLLLoss(ignore_index=0)) == "NLLLoss(ignore_index=0, reduction='mean')"
-    assert repr(nn_loss.CrossEntropyLoss(label_smoothing=0.1)) == \
-        "CrossEntropyLoss(ignore_index=-100, reduction='mean', label_smoothing=0.1)"
-    assert repr(nn_loss.BCELoss(reduction="none")) == "BCELoss(reduction='none')"
-    assert repr(nn_loss.BCEWithLogitsLoss()) == "BCEWithLogitsLoss(reduction='mean')"
+def test_module_reprs_are_torchs():
+    torch = pytest.importorskip("torch")
+    for name, args, kwargs in [("MSELoss", (), {}), ("L1Loss", ("sum",), {}),
+                               ("HuberLoss", (), {"delta": 0.5}),
+                               ("SmoothL1Loss", (), {"beta": 0.5}),
+                               ("NLLLoss", (), {"ignore_index": 0}),
+                               ("CrossEntropyLoss", (), {"label_smoothing": 0.1}),
+                               ("BCELoss", (), {"reduction": "none"}),
+                               ("BCEWithLogitsLoss", (), {})]:
+        if args:  # torch's first positional argument is the deprecated size_average
+            ours, theirs = getattr(nn_loss, name)(*args), getattr(torch.nn, name)(reduction=args[0])
+        else:
+            ours, theirs = getattr(nn_loss, name)(**kwargs), getattr(torch.nn, name)(**kwargs)
+        assert repr(ours) == repr(theirs)
 
 
 def test_functional_namespaces_export_the_losses():

@@ -423,3 +423,126 @@ def test_layer_norm_rejects_a_shape_mismatch(backend):
 def test_batch_norm_rejects_bad_arguments(options, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         BatchNorm1d(**options)
+
+
+# -- instance normalisation --------------------------------------------------------------------
+
+@settings(max_examples=20, deadline=None)
+@given(shape=_shapes(min_dims=3, max_dims=4), affine=st.booleans(), track=st.booleans(),
+       seed=st.integers(0, 2**16))
+def test_instance_norm_matches_torch_over_a_grid(shape, affine, track, seed):
+    if np.prod(shape[2:]) == 1:
+        shape += (2,)  # one spatial element is refused (below), as by torch
+    c = shape[1]
+    x, w, b = random_arrays(shape, (c,), (c,), seed=seed)
+    args = [x * 3 + 1, w, b] if affine else [x * 3 + 1]
+    stats = {}
+
+    def run(module, x, w=None, b=None):
+        mean, var = stats.setdefault(module, (module.zeros(c, dtype=module.float64) + 0.5,
+                                              module.ones(c, dtype=module.float64) * 2))
+        running = (mean, var) if track else (None, None)
+        return module.nn.functional.instance_norm(x, *running, w, b, momentum=0.3, eps=1e-4)
+
+    with xpnet.use_backend("numpy"):
+        check_forward("numpy", lambda *a: run(xpnet, *a), lambda *a: run(torch, *a), args)
+        check_grads("numpy", lambda *a: run(xpnet, *a), lambda *a: run(torch, *a), args)
+        for ours, theirs in zip(stats[xpnet], stats[torch]):
+            assert_close(ours, theirs)  # updated twice on each side (one forward per check)
+
+
+def test_instance_norm_with_running_statistics_matches_torch(backend):
+    x, mean, var, w, b = random_arrays((2, 3, 4), (3,), (3,), (3,), (3,), seed=10)
+    var = np.abs(var) + 0.5
+    check_forward(backend, lambda *a: F.instance_norm(a[0], a[1], a[2], a[3], a[4], False),
+                  lambda *a: TF.instance_norm(a[0], a[1], a[2], a[3], a[4], False),
+                  [x, mean, var, w, b])
+    check_grads(backend, lambda x, w, b: F.instance_norm(
+        x, xpnet.tensor(mean), xpnet.tensor(var), w, b, use_input_stats=False),
+        lambda x, w, b: TF.instance_norm(x, torch.tensor(mean), torch.tensor(var), w, b,
+                                         use_input_stats=False), [x, w, b])
+
+
+INSTANCE_NORMS = {
+    "InstanceNorm1d": ({}, (2, 3, 5)),
+    "InstanceNorm1d unbatched tracked": ({"track_running_stats": True}, (3, 6)),
+    "InstanceNorm2d affine tracked": ({"affine": True, "track_running_stats": True,
+                                       "momentum": 0.3}, (2, 3, 4, 3)),
+    "InstanceNorm2d affine no bias": ({"affine": True, "bias": False}, (2, 3, 2, 5)),
+    "InstanceNorm2d momentum None": ({"track_running_stats": True, "momentum": None},
+                                     (2, 3, 3, 3)),
+}
+
+
+def _instance_norm_pair(name):
+    options, shape = INSTANCE_NORMS[name]
+    cls = name.split()[0]
+    ours = getattr(nn, cls)(3, **options).double()
+    theirs = getattr(torch.nn, cls)(3, **options).double()
+    for p in ours.parameters():
+        nn.init.uniform_(p, 0.5, 1.5)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
+    return ours, theirs, shape
+
+
+@pytest.mark.parametrize("name", list(INSTANCE_NORMS))
+def test_instance_norm_module_matches_torch_in_training_and_eval(backend, name):
+    ours, theirs, shape = _instance_norm_pair(name)
+    _train_steps(backend, ours, theirs, shape, steps=2, seed=11)
+    for key, value in theirs.state_dict().items():
+        assert_close(ours.state_dict()[key], value)
+    ours.eval(), theirs.eval()
+    # Eval mode uses the running statistics when kept, the input's otherwise.
+    _train_steps(backend, ours, theirs, shape, steps=1, seed=12)
+
+
+@pytest.mark.parametrize("name", list(INSTANCE_NORMS))
+def test_instance_norm_repr_matches_torch(name):
+    options, _ = INSTANCE_NORMS[name]
+    cls = name.split()[0]
+    assert repr(getattr(nn, cls)(3, **options)) == repr(getattr(torch.nn, cls)(3, **options))
+
+
+def test_instance_norm_gradcheck(backend):
+    gradcheck(lambda x, w, b: F.instance_norm(x, weight=w, bias=b),
+              random_arrays((2, 2, 3, 2), (2,), (2,), seed=13))
+
+
+def test_instance_norm_float32_stays_on_the_backend(backend):
+    layer = nn.InstanceNorm2d(3, affine=True, track_running_stats=True)
+    out = layer(xpnet.randn(2, 3, 4, 4))
+    assert out.dtype is xpnet.float32 and layer.running_var.dtype is xpnet.float32
+    assert_on_device(out, backend)
+    assert_on_device(layer.running_mean, backend)
+
+
+def test_instance_norm_without_affine_warns_on_a_channel_mismatch_as_torch():
+    with pytest.warns(UserWarning, match=re.escape("InstanceNorm1d: input's size at dim=1 (4) "
+                                                   "does not match num_features (3)")):
+        out = nn.InstanceNorm1d(3)(xpnet.randn(2, 4, 5))
+    assert out.shape == (2, 4, 5)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: F.instance_norm(xpnet.zeros(2, 3, 1)),
+     "instance_norm: expected more than 1 spatial element when using input statistics, got "
+     "input of shape (2, 3, 1)"),
+    (lambda: F.instance_norm(xpnet.zeros(2, 3)),
+     "instance_norm: expected an input with at least 3 axes, got shape (2, 3)"),
+    (lambda: F.instance_norm(xpnet.zeros(2, 3, 4), use_input_stats=False),
+     "instance_norm: running_mean and running_var are needed when use_input_stats is False"),
+    (lambda: F.instance_norm(xpnet.zeros(2, 3, 4), weight=xpnet.ones(4)),
+     "instance_norm: weight of shape (4,) does not match the input's channels on axis 1 (3,)"),
+    (lambda: nn.InstanceNorm1d(3)(xpnet.zeros(1, 3, 4, 4)),
+     "InstanceNorm1d: expected a 2-D (unbatched) or 3-D input, got shape (1, 3, 4, 4)"),
+    (lambda: nn.InstanceNorm2d(3, affine=True)(xpnet.zeros(1, 4, 4, 4)),
+     "InstanceNorm2d: expected input's size at dim=1 to match num_features (3), got shape "
+     "(1, 4, 4, 4)"),
+    (lambda: nn.InstanceNorm2d(0), "InstanceNorm2d: num_features must be a positive int, got 0"),
+    (lambda: nn.InstanceNorm2d(2, momentum=2.0),
+     "InstanceNorm2d: momentum must be in [0, 1] or None, got 2.0"),
+])
+def test_instance_norm_rejects_bad_input(call, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        call()

@@ -344,3 +344,82 @@ def test_dropout2d_rejects_bad_p_and_input_that_is_not_4d(backend):
     message = "dropout2d: expected a 4-D input (N, C, H, W), got shape (3, 4, 4)"
     with pytest.raises(ValueError, match=re.escape(message)):
         F.dropout2d(xpnet.zeros(3, 4, 4))
+
+
+# -- adaptive max pooling ------------------------------------------------------------------------
+
+def _adaptive_max_pair(dims):
+    if dims == 1:
+        return F.adaptive_max_pool1d, TF.adaptive_max_pool1d
+    return F.adaptive_max_pool2d, TF.adaptive_max_pool2d
+
+
+@_SETTINGS
+@given(case=_adaptive_case(), ties=st.booleans())
+def test_adaptive_max_pool_matches_torch_over_a_grid(case, ties):
+    dims, shape, out, seed = case
+    fn, torch_fn = _adaptive_max_pair(dims)
+    if dims == 1 and out is None:
+        out = shape[-1]
+    # Rounded values tie often: the first maximum of a window wins, as in torch.
+    x = _pool_input(shape, seed, ties)
+    with xpnet.use_backend("numpy"):
+        check_forward("numpy", lambda t: fn(t, out, return_indices=True),
+                      lambda t: torch_fn(t, out, return_indices=True), [x])
+        check_grads("numpy", lambda t: fn(t, out), lambda t: torch_fn(t, out), [x])
+
+
+ADAPTIVE_MAX = {
+    "1d": (1, (2, 3, 7), 3),
+    "1d upsampling": (1, (2, 2, 3), 5),
+    "2d": (2, (2, 2, 7, 5), (3, 2)),
+    "2d None": (2, (1, 2, 5, 6), (None, 4)),
+    "2d global": (2, (2, 3, 4, 5), 1),
+    "2d unbatched": (2, (3, 5, 5), (2, 3)),
+}
+
+
+@pytest.mark.parametrize("name", list(ADAPTIVE_MAX))
+def test_adaptive_max_pool_matches_torch_on_every_backend(backend, name):
+    dims, shape, out = ADAPTIVE_MAX[name]
+    fn, torch_fn = _adaptive_max_pair(dims)
+    x = _pool_input(shape, 3, ties=True)
+    check_forward(backend, lambda t: fn(t, out, True), lambda t: torch_fn(t, out, True), [x])
+    check_grads(backend, lambda t: fn(t, out), lambda t: torch_fn(t, out), [x])
+
+
+@pytest.mark.parametrize("name", ["1d upsampling", "2d"])
+def test_adaptive_max_pool_gradcheck(backend, name):
+    dims, shape, out = ADAPTIVE_MAX[name]
+    gradcheck(lambda t: _adaptive_max_pair(dims)[0](t, out), random_arrays(shape, seed=4))
+
+
+def test_adaptive_max_pool_takes_the_last_nan_as_torch(backend):
+    x = random_arrays((1, 2, 4, 4), seed=5)[0]
+    x[0, 0, 0, 1] = x[0, 0, 1, 0] = x[0, 1, 3, 3] = np.nan
+    check_forward(backend, lambda t: F.adaptive_max_pool2d(t, (2, 1), True),
+                  lambda t: TF.adaptive_max_pool2d(t, (2, 1), True), [x])
+
+
+ADAPTIVE_MAX_MODULES = {
+    "AdaptiveMaxPool1d": (lambda m: m.AdaptiveMaxPool1d(4), (2, 3, 9)),
+    "AdaptiveMaxPool2d": (lambda m: m.AdaptiveMaxPool2d((3, None), return_indices=True),
+                          (2, 3, 6, 5)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ADAPTIVE_MAX_MODULES))
+def test_adaptive_max_pool_module_matches_torch(backend, name):
+    build, shape = ADAPTIVE_MAX_MODULES[name]
+    x = random_arrays(shape, seed=6)[0]
+    check_forward(backend, build(nn), build(torch.nn), [x])
+    assert repr(build(nn)) == repr(build(torch.nn))
+
+
+def test_adaptive_max_pool_rejects_bad_output_sizes(backend):
+    message = "adaptive_max_pool1d: output_size must hold positive ints (or None), got 0"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        F.adaptive_max_pool1d(xpnet.zeros(1, 1, 4), 0)
+    message = "adaptive_max_pool2d: expected a 3-D or 4-D input (N, C, H, W), got shape (4,)"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        F.adaptive_max_pool2d(xpnet.zeros(4), 2)

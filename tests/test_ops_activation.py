@@ -30,10 +30,10 @@ ACTIVATIONS = {
     "softplus": (F.softplus, lambda t: TF.softplus(t)),
     "softplus_beta_2_threshold_1": (lambda x: F.softplus(x, beta=2.0, threshold=1.0),
                                     lambda t: TF.softplus(t, beta=2.0, threshold=1.0)),
-    "softmax": (F.softmax, lambda t: torch.softmax(t, dim=-1)),
+    "softmax": (lambda x: F.softmax(x, dim=-1), lambda t: torch.softmax(t, dim=-1)),
     "softmax_axis_0": (lambda x: F.softmax(x, axis=0), lambda t: torch.softmax(t, dim=0)),
     "softmax_dim_1": (lambda x: F.softmax(x, dim=1), lambda t: torch.softmax(t, dim=1)),
-    "log_softmax": (F.log_softmax, lambda t: torch.log_softmax(t, dim=-1)),
+    "log_softmax": (lambda x: F.log_softmax(x, dim=-1), lambda t: torch.log_softmax(t, dim=-1)),
     "log_softmax_axis_0": (lambda x: F.log_softmax(x, axis=0),
                            lambda t: torch.log_softmax(t, dim=0)),
 }
@@ -109,7 +109,7 @@ def test_softmax_is_stable_at_extremes(backend, name):
     (x,) = to_xpnet(np.array([[1e4, 0.0, -1e4], [1e4, 1e4, 1e4]]))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        out = getattr(F, name)(x)
+        out = getattr(F, name)(x, dim=-1)
         out.sum().backward()
     third = np.log(1 / 3)
     want = {"softmax": [[1.0, 0.0, 0.0], [1 / 3] * 3],
@@ -120,7 +120,7 @@ def test_softmax_is_stable_at_extremes(backend, name):
 
 
 def test_log_softmax_grads_at_extremes_match_torch(backend):
-    check_grads(backend, F.log_softmax, lambda t: torch.log_softmax(t, dim=-1),
+    check_grads(backend, lambda x: F.log_softmax(x, dim=-1), lambda t: torch.log_softmax(t, dim=-1),
                 [np.array([[1e4, 0.0, -1e4], [1e4, 1e4, 1e4]])])
 
 
@@ -145,3 +145,15 @@ def test_activation_of_integers_gives_default_float(backend, name):
     out = getattr(F, name)(x)
     assert out.dtype is xpnet.get_default_dtype()
     assert_on_device(out, backend)
+
+
+@pytest.mark.parametrize("shape", [(4,), (2, 3), (2, 3, 4), (2, 3, 4, 5)])
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_without_dim_takes_torchs_implicit_axis_with_its_warning(name, shape):
+    (a,) = random_arrays(shape)
+    with pytest.warns(UserWarning, match=f"Implicit dimension choice for {name} has been "
+                                         f"deprecated"):
+        got = getattr(F, name)(xpnet.tensor(a))
+    with pytest.warns(UserWarning, match="Implicit dimension choice"):
+        want = getattr(torch.nn.functional, name)(torch.tensor(a))
+    assert_close(got, want)

@@ -18,6 +18,8 @@ from xpnet.autograd import (  # noqa: I001 - autograd first: it binds Tensor's o
 from xpnet.autograd.tensor import Size
 from xpnet import autograd, data, functional, models, nn, ops, optim
 from xpnet import accelerator, backends, cuda, serialization, utils
+from xpnet import distributed  # torch.distributed's names; mpi4py only at init_process_group
+from xpnet import onnx  # torch.onnx.export; the onnx package is imported only when it is called
 from xpnet.backend import (
     BackendUnavailableError, fast_paths_enabled, get_backend, get_namespace, set_backend,
     use_backend, use_fast_paths,
@@ -69,7 +71,7 @@ __all__ = sorted({
     "BoolTensor", "ByteTensor", "DoubleTensor", "FloatTensor", "IntTensor", "LongTensor", "Size",
     "bernoulli", "cdouble", "cfloat", "double", "float", "from_numpy", "inference_mode", "int",
     "is_floating_point", "is_tensor", "long", "multinomial", "numel", "set_grad_enabled",
-    "backends", "return_types", "serialization", "short", "utils",
+    "backends", "return_types", "serialization", "short", "utils", "distributed",
     "arange", "as_tensor", "autograd", "bool", "clamp", "complex128", "complex64", "cuda", "data",
     "default_generator", "device", "empty", "empty_like", "enable_grad", "eye",
     "fast_paths_enabled", "float32", "float64", "full", "full_like", "functional", "get_backend",

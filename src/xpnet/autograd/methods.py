@@ -134,3 +134,6 @@ for _name in _aliases.TENSOR_PROPERTIES:
 
 # -- statistics and distances (ops/statistics.py, ops/distance.py) ------------------------------
 bind("quantile", "nanquantile", "cov", "corrcoef", "dist")
+
+# -- activations beyond the core ones (ops/activation.py) ----------------------------------------
+bind("hardshrink")

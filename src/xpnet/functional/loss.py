@@ -9,14 +9,20 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 
-from xpnet import ops
+from xpnet import creation, ops
 from xpnet.autograd.function import check_same_backend
 from xpnet.autograd.tensor import Tensor
-from xpnet.ops.loss import NLL, BinaryCrossEntropy, BinaryCrossEntropyWithLogits, Huber
+from xpnet.ops.activation import LogSigmoid
+from xpnet.ops.distance import pairwise_distance
+from xpnet.ops.loss import NLL, BinaryCrossEntropy, BinaryCrossEntropyWithLogits, Huber, KLDiv
 
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
-           "huber_loss", "l1_loss", "mse_loss", "nll_loss", "smooth_l1_loss"]
+           "huber_loss", "l1_loss", "mse_loss", "nll_loss", "smooth_l1_loss",
+           "cosine_embedding_loss", "gaussian_nll_loss", "hinge_embedding_loss", "kl_div",
+           "margin_ranking_loss", "multi_margin_loss", "multilabel_soft_margin_loss",
+           "poisson_nll_loss", "soft_margin_loss", "triplet_margin_loss"]
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -450,3 +456,617 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     target = _as_float_target(target, input)
     loss = BinaryCrossEntropyWithLogits.apply(input, target, pos_weight)
     return _reduce(loss if weight is None else loss * weight, reduction)
+
+
+# -- helpers of the losses below ---------------------------------------------------------------
+
+def _legacy_reduction(size_average, reduce, reduction):
+    """PyTorch's deprecated ``size_average``/``reduce`` pair as a reduction, with its warning;
+    ``reduction`` itself when both are None."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    ret = "mean" if size_average and reduce else "sum" if reduce else "none"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use "
+                  f"reduction='{ret}' instead.", UserWarning, stacklevel=3)
+    return ret
+
+
+def _check_operands(op, floating, other=None):
+    """Tensors on one backend; those in ``floating`` (name -> value) floating point and of one
+    dtype, those in ``other`` of any dtype."""
+    other = other or {}
+    for name, value in (*floating.items(), *other.items()):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{op}: {name} must be a Tensor, got {type(value).__name__}")
+    dtypes = {}
+    for name, value in floating.items():
+        if not value.dtype.is_floating_point:
+            raise TypeError(f"{op}: {name} must be floating point, got {value.dtype.name}")
+        dtypes.setdefault(value.dtype, name)
+    if len(dtypes) > 1:
+        (a, first), (b, second) = list(dtypes.items())[:2]
+        raise TypeError(f"{op}: {first} and {second} must have the same dtype, got {a.name} and "
+                        f"{b.name}")
+    check_same_backend(op, [*floating.values(), *other.values()])
+
+
+def _check_broadcast(op, **tensors):
+    shapes = [t.shape for t in tensors.values()]
+    for sizes in zip(*(s[::-1] for s in shapes)):
+        if len({n for n in sizes if n != 1}) > 1:
+            described = ", ".join(f"{name} {t.shape}" for name, t in tensors.items())
+            raise ValueError(f"{op}: the shapes do not broadcast together: {described}")
+
+
+def _real(op, name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{op}: {name} must be a number, got {type(value).__name__}")
+    return float(value)
+
+
+def _flag(op, name, value):
+    if not isinstance(value, bool):
+        raise TypeError(f"{op}: {name} must be True or False, got {value!r}")
+    return value
+
+
+# -- distribution losses -----------------------------------------------------------------------
+
+_KL_MEAN_WARNING = (
+    "reduction: 'mean' divides the total loss by both the batch size and the support size."
+    "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+    "'mean' will be changed to behave the same as 'batchmean' in the next major release.")
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean",  # noqa: A002
+           log_target=False):
+    """Kullback-Leibler divergence ``KL(target || exp(input))`` per element:
+    ``target * (log(target) - input)`` (0 where target is 0), reduced.
+
+    Parameters
+    ----------
+    input : Tensor
+        Log-probabilities, e.g. from `log_softmax`.
+    target : Tensor, broadcasting with ``input``
+        Probabilities, or log-probabilities with ``log_target=True`` (then the loss is
+        ``exp(target) * (target - input)``, exact where the probabilities underflow).
+    size_average, reduce : bool, optional
+        PyTorch's deprecated spelling of ``reduction`` (they warn).
+    reduction : {'mean', 'batchmean', 'sum', 'none'}, default='mean'
+        'batchmean' divides the sum by ``input.shape[0]``, which gives the KL divergence of each
+        row on average; 'mean' divides by the number of elements and warns, as PyTorch's.
+    log_target : bool, default=False
+
+    Returns
+    -------
+    Tensor
+        0-d, or of the broadcast shape for 'none'.
+
+    Raises
+    ------
+    TypeError
+        For non-tensors or a non-floating input.
+    ValueError
+        For an unknown reduction or shapes that do not broadcast.
+
+    Examples
+    --------
+    >>> import xpnet, xpnet.functional as F
+    >>> p = xpnet.tensor([[0.5, 0.5]])
+    >>> F.kl_div(xpnet.log(xpnet.tensor([[0.25, 0.75]])), p, reduction="batchmean")
+    tensor(0.1438)
+    """
+    op = "kl_div"
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce, reduction)
+    elif reduction == "mean":
+        warnings.warn(_KL_MEAN_WARNING, UserWarning, stacklevel=2)
+    if reduction != "batchmean":
+        _check_reduction(op, reduction)
+    _check_tensors(op, input, target)
+    _flag(op, "log_target", log_target)
+    _check_broadcast(op, input=input, target=target)
+    loss = KLDiv.apply(input, _as_float_target(target, input), log_target)
+    if reduction == "batchmean":
+        total = ops.sum(loss)
+        return total / input.shape[0] if input.ndim else total
+    return _reduce(loss, reduction)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None,  # noqa: A002
+                     eps=1e-8, reduce=None, reduction="mean"):
+    """Negative log-likelihood of ``target`` under a Poisson distribution of rate ``input``
+    (or ``exp(input)``), up to a constant.
+
+    ``exp(input) - target * input`` for ``log_input``, else ``input - target * log(input +
+    eps)``; ``full`` adds Stirling's approximation of ``log(target!)``,
+    ``target log(target) - target + log(2 pi target) / 2``, where target > 1 (as PyTorch).
+
+    Parameters
+    ----------
+    input : Tensor
+        Log-rates (``log_input=True``) or rates.
+    target : Tensor, broadcasting with ``input``
+        Counts.
+    log_input : bool, default=True
+    full : bool, default=False
+    size_average, reduce : bool, optional
+        Deprecated (they warn); use ``reduction``.
+    eps : float, default=1e-8
+        Keeps ``log`` finite at a zero rate when ``log_input=False``.
+    reduction : {'mean', 'sum', 'none'}, default='mean'
+
+    Raises
+    ------
+    TypeError
+        For non-tensors, a non-floating input, or non-bool flags.
+    ValueError
+        For an unknown reduction or shapes that do not broadcast.
+
+    Examples
+    --------
+    >>> import xpnet, xpnet.functional as F
+    >>> F.poisson_nll_loss(xpnet.tensor([0.0]), xpnet.tensor([2.0]))
+    tensor(1.)
+    """
+    op = "poisson_nll_loss"
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(op, reduction)
+    _check_tensors(op, input, target)
+    _flag(op, "log_input", log_input)
+    _flag(op, "full", full)
+    eps = _real(op, "eps", eps)
+    _check_broadcast(op, input=input, target=target)
+    target = _as_float_target(target, input)
+    if log_input:
+        loss = ops.exp(input) - target * input
+    else:
+        loss = input - target * ops.log(input + eps)
+    if full:
+        counted = ops.gt(target, 1)
+        # A placeholder 2 where target <= 1 keeps log() finite; where() drops the term there.
+        t = ops.where(counted, target, 2.0)
+        stirling = t * ops.log(t) - t + 0.5 * ops.log(2 * math.pi * t)
+        loss = loss + ops.where(counted, stirling, 0.0)
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):  # noqa: A002
+    """Negative log-likelihood of ``target`` under normal distributions of mean ``input`` and
+    variance ``var``: ``(log(max(var, eps)) + (input - target)^2 / max(var, eps)) / 2``.
+
+    ``var`` is clamped at ``eps`` outside the graph, as PyTorch's: its gradient is that of the
+    clamped formula, also below ``eps``.
+
+    Parameters
+    ----------
+    input : Tensor
+        Means.
+    target : Tensor, broadcasting with ``input``
+        Samples.
+    var : Tensor or float
+        Non-negative variances: of the input's shape (one per mean), of the input's shape
+        without its last axis or with one axis of size 1 (shared along that axis), or one
+        number for all.
+    full : bool, default=False
+        Add the constant ``log(2 pi) / 2``.
+    eps : float, default=1e-6
+    reduction : {'mean', 'sum', 'none'}, default='mean'
+
+    Raises
+    ------
+    TypeError
+        For non-tensors or a non-floating input.
+    ValueError
+        For a negative variance, a ``var`` of another shape than those above, shapes that do
+        not broadcast, or an unknown reduction.
+
+    Examples
+    --------
+    >>> import xpnet, xpnet.functional as F
+    >>> F.gaussian_nll_loss(xpnet.tensor([0.0]), xpnet.tensor([2.0]), 1.0)
+    tensor(2.)
+    """
+    op = "gaussian_nll_loss"
+    if isinstance(var, numbers.Real) and not isinstance(var, bool):
+        if var < 0:
+            raise ValueError(f"{op}: var must be non-negative, got {var}")
+        _check_tensors(op, input, target)
+        var = creation.full_like(input, float(var))
+    else:
+        _check_tensors(op, input, target, var=var)
+        if var is None:
+            raise TypeError(f"{op}: var must be a Tensor or a number, got None")
+        if not var.dtype.is_floating_point:
+            var = var.astype(input.dtype)
+        xp = var._backend.xp
+        if bool(xp.any(var.array < 0)):
+            raise ValueError(f"{op}: var has negative entries")
+    if var.shape != input.shape:
+        mismatched = [v for n, v in zip(input.shape, var.shape) if n != v]
+        if var.shape == input.shape[:-1]:
+            var = ops.unsqueeze(var, -1)  # one variance shared along the last axis
+        elif not (var.ndim == input.ndim and mismatched == [1]):
+            raise ValueError(f"{op}: var of shape {var.shape} does not fit input of shape "
+                             f"{input.shape}: expected the input's shape, that shape without "
+                             f"its last axis, or one axis of size 1")
+    _check_reduction(op, reduction)
+    _flag(op, "full", full)
+    eps = _real(op, "eps", eps)
+    _check_broadcast(op, input=input, target=target)
+    target = _as_float_target(target, input)
+    # PyTorch clamps a clone of var under no_grad: the value is clamped, the gradient is not.
+    var = var + ops.clip(var, eps, None).detach() - var.detach()
+    loss = 0.5 * (ops.log(var) + ops.square(input - target) / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+# -- embedding and ranking losses --------------------------------------------------------------
+
+def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
+                          reduction="mean"):
+    """Pull pairs together (``target = 1``: ``1 - cos``) or push them apart (``target = -1``:
+    ``max(0, cos - margin)``), ``cos`` the cosine similarity of ``input1`` and ``input2``
+    along their last axis (PyTorch's, with 1e-12 added to each squared norm).
+
+    Parameters
+    ----------
+    input1, input2 : Tensor of shape (N, D) or (D,)
+    target : Tensor of shape (N,) or ()
+        1 or -1 (other values give a loss of 0).
+    margin : float, default=0
+        Typically in [-1, 1].
+    size_average, reduce : bool, optional
+        Deprecated (they warn); use ``reduction``.
+    reduction : {'mean', 'sum', 'none'}, default='mean'
+
+    Raises
+    ------
+    TypeError
+        For non-tensors or non-floating inputs.
+    ValueError
+        For a target of more than one axis, inputs whose number of axes does not fit the
+        target's (2 for (N,), 1 for ()), shapes that do not broadcast, or an unknown reduction.
+
+    Examples
+    --------
+    >>> import xpnet, xpnet.functional as F
+    >>> x = xpnet.tensor([[1.0, 0.0], [1.0, 0.0]])
+    >>> y = xpnet.tensor([[1.0, 1.0], [0.0, 1.0]])
+    >>> F.cosine_embedding_loss(x, y, xpnet.tensor([1, -1]), reduction="none")
+    tensor([0.2929, 0.0000])
+    """
+    op = "cosine_embedding_loss"
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(op, reduction)
+    _check_operands(op, {"input1": input1, "input2": input2}, {"target": target})
+    margin = _real(op, "margin", margin)
+    if target.ndim > 1:
+        raise ValueError(f"{op}: target must be 0-d or 1-d (one label per pair), got shape "
+                         f"{target.shape}")
+    if input1.ndim != target.ndim + 1 or input2.ndim != target.ndim + 1:
+        raise ValueError(f"{op}: a {target.ndim}-d target needs {target.ndim + 1}-d inputs, got "
+                         f"inputs of shapes {input1.shape} and {input2.shape}")
+    _check_broadcast(op, input1=input1, input2=input2)
+    epsilon = 1e-12
+    dot = ops.sum(input1 * input2, dim=-1)
+    squares1 = ops.sum(input1 * input1, dim=-1) + epsilon
+    squares2 = ops.sum(input2 * input2, dim=-1) + epsilon
+    cos = dot / ops.sqrt(squares1 * squares2)
+    _check_broadcast(op, target=target, similarity=cos)
+    loss = (ops.where(ops.eq(target, 1), 1 - cos, 0.0)
+            + ops.where(ops.eq(target, -1), ops.clamp_min(cos - margin, 0.0), 0.0))
+    return _reduce(loss, reduction)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
+                        reduction="mean"):
+    """Ranking hinge ``max(0, -target * (input1 - input2) + margin)``: ``target = 1`` asks
+    for ``input1`` to rank higher by ``margin``, ``-1`` for ``input2``.
+
+    Parameters
+    ----------
+    input1, input2, target : Tensor with the same number of axes, broadcasting together
+        ``target`` holds 1 or -1.
+    margin : float, default=0
+    size_average, reduce : bool, optional
+        Deprecated (they warn); use ``reduction``.
+    reduction : {'mean', 'sum', 'none'}, default='mean'
+
+    Raises
+    ------
+    TypeError
+        For non-tensors or non-floating inputs.
+    ValueError
+        For tensors with different numbers of axes, shapes that do not broadcast, or an unknown
+        reduction.
+
+    Examples
+    --------
+    >>> import xpnet, xpnet.functional as F
+    >>> F.margin_ranking_loss(xpnet.tensor([2.0, 0.0]), xpnet.tensor([1.0, 1.0]),
+    ...                       xpnet.tensor([1.0, 1.0]), margin=0.5, reduction="none")
+    tensor([0.0000, 1.5000])
+    """
+    op = "margin_ranking_loss"
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(op, reduction)
+    _check_operands(op, {"input1": input1, "input2": input2}, {"target": target})
+    margin = _real(op, "margin", margin)
+    if not input1.ndim == input2.ndim == target.ndim:
+        raise ValueError(f"{op}: input1, input2 and target must have the same number of axes, "
+                         f"got shapes {input1.shape}, {input2.shape} and {target.shape}")
+    _check_broadcast(op, input1=input1, input2=input2, target=target)
+    target = _as_float_target(target, input1)
+    return _reduce(ops.clamp_min(-target * (input1 - input2) + margin, 0.0), reduction)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None,  # noqa: A002
+                         reduction="mean"):
+    """Hinge loss of distances: ``input`` where ``target = 1``, ``max(0, margin - input)`` where
+    ``target = -1`` (PyTorch's: other target values add both terms).
+
+    Parameters
+    ----------
+    input : Tensor
+        Typically distances.
+    target : Tensor, broadcasting with ``input``
+        1 or -1.
+    margin : float, default=1.0
+    size_average, reduce : bool, optional
+        Deprecated (they warn); use ``reduction``.
+    reduction : {'mean', 'sum', 'none'}, default='mean'
+
+    Raises
+    ------
+    TypeError
+        For non-tensors or a non-floating input.
+    ValueError
+        For shapes that do not broadcast or an unknown reduction.
+
+    Examples
+    --------
+    >>> import xpnet, xpnet.functional as F
+    >>> F.hinge_embedding_loss(xpnet.tensor([0.3, 0.3]), xpnet.tensor([1, -1]),
+    ...                        reduction="none")
+    tensor([0.3000, 0.7000])
+    """
+    op = "hinge_embedding_loss"
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(op, reduction)
+    _check_tensors(op, input, target)
+    margin = _real(op, "margin", margin)
+    _check_broadcast(op, input=input, target=target)
+    loss = (ops.where(ops.ne(target, 1), ops.clamp_min(margin - input, 0.0), 0.0)
+            + ops.where(ops.ne(target, -1), input, 0.0))
+    return _reduce(loss, reduction)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None,  # noqa: A002
+                     reduction="mean"):
+    """Two-class logistic loss ``log(1 + exp(-target * input))`` for targets 1 or -1.
+
+    Computed as ``-logsigmoid(target * input)``: finite, with finite gradients, where PyTorch's
+    ``log1p(exp(...))`` overflows (margins below about -710 in float64, -88 in float32).
+
+    Parameters
+    ----------
+    input : Tensor
+    target : Tensor, broadcasting with ``input``
+    size_average, reduce : bool, optional
+        Deprecated (they warn); use ``reduction``.
+    reduction : {'mean', 'sum', 'none'}, default='mean'
+
+    Raises
+    ------
+    TypeError
+        For non-tensors or a non-floating input.
+    ValueError
+        For shapes that do not broadcast or an unknown reduction.
+
+    Examples
+    --------
+    >>> import xpnet, xpnet.functional as F
+    >>> F.soft_margin_loss(xpnet.tensor([0.0]), xpnet.tensor([1.0]))
+    tensor(0.6931)
+    """
+    op = "soft_margin_loss"
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(op, reduction)
+    _check_tensors(op, input, target)
+    _check_broadcast(op, input=input, target=target)
+    return _reduce(-LogSigmoid.apply(_as_float_target(target, input) * input), reduction)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
+                        size_average=None, reduce=None, reduction="mean"):
+    """Triplet loss (Schroff et al., 2015; Balntas et al., 2016 for ``swap``):
+    ``max(0, margin + d(anchor, positive) - d(anchor, negative))``, ``d`` the `pairwise_distance`
+    (p-norm of the difference plus ``eps``).
+
+    Parameters
+    ----------
+    anchor, positive, negative : Tensor of shape (N, D) or (D,)
+        The same number of axes; the shapes broadcast together.
+    margin : float, default=1.0
+        Must be positive.
+    p : float, default=2
+        The norm's order.
+    eps : float, default=1e-6
+    swap : bool, default=False
+        Use ``min(d(anchor, negative), d(positive, negative))`` as the negative distance.
+    size_average, reduce : bool, optional
+        Deprecated (they warn); use ``reduction``.
+    reduction : {'mean', 'sum', 'none'}, default='mean'
+
+    Raises
+    ------
+    TypeError
+        For non-tensors or non-floating inputs.
+    ValueError
+        For a margin <= 0, inputs with different numbers of axes, shapes that do not
+        broadcast, or an unknown reduction.
+
+    Examples
+    --------
+    >>> import xpnet, xpnet.functional as F
+    >>> a = xpnet.tensor([[0.0, 0.0]])
+    >>> F.triplet_margin_loss(a, xpnet.tensor([[0.0, 1.0]]), xpnet.tensor([[0.0, 3.0]]), eps=0.0)
+    tensor(0.)
+    """
+    op = "triplet_margin_loss"
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(op, reduction)
+    _check_operands(op, {"anchor": anchor, "positive": positive, "negative": negative})
+    margin = _real(op, "margin", margin)
+    if not margin > 0:
+        raise ValueError(f"{op}: margin must be greater than 0, got {margin}")
+    _flag(op, "swap", swap)
+    if not anchor.ndim == positive.ndim == negative.ndim:
+        raise ValueError(f"{op}: anchor, positive and negative must have the same number of "
+                         f"axes, got shapes {anchor.shape}, {positive.shape} and "
+                         f"{negative.shape}")
+    _check_broadcast(op, anchor=anchor, positive=positive, negative=negative)
+    distance_positive = pairwise_distance(anchor, positive, p, eps)
+    distance_negative = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        distance_negative = ops.minimum(distance_negative,
+                                        pairwise_distance(positive, negative, p, eps))
+    return _reduce(ops.clamp_min(margin + distance_positive - distance_negative, 0.0), reduction)
+
+
+# -- multi-class and multi-label margins -------------------------------------------------------
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None,  # noqa: A002
+                                reduce=None, reduction="mean"):
+    """One-versus-all logistic loss of C labels, averaged over the labels:
+    ``-mean_c w_c (t_c logsigmoid(x_c) + (1 - t_c) logsigmoid(-x_c))`` per sample.
+
+    Parameters
+    ----------
+    input : Tensor of shape (N, C) or (C,)
+        Logits, labels on the last axis.
+    target : Tensor broadcasting to the input's shape
+        0/1 labels (or probabilities).
+    weight : Tensor broadcasting to the input's shape, optional
+        Typically of shape (C,): the weight of each label.
+    size_average, reduce : bool, optional
+        Deprecated (they warn); use ``reduction``.
+    reduction : {'mean', 'sum', 'none'}, default='mean'
+        'none' gives one loss per sample: shape (N,) (or () for 1-d input).
+
+    Raises
+    ------
+    TypeError
+        For non-tensors or a non-floating input.
+    ValueError
+        For a 0-d input, a target or weight that does not broadcast to the input's shape, or an
+        unknown reduction.
+
+    Examples
+    --------
+    >>> import xpnet, xpnet.functional as F
+    >>> F.multilabel_soft_margin_loss(xpnet.zeros((2, 3)), xpnet.tensor([[1, 0, 1], [0, 0, 1]]))
+    tensor(0.6931)
+    """
+    op = "multilabel_soft_margin_loss"
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(op, reduction)
+    _check_tensors(op, input, target, weight=weight)
+    if input.ndim == 0:
+        raise ValueError(f"{op}: input must have a label axis, shape (N, C) or (C,), got a 0-d "
+                         f"tensor")
+    _check_broadcasts_to(op, "target", target, input.shape)
+    _check_broadcasts_to(op, "weight", weight, input.shape)
+    target = _as_float_target(target, input)
+    if target.shape != input.shape:
+        target = ops.broadcast_to(target, input.shape)
+    # -(t logsigmoid(x) + (1 - t) logsigmoid(-x)) is the binary cross-entropy of the logits.
+    loss = BinaryCrossEntropyWithLogits.apply(input, target, None)
+    if weight is not None:
+        loss = loss * weight
+    loss = ops.sum(loss, dim=-1) / input.shape[-1]
+    return _reduce(loss, reduction)
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None,  # noqa: A002
+                      reduce=None, reduction="mean"):
+    """Multi-class hinge loss (Weston & Watkins, 1999, in PyTorch's form): per sample of class
+    ``y``, ``sum_{i != y} w_y max(0, margin - x_y + x_i)^p / C``.
+
+    Parameters
+    ----------
+    input : Tensor of shape (N, C) or (C,)
+        Scores.
+    target : integer Tensor of shape (N,) (or () or (1,) for 1-d input)
+        Class indices in [0, C).
+    p : {1, 2}, default=1
+    margin : float, default=1.0
+    weight : Tensor of shape (C,), optional
+        Weight of each class, applied by the sample's class.
+    size_average, reduce : bool, optional
+        Deprecated (they warn); use ``reduction``.
+    reduction : {'mean', 'sum', 'none'}, default='mean'
+        'none' gives the target's shape.
+
+    Raises
+    ------
+    TypeError
+        For non-tensors, a non-floating input or a non-integer target.
+    ValueError
+        For ``p`` other than 1 or 2, an input that is not 1-d or 2-d with classes, a target or
+        weight of the wrong size, or an unknown reduction.
+    IndexError
+        For a class index outside [0, C).
+
+    Examples
+    --------
+    >>> import xpnet, xpnet.functional as F
+    >>> F.multi_margin_loss(xpnet.tensor([[0.1, 0.2, 0.4, 0.8]]), xpnet.tensor([3]))
+    tensor(0.3250)
+    """
+    op = "multi_margin_loss"
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(op, reduction)
+    _check_tensors(op, input, target, weight=weight)
+    if isinstance(p, bool) or p not in (1, 2):
+        raise ValueError(f"{op}: only p == 1 and p == 2 are supported, got {p!r}")
+    margin = _real(op, "margin", margin)
+    if input.ndim not in (1, 2) or input.shape[-1] == 0:
+        raise ValueError(f"{op}: input must be of shape (N, C) or (C,) with C > 0, got "
+                         f"{input.shape}")
+    n_classes = input.shape[-1]
+    rows = input.shape[0] if input.ndim == 2 else 1
+    if not target.dtype.is_integer:
+        raise TypeError(f"{op}: target must hold integer class indices, got {target.dtype.name}")
+    if target.ndim > 1 or target.numel() != rows:
+        raise ValueError(f"{op}: expected a target of {rows} class indices for input of shape "
+                         f"{input.shape}, got shape {target.shape}")
+    if weight is not None and (weight.ndim > 1 or weight.numel() != n_classes):
+        raise ValueError(f"{op}: weight must have one entry per class, shape ({n_classes},), "
+                         f"got {weight.shape}")
+    xp, t = target._backend.xp, target.array
+    bad = xp.logical_or(t < 0, t >= n_classes)
+    if bool(xp.any(bad)):
+        value = int(xp.reshape(t, (-1,))[int(xp.argmax(xp.astype(xp.reshape(bad, (-1,)),
+                                                                 xp.int8)))])
+        raise IndexError(f"{op}: target {value} is out of range; class indices must lie in "
+                         f"[0, {n_classes - 1}]")
+    scores = ops.reshape(input, (rows, n_classes))
+    labels = ops.reshape(target.astype("int64"), (rows, 1))
+    true_score = ops.take_along_dim(scores, labels, dim=1)
+    # relu, not clamp_min: PyTorch's gradient is 0 where margin - x_y + x_i is exactly 0.
+    hinge = ops.relu(margin - true_score + scores)
+    if p == 2:
+        hinge = hinge * hinge
+    classes = creation.arange(n_classes, backend=target._backend, dtype="int64")
+    hinge = ops.where(ops.ne(ops.reshape(classes, (1, n_classes)), labels), hinge, 0.0)
+    if weight is not None:
+        class_weight = ops.reshape(weight.astype(input.dtype), (n_classes,))
+        hinge = hinge * ops.take(class_weight, labels)  # (rows, 1): each sample's class weight
+    loss = ops.reshape(ops.sum(hinge, dim=1) / n_classes, target.shape)
+    return _reduce(loss, reduction)

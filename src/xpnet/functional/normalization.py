@@ -17,7 +17,7 @@ from xpnet.autograd.tensor import Tensor
 from xpnet.ops._util import normalize_axes
 from xpnet.ops.normalization import Standardize
 
-__all__ = ["batch_norm", "group_norm", "layer_norm", "normalize"]
+__all__ = ["batch_norm", "group_norm", "instance_norm", "layer_norm", "normalize"]
 
 
 def _check_input(op, x, min_ndim):
@@ -174,6 +174,66 @@ def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5):
     grouped = ops.reshape(x, (x.shape[0], int(num_groups), group_size))
     y = ops.reshape(Standardize.apply(grouped, (2,), eps), x.shape)
     return _affine(y, weight, bias, (1, channels) + (1,) * (x.ndim - 2))
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None,  # noqa: A002
+                  bias=None, use_input_stats=True, momentum=0.1, eps=1e-5):
+    """Instance normalisation (Ulyanov et al., 2016): each channel of each sample of
+    ``(N, C, *spatial)`` input standardised over its spatial axes.
+
+    ``y = (x - mean) / sqrt(var + eps) * weight + bias``, with the mean and biased variance of
+    ``x[n, c]`` when ``use_input_stats`` (updating the running statistics, when given, in place
+    with the batch averages of the per-instance mean and *unbiased* variance, as PyTorch does),
+    else with ``running_mean[c]`` and ``running_var[c]``.
+
+    Parameters
+    ----------
+    input : Tensor of shape ``(N, C, *spatial)``, at least one spatial axis
+    running_mean, running_var : Tensor of shape (C,) or None
+        Needed when ``use_input_stats`` is False.
+    weight, bias : Tensor of shape (C,), optional
+    use_input_stats : bool, default=True
+    momentum : float, default=0.1
+        Weight of the batch in the running statistics.
+    eps : float, default=1e-5
+
+    Returns
+    -------
+    Tensor of the shape of ``input``
+
+    Raises
+    ------
+    ValueError
+        For a channel mismatch, a single spatial element with ``use_input_stats``, or missing
+        running statistics without it.
+    """
+    op = "instance_norm"
+    _check_input(op, input, 3)
+    channels = input.shape[1]
+    _check_optional(op, input, (channels,), "channels on axis 1", running_mean=running_mean,
+                    running_var=running_var, weight=weight, bias=bias)
+    shape = (1, channels) + (1,) * (input.ndim - 2)
+    if use_input_stats:
+        n = math.prod(input.shape[2:])
+        if n == 1:
+            raise ValueError(f"{op}: expected more than 1 spatial element when using input "
+                             f"statistics, got input of shape {input.shape}")
+        track = running_mean is not None or running_var is not None
+        stats = [] if track else None
+        y = Standardize.apply(input, tuple(range(2, input.ndim)), eps, stats=stats)
+        if track:
+            xp = input._backend.xp
+            # Per-instance statistics averaged over the batch feed the running ones.
+            mean, var = (xp.mean(xp.reshape(s, input.shape[:2]), axis=0) for s in stats)
+            _update_running(xp, (mean, var), running_mean, running_var, momentum, n)
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError(f"{op}: running_mean and running_var are needed when "
+                             f"use_input_stats is False")
+        mean = ops.reshape(running_mean, shape)
+        invstd = 1 / ops.sqrt(ops.reshape(running_var, shape) + eps)
+        y = (input - mean) * invstd
+    return _affine(y, weight, bias, shape)
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):  # noqa: A002 - PyTorch's names

@@ -7,15 +7,18 @@ primitives are in `xpnet.ops.pool`.
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 
 from xpnet import ops
+from xpnet.autograd import grad_mode
 from xpnet.autograd.tensor import Tensor
-from xpnet.ops.pool import AdaptiveAvgPool, AvgPool, MaxPool, pool_output_size
+from xpnet.ops.pool import AdaptiveAvgPool, AvgPool, MaxPool, adaptive_bounds, pool_output_size
 
-__all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d",
-           "max_over_time", "max_pool1d", "max_pool2d"]
+__all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d",
+           "adaptive_max_pool2d", "avg_pool1d", "avg_pool2d", "max_over_time", "max_pool1d",
+           "max_pool2d"]
 
 
 def _int_tuple(op, name, value, d, minimum):
@@ -204,8 +207,7 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_in
                      count_include_pad, divisor_override)
 
 
-def _adaptive(op, d, x, output_size):
-    batched = _check_input(op, x, d)
+def _adaptive_sizes(op, d, x, output_size):
     sizes = (output_size,) * d if output_size is None or isinstance(
         output_size, numbers.Integral) else tuple(output_size)
     if len(sizes) != d:
@@ -216,7 +218,12 @@ def _adaptive(op, d, x, output_size):
     if any(isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 1 for s in sizes):
         raise ValueError(f"{op}: output_size must hold positive ints (or None), got "
                          f"{output_size!r}")
-    sizes = tuple(int(s) for s in sizes)
+    return tuple(int(s) for s in sizes)
+
+
+def _adaptive(op, d, x, output_size):
+    batched = _check_input(op, x, d)
+    sizes = _adaptive_sizes(op, d, x, output_size)
     return _batched(lambda t: AdaptiveAvgPool.apply(t, sizes), x, batched)
 
 
@@ -237,6 +244,102 @@ def adaptive_avg_pool2d(x, output_size):
     pooling.
     """
     return _adaptive("adaptive_avg_pool2d", 2, x, output_size)
+
+
+def _window_taps(spatial, sizes):
+    """(positions, taps): for each output cell in row-major order, the flat in-plane positions
+    of its adaptive window in row-major order, each window padded to ``taps`` entries by
+    repeating its last position (a repeat never changes which position wins)."""
+    axes = [adaptive_bounds(n, out) for n, out in zip(spatial, sizes)]
+    widths = [max(end - start for start, end in bounds) for bounds in axes]
+    strides = [math.prod(spatial[i + 1:]) for i in range(len(spatial))]
+    per_axis = [[[min(start + k, end - 1) * stride for k in range(width)]
+                 for start, end in bounds]
+                for bounds, width, stride in zip(axes, widths, strides)]
+    positions = []
+    for cells in itertools.product(*per_axis):
+        positions.extend(sum(parts) for parts in itertools.product(*cells))
+    return positions, math.prod(widths)
+
+
+def _adaptive_argmax(t, sizes):
+    """In-plane positions (N, C, *sizes) of each adaptive window's maximum, as PyTorch's CPU
+    kernel picks it: the first maximum in row-major order, or the last NaN if there is one."""
+    xp, device = t._backend.xp, t._backend.device
+    n, c, *spatial = t.shape
+    positions, taps = _window_taps(spatial, sizes)
+    cells = math.prod(sizes)
+    plane = xp.reshape(t.array, (n * c, math.prod(spatial)))
+    where = xp.asarray(positions, dtype=xp.int64, device=device)
+    values = xp.reshape(xp.take(plane, where, axis=1), (n * c, cells, taps))
+    best = xp.argmax(values, axis=2)
+    nan = xp.isnan(values)
+    if bool(xp.any(nan)):
+        last_nan = taps - 1 - xp.argmax(xp.astype(xp.flip(nan, axis=2), xp.int8), axis=2)
+        best = xp.where(xp.any(nan, axis=2), last_nan, best)
+    cell = xp.arange(cells, dtype=xp.int64, device=device) * taps
+    chosen = xp.take(where, xp.reshape(best + cell, (-1,)), axis=0)
+    return xp.reshape(chosen, (n, c, *sizes))
+
+
+def _adaptive_max(op, d, x, output_size, return_indices):
+    batched = _check_input(op, x, d)
+    sizes = _adaptive_sizes(op, d, x, output_size)
+    t = x if batched else ops.unsqueeze(x, 0)
+    with grad_mode.no_grad():
+        index = _adaptive_argmax(t, sizes)
+    xp, device = t._backend.xp, t._backend.device
+    n, c, *spatial = t.shape
+    plane = math.prod(spatial)
+    # One gather from the flat input: its backward sends each window's gradient to its maximum.
+    offsets = xp.reshape(xp.arange(n * c, dtype=xp.int64, device=device) * plane,
+                         (n, c, *(1 for _ in sizes)))
+    out = ops.reshape(ops.take(ops.reshape(t, (-1,)), xp.reshape(index + offsets, (-1,)),
+                               axis=0), (n, c, *sizes))
+    indices = Tensor._make(index, t._backend)
+    if not batched:
+        out, indices = ops.squeeze(out, 0), ops.squeeze(indices, 0)
+    return (out, indices) if return_indices else out
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):  # noqa: A002
+    """Maximum over ``output_size`` windows covering the last axis: (N, C, L) -> (N, C, out).
+
+    Window i spans ``[floor(i * L / out), ceil((i + 1) * L / out))``, as in PyTorch; the
+    gradient goes to the window's first maximum (its last NaN, if any).
+
+    Parameters
+    ----------
+    input : Tensor of shape (N, C, L) or (C, L)
+    output_size : int or tuple of 1 int (None keeps L)
+    return_indices : bool, default=False
+        Also return the int64 positions (along L) of the maxima.
+
+    Returns
+    -------
+    Tensor of shape (N, C, out), or (values, indices) with ``return_indices``
+    """
+    return _adaptive_max("adaptive_max_pool1d", 1, input, output_size, return_indices)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):  # noqa: A002
+    """Maximum over an ``output_size`` grid of windows covering the last two axes:
+    (N, C, H, W) -> (N, C, H_out, W_out).
+
+    ``output_size`` is an int or an (H_out, W_out) pair whose entries may be None (keep that
+    size); windows as `adaptive_max_pool1d`, per axis. ``return_indices`` also returns the
+    int64 positions of the maxima in each flattened H * W plane (PyTorch's, which
+    ``max_unpool2d`` reads).
+
+    Examples
+    --------
+    >>> import xpnet
+    >>> x = xpnet.arange(16.0).reshape(1, 1, 4, 4)
+    >>> values, indices = adaptive_max_pool2d(x, 2, return_indices=True)
+    >>> values.tolist(), indices.tolist()
+    ([[[[5.0, 7.0], [13.0, 15.0]]]], [[[[5, 7], [13, 15]]]])
+    """
+    return _adaptive_max("adaptive_max_pool2d", 2, input, output_size, return_indices)
 
 
 def max_over_time(x):

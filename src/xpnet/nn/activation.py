@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 from xpnet import creation
 from xpnet import functional as F
 from xpnet.dtypes import get_default_dtype
@@ -10,7 +12,9 @@ from .module import Module
 from .parameter import Parameter
 
 __all__ = ["Sigmoid", "Tanh", "ReLU", "LeakyReLU", "PReLU", "RReLU", "ELU", "Softplus", "GELU",
-           "Softmax", "LogSoftmax"]
+           "Softmax", "LogSoftmax", "SiLU", "Mish", "Hardtanh", "ReLU6", "Hardswish",
+           "Hardsigmoid", "LogSigmoid", "Softsign", "Tanhshrink", "SELU", "CELU", "GLU", "Softmin",
+           "Threshold", "Hardshrink", "Softshrink"]
 
 
 class Sigmoid(Module):
@@ -135,24 +139,234 @@ class GELU(Module):
 
 
 class Softmax(Module):
-    def __init__(self, dim=-1):
+    def __init__(self, dim=None):
         super().__init__()
         self.dim = dim
 
     def forward(self, x):
-        return F.softmax(x, self.dim)
+        return F.softmax(x, self.dim, _stacklevel=5)
 
     def extra_repr(self):
         return f"dim={self.dim}"
 
 
 class LogSoftmax(Module):
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        return F.log_softmax(x, self.dim, _stacklevel=5)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+# -- more of torch.nn's activations: reprs as PyTorch's ----------------------------------------
+
+class _InplaceActivation(Module):
+    """A layer whose only argument is ``inplace`` (shown in the repr only when True)."""
+
+    _function = None
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = _check_inplace(type(self).__name__, inplace)
+
+    def forward(self, x):
+        return type(self)._function(x, inplace=self.inplace)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
+class SiLU(_InplaceActivation):
+    """``x * sigmoid(x)``; see `xpnet.functional.silu`."""
+
+    _function = staticmethod(F.silu)
+
+
+class Mish(_InplaceActivation):
+    """``x * tanh(softplus(x))``; see `xpnet.functional.mish`."""
+
+    _function = staticmethod(F.mish)
+
+
+class SELU(_InplaceActivation):
+    """Scaled ELU; see `xpnet.functional.selu`."""
+
+    _function = staticmethod(F.selu)
+
+
+class Hardswish(_InplaceActivation):
+    """``x * hardsigmoid(x)``; see `xpnet.functional.hardswish`. Its repr never shows
+    ``inplace``, as PyTorch's."""
+
+    _function = staticmethod(F.hardswish)
+
+    def extra_repr(self):
+        return ""
+
+
+class Hardsigmoid(_InplaceActivation):
+    """Piecewise-linear sigmoid; see `xpnet.functional.hardsigmoid`. Its repr never shows
+    ``inplace``, as PyTorch's."""
+
+    _function = staticmethod(F.hardsigmoid)
+
+    def extra_repr(self):
+        return ""
+
+
+class Hardtanh(Module):
+    """``x`` clipped to ``[min_val, max_val]``; see `xpnet.functional.hardtanh`.
+
+    Parameters
+    ----------
+    min_val, max_val : float, default=-1.0 and 1.0
+        ``max_val`` must be greater than ``min_val``.
+    inplace : bool, default=False
+    min_value, max_value : float, optional
+        PyTorch's deprecated names of ``min_val`` and ``max_val`` (they warn).
+    """
+
+    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False, min_value=None, max_value=None):
+        super().__init__()
+        name = type(self).__name__
+        if min_value is not None:
+            warnings.warn("keyword argument `min_value` is deprecated and rename to `min_val`",
+                          FutureWarning, stacklevel=2)
+            min_val = min_value
+        if max_value is not None:
+            warnings.warn("keyword argument `max_value` is deprecated and rename to `max_val`",
+                          FutureWarning, stacklevel=2)
+            max_val = max_value
+        if not max_val > min_val:
+            raise ValueError(f"{name}: max_val ({max_val}) must be greater than min_val "
+                             f"({min_val})")
+        self.min_val, self.max_val = min_val, max_val
+        self.inplace = _check_inplace(name, inplace)
+
+    def forward(self, x):
+        return F.hardtanh(x, self.min_val, self.max_val, inplace=self.inplace)
+
+    def extra_repr(self):
+        return f"min_val={self.min_val}, max_val={self.max_val}{_inplace_repr(self.inplace)}"
+
+
+class ReLU6(Hardtanh):
+    """``min(max(x, 0), 6)``; see `xpnet.functional.relu6`."""
+
+    def __init__(self, inplace=False):
+        super().__init__(0.0, 6.0, inplace)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
+class LogSigmoid(Module):
+    """``log(sigmoid(x))``, exact for every finite x; see `xpnet.functional.logsigmoid`."""
+
+    def forward(self, x):
+        return F.logsigmoid(x)
+
+
+class Softsign(Module):
+    """``x / (1 + |x|)``."""
+
+    def forward(self, x):
+        return F.softsign(x)
+
+
+class Tanhshrink(Module):
+    """``x - tanh(x)``."""
+
+    def forward(self, x):
+        return F.tanhshrink(x)
+
+
+class CELU(Module):
+    """Continuously differentiable ELU; see `xpnet.functional.celu`."""
+
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__()
+        self.alpha = alpha
+        self.inplace = _check_inplace("CELU", inplace)
+
+    def forward(self, x):
+        return F.celu(x, self.alpha, inplace=self.inplace)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}{_inplace_repr(self.inplace)}"
+
+
+class GLU(Module):
+    """Gated linear unit over axis ``dim``; see `xpnet.functional.glu`."""
+
     def __init__(self, dim=-1):
         super().__init__()
         self.dim = dim
 
     def forward(self, x):
-        return F.log_softmax(x, self.dim)
+        return F.glu(x, self.dim)
 
     def extra_repr(self):
         return f"dim={self.dim}"
+
+
+class Softmin(Module):
+    """``softmax(-x)`` over axis ``dim``; see `xpnet.functional.softmin`."""
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        return F.softmin(x, self.dim, _stacklevel=5)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class Threshold(Module):
+    """``x`` where greater than ``threshold``, else ``value``; see
+    `xpnet.functional.threshold`."""
+
+    def __init__(self, threshold, value, inplace=False):
+        super().__init__()
+        self.threshold, self.value = threshold, value
+        self.inplace = _check_inplace("Threshold", inplace)
+
+    def forward(self, x):
+        return F.threshold(x, self.threshold, self.value, inplace=self.inplace)
+
+    def extra_repr(self):
+        return f"threshold={self.threshold}, value={self.value}{_inplace_repr(self.inplace)}"
+
+
+class Hardshrink(Module):
+    """``x`` where ``|x| > lambd``, else 0; see `xpnet.functional.hardshrink`."""
+
+    def __init__(self, lambd=0.5):
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, x):
+        return F.hardshrink(x, self.lambd)
+
+    def extra_repr(self):
+        return f"{self.lambd}"
+
+
+class Softshrink(Module):
+    """Shrink towards 0 by ``lambd``; see `xpnet.functional.softshrink`."""
+
+    def __init__(self, lambd=0.5):
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, x):
+        return F.softshrink(x, self.lambd)
+
+    def extra_repr(self):
+        return str(self.lambd)

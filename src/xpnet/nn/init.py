@@ -16,7 +16,7 @@ from xpnet.backend.random import default_generator
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones_", "eye_",
            "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
-           "orthogonal_", "sparse_"]
+           "orthogonal_", "sparse_", "trunc_normal_"]
 
 
 def calculate_gain(nonlinearity, param=None):
@@ -184,6 +184,101 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
     # A random rank of each row within its column; the lowest ranks become zeros.
     ranks = xp.argsort(xp.argsort(g.random(backend, (rows, cols), _dt.float64), axis=0), axis=0)
     return _fill(tensor, xp.where(ranks < zeros_per_column, xp.zeros_like(values), values))
+
+
+# Winitzki's approximation of erfinv (relative error < 2e-3), the start of Halley's iteration.
+_WINITZKI_A = 0.147
+_HALLEY_STEPS = 4
+_SMALLEST_NORMAL = 2.2250738585072014e-308
+
+
+def _erfcinv(y):
+    """The x >= 0 with erfc(x) = y, for a float64 Tensor y in (0, 1], to float64 precision also
+    where y is tiny (erfinv(1 - y) would lose every digit of y below 1e-16)."""
+    from xpnet import ops
+    # log(1 - a^2) for a = 1 - y, computed from y itself.
+    log_term = ops.log(y) + ops.log(2 - y)
+    t = 2 / (math.pi * _WINITZKI_A) + log_term / 2
+    x = ops.sqrt(ops.clamp_min(ops.sqrt(t * t - log_term / _WINITZKI_A) - t, 0.0))
+    for _ in range(_HALLEY_STEPS):
+        # Newton's step f/f' for f = erfc(x) - y, f' = -2/sqrt(pi) exp(-x^2); f''/f' = -2x.
+        newton = (y - ops.erfc(x)) * (math.sqrt(math.pi) / 2) * ops.exp(x * x)
+        x = x - newton / (1 + x * newton)
+    return x
+
+
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
+    """Fill with N(mean, std^2) truncated to [a, b] (as ``torch.nn.init.trunc_normal_``).
+
+    Exact inverse-CDF sampling in float64: uniform numbers between the normal CDF at the two
+    bounds, mapped back through the inverse CDF. The bound farther from the mean is mapped from
+    the upper tail by symmetry and the inverse CDF uses ``erfc``, so bounds far from the mean
+    (a = 5 std, b = 6 std) keep their exact distribution, where PyTorch's ``erfinv`` in the
+    tensor's dtype degrades.
+
+    Parameters
+    ----------
+    tensor : Tensor, floating point
+    mean : float, default=0.0
+    std : float, default=1.0
+        Must be positive.
+    a, b : float, default=-2.0 and 2.0
+        The bounds, in the tensor's units (not in standard deviations); ``a <= b``.
+    generator : xpnet.Generator, optional
+
+    Returns
+    -------
+    Tensor
+        ``tensor``, filled.
+
+    Raises
+    ------
+    TypeError
+        For a non-tensor or non-floating tensor, or non-number arguments.
+    ValueError
+        For ``std <= 0``, ``a > b``, or bounds both more than about 37 standard deviations on
+        one side of the mean (the normal CDF underflows in float64 there).
+
+    Examples
+    --------
+    >>> import xpnet
+    >>> from xpnet import nn
+    >>> w = nn.init.trunc_normal_(xpnet.empty(1000), std=0.02, a=-0.04, b=0.04)
+    >>> bool((w.abs() <= 0.04).all())
+    True
+    """
+    from xpnet import ops
+    op = "trunc_normal_"
+    _check(op, tensor)
+    for name, value in (("mean", mean), ("std", std), ("a", a), ("b", b)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"{op}: {name} must be a number, got {type(value).__name__}")
+    if not std > 0:
+        raise ValueError(f"{op}: std must be positive, got {std}")
+    if not a <= b:
+        raise ValueError(f"{op}: expected a <= b, got a={a}, b={b}")
+    alpha, beta = (a - mean) / std, (b - mean) / std
+    # Sample standardised values from the side where the CDF holds the digits: the lower tail.
+    flip = alpha + beta > 0
+    low, high = (-beta, -alpha) if flip else (alpha, beta)
+    cdf_low, cdf_high = (0.5 * math.erfc(-z / math.sqrt(2)) for z in (low, high))
+    if cdf_high == 0:
+        raise ValueError(f"{op}: [a, b] = [{a}, {b}] lies more than 37 standard deviations from "
+                         f"the mean {mean}; the truncated normal cannot be sampled in float64")
+    g = generator or default_generator
+    backend = tensor._backend
+    with grad_mode.no_grad():
+        u = Tensor._make(g.uniform(backend, tensor.shape, _dt.float64, cdf_low, cdf_high),
+                         backend)
+        u = ops.clamp_min(u, _SMALLEST_NORMAL)  # cdf_low may have underflowed to 0
+        upper = ops.gt(u, 0.5)
+        # Phi^-1(u) = -sqrt(2) erfcinv(2u) below 1/2, +sqrt(2) erfcinv(2 (1 - u)) above (1 - u
+        # is exact there).
+        z = math.sqrt(2) * _erfcinv(2 * ops.where(upper, 1 - u, u))
+        z = ops.where(upper, z, -z)
+        values = mean + std * (-z if flip else z)
+        values = ops.clip(values, float(a), float(b))  # rounding must not leave [a, b]
+        return _fill(tensor, values.astype(tensor.dtype).array)
 
 
 def _deprecated(name):

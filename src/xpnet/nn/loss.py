@@ -13,7 +13,9 @@ from xpnet.functional import loss as F
 from .module import Module
 
 __all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HuberLoss", "L1Loss", "MSELoss",
-           "NLLLoss", "SmoothL1Loss"]
+           "NLLLoss", "SmoothL1Loss", "CosineEmbeddingLoss", "GaussianNLLLoss",
+           "HingeEmbeddingLoss", "KLDivLoss", "MarginRankingLoss", "MultiLabelSoftMarginLoss",
+           "MultiMarginLoss", "PoissonNLLLoss", "SoftMarginLoss", "TripletMarginLoss"]
 
 
 class _Loss(Module):
@@ -22,9 +24,6 @@ class _Loss(Module):
     def __init__(self, reduction="mean"):
         super().__init__()
         self.reduction = reduction
-
-    def extra_repr(self):
-        return f"reduction={self.reduction!r}"
 
 
 class _WeightedLoss(_Loss):
@@ -81,9 +80,6 @@ class HuberLoss(_Loss):
     def forward(self, input, target):  # noqa: A002
         return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
 
-    def extra_repr(self):
-        return f"reduction={self.reduction!r}, delta={self.delta}"
-
 
 class SmoothL1Loss(_Loss):
     """Smooth L1 loss, quadratic below ``beta`` and linear above; see
@@ -101,9 +97,6 @@ class SmoothL1Loss(_Loss):
 
     def forward(self, input, target):  # noqa: A002
         return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
-
-    def extra_repr(self):
-        return f"reduction={self.reduction!r}, beta={self.beta}"
 
 
 class NLLLoss(_WeightedLoss):
@@ -128,9 +121,6 @@ class NLLLoss(_WeightedLoss):
     def forward(self, input, target):  # noqa: A002
         return F.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index,
                           reduction=self.reduction)
-
-    def extra_repr(self):
-        return f"ignore_index={self.ignore_index}, reduction={self.reduction!r}"
 
 
 class CrossEntropyLoss(_WeightedLoss):
@@ -165,10 +155,6 @@ class CrossEntropyLoss(_WeightedLoss):
     def forward(self, input, target):  # noqa: A002
         return F.cross_entropy(input, target, weight=self.weight, ignore_index=self.ignore_index,
                                reduction=self.reduction, label_smoothing=self.label_smoothing)
-
-    def extra_repr(self):
-        return (f"ignore_index={self.ignore_index}, reduction={self.reduction!r}, "
-                f"label_smoothing={self.label_smoothing}")
 
 
 class BCELoss(_WeightedLoss):
@@ -211,3 +197,257 @@ class BCEWithLogitsLoss(_WeightedLoss):
         return F.binary_cross_entropy_with_logits(input, target, weight=self.weight,
                                                   reduction=self.reduction,
                                                   pos_weight=self.pos_weight)
+
+
+# -- the other losses of torch.nn: PyTorch's signatures (the deprecated size_average and reduce
+# included) and reprs (no arguments shown) ------------------------------------------------------
+
+class _TorchLoss(_Loss):
+    """A loss taking PyTorch's deprecated ``size_average``/``reduce`` beside ``reduction``."""
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(F._legacy_reduction(size_average, reduce, reduction))
+
+    def extra_repr(self):
+        return ""
+
+
+class KLDivLoss(_TorchLoss):
+    """Kullback-Leibler divergence of log-probability inputs from (log-)probability targets;
+    see `xpnet.functional.kl_div`.
+
+    Parameters
+    ----------
+    size_average, reduce : bool, optional
+        Deprecated (they warn); use ``reduction``.
+    reduction : {'mean', 'batchmean', 'sum', 'none'}, default='mean'
+        'batchmean' is the KL divergence per sample; 'mean' averages over every element and
+        warns, as PyTorch's.
+    log_target : bool, default=False
+    """
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
+        super().__init__(size_average, reduce, reduction)
+        self.log_target = log_target
+
+    def forward(self, input, target):  # noqa: A002
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+
+class PoissonNLLLoss(_TorchLoss):
+    """Poisson negative log-likelihood; see `xpnet.functional.poisson_nll_loss`.
+
+    Parameters
+    ----------
+    log_input : bool, default=True
+    full : bool, default=False
+        Add Stirling's term.
+    size_average, reduce : bool, optional
+        Deprecated (they warn).
+    eps : float, default=1e-8
+    reduction : {'mean', 'sum', 'none'}, default='mean'
+    """
+
+    def __init__(self, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
+                 reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.log_input, self.full, self.eps = log_input, full, eps
+
+    def forward(self, log_input, target):
+        return F.poisson_nll_loss(log_input, target, log_input=self.log_input, full=self.full,
+                                  eps=self.eps, reduction=self.reduction)
+
+
+class GaussianNLLLoss(_Loss):
+    """Gaussian negative log-likelihood of targets given means and variances; see
+    `xpnet.functional.gaussian_nll_loss`. Called as ``loss(input, target, var)``.
+
+    Parameters
+    ----------
+    full : bool, default=False
+        Add the constant ``log(2 pi) / 2``.
+    eps : float, default=1e-6
+        The variance is clamped at it.
+    reduction : {'mean', 'sum', 'none'}, default='mean'
+    """
+
+    def __init__(self, *, full=False, eps=1e-6, reduction="mean"):
+        super().__init__(reduction)
+        self.full, self.eps = full, eps
+
+    def forward(self, input, target, var):  # noqa: A002
+        return F.gaussian_nll_loss(input, target, var, full=self.full, eps=self.eps,
+                                   reduction=self.reduction)
+
+    def extra_repr(self):
+        return ""
+
+
+class CosineEmbeddingLoss(_TorchLoss):
+    """``1 - cos`` for similar pairs (target 1), ``max(0, cos - margin)`` for dissimilar ones
+    (target -1); see `xpnet.functional.cosine_embedding_loss`.
+
+    Parameters
+    ----------
+    margin : float, default=0.0
+    size_average, reduce : bool, optional
+        Deprecated (they warn).
+    reduction : {'mean', 'sum', 'none'}, default='mean'
+    """
+
+    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input1, input2, target):
+        return F.cosine_embedding_loss(input1, input2, target, margin=self.margin,
+                                       reduction=self.reduction)
+
+
+class MarginRankingLoss(_TorchLoss):
+    """``max(0, -target * (input1 - input2) + margin)``; see
+    `xpnet.functional.margin_ranking_loss`.
+
+    Parameters
+    ----------
+    margin : float, default=0.0
+    size_average, reduce : bool, optional
+        Deprecated (they warn).
+    reduction : {'mean', 'sum', 'none'}, default='mean'
+    """
+
+    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input1, input2, target):
+        return F.margin_ranking_loss(input1, input2, target, margin=self.margin,
+                                     reduction=self.reduction)
+
+
+class HingeEmbeddingLoss(_TorchLoss):
+    """``input`` for target 1, ``max(0, margin - input)`` for target -1; see
+    `xpnet.functional.hinge_embedding_loss`.
+
+    Parameters
+    ----------
+    margin : float, default=1.0
+    size_average, reduce : bool, optional
+        Deprecated (they warn).
+    reduction : {'mean', 'sum', 'none'}, default='mean'
+    """
+
+    def __init__(self, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input, target):  # noqa: A002
+        return F.hinge_embedding_loss(input, target, margin=self.margin, reduction=self.reduction)
+
+
+class SoftMarginLoss(_TorchLoss):
+    """Two-class logistic loss ``log(1 + exp(-target * input))``; see
+    `xpnet.functional.soft_margin_loss`.
+
+    Parameters
+    ----------
+    size_average, reduce : bool, optional
+        Deprecated (they warn).
+    reduction : {'mean', 'sum', 'none'}, default='mean'
+    """
+
+    def forward(self, input, target):  # noqa: A002
+        return F.soft_margin_loss(input, target, reduction=self.reduction)
+
+
+class TripletMarginLoss(_TorchLoss):
+    """``max(0, margin + d(anchor, positive) - d(anchor, negative))``; see
+    `xpnet.functional.triplet_margin_loss`.
+
+    Parameters
+    ----------
+    margin : float, default=1.0
+        Must be positive.
+    p : float, default=2.0
+    eps : float, default=1e-6
+    swap : bool, default=False
+    size_average, reduce : bool, optional
+        Deprecated (they warn).
+    reduction : {'mean', 'sum', 'none'}, default='mean'
+
+    Raises
+    ------
+    ValueError
+        For a margin <= 0.
+    """
+
+    def __init__(self, margin=1.0, p=2.0, eps=1e-6, swap=False, size_average=None, reduce=None,
+                 reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        if not margin > 0:
+            raise ValueError(f"TripletMarginLoss: expected margin to be greater than 0, got "
+                             f"{margin}")
+        self.margin, self.p, self.eps, self.swap = margin, p, eps, swap
+
+    def forward(self, anchor, positive, negative):
+        return F.triplet_margin_loss(anchor, positive, negative, margin=self.margin, p=self.p,
+                                     eps=self.eps, swap=self.swap, reduction=self.reduction)
+
+
+class MultiLabelSoftMarginLoss(_TorchLoss):
+    """One-versus-all logistic loss averaged over C labels; see
+    `xpnet.functional.multilabel_soft_margin_loss`.
+
+    Parameters
+    ----------
+    weight : Tensor, optional
+        Weight of each label, typically of shape (C,) (a buffer).
+    size_average, reduce : bool, optional
+        Deprecated (they warn).
+    reduction : {'mean', 'sum', 'none'}, default='mean'
+    """
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        _check_optional_tensor("MultiLabelSoftMarginLoss", "weight", weight)
+        self.register_buffer("weight", weight)
+
+    def forward(self, input, target):  # noqa: A002
+        return F.multilabel_soft_margin_loss(input, target, weight=self.weight,
+                                             reduction=self.reduction)
+
+
+class MultiMarginLoss(_TorchLoss):
+    """Multi-class hinge loss of scores against class indices; see
+    `xpnet.functional.multi_margin_loss`.
+
+    Parameters
+    ----------
+    p : {1, 2}, default=1
+    margin : float, default=1.0
+    weight : Tensor of shape (C,), optional
+        Class weights (a buffer).
+    size_average, reduce : bool, optional
+        Deprecated (they warn).
+    reduction : {'mean', 'sum', 'none'}, default='mean'
+
+    Raises
+    ------
+    ValueError
+        For ``p`` other than 1 or 2, or a weight that is not 1-d.
+    """
+
+    def __init__(self, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
+                 reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        if isinstance(p, bool) or p not in (1, 2):
+            raise ValueError(f"MultiMarginLoss: only p == 1 and p == 2 are supported, got {p!r}")
+        _check_optional_tensor("MultiMarginLoss", "weight", weight)
+        if weight is not None and weight.ndim != 1:
+            raise ValueError(f"MultiMarginLoss: weight must be 1-d, got shape {weight.shape}")
+        self.p, self.margin = p, margin
+        self.register_buffer("weight", weight)
+
+    def forward(self, input, target):  # noqa: A002
+        return F.multi_margin_loss(input, target, p=self.p, margin=self.margin,
+                                   weight=self.weight, reduction=self.reduction)

@@ -107,10 +107,12 @@ class Module:
                                  f"assigning attributes")
         params, buffers, modules = self._parameters, self._buffers, self._modules
         if isinstance(value, Parameter):
-            self._forget(name)
+            if name not in params:  # a replaced parameter keeps its place in state_dict
+                self._forget(name)
             params[name] = value
         elif isinstance(value, Module):
-            self._forget(name)
+            if name not in modules:
+                self._forget(name)
             modules[name] = value
         elif name in params:
             if value is not None:
@@ -426,7 +428,7 @@ class Module:
             child = repr(m).replace("\n", "\n  ")
             lines.append(f"({name}): {child}")
         name = type(self).__name__
-        if not self._modules:
+        if not self._modules and "\n" not in extra:
             return f"{name}({extra})"
         return name + "(\n  " + "\n  ".join(lines) + "\n)"
 

@@ -1,4 +1,5 @@
-"""Normalisation layers: BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm.
+"""Normalisation layers: BatchNorm1d, BatchNorm2d, InstanceNorm1d, InstanceNorm2d, LayerNorm,
+GroupNorm.
 
 Parameter and buffer names are PyTorch's (``weight``, ``bias``, ``running_mean``,
 ``running_var``, ``num_batches_tracked``), so state dicts load both ways.
@@ -7,6 +8,7 @@ Parameter and buffer names are PyTorch's (``weight``, ``bias``, ``running_mean``
 from __future__ import annotations
 
 import numbers
+import warnings
 
 from xpnet import creation
 from xpnet import dtypes as _dt
@@ -17,7 +19,8 @@ from . import init
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d",
+           "LayerNorm"]
 
 
 def _positive_int(op, name, n):
@@ -135,6 +138,125 @@ class BatchNorm2d(_BatchNorm):
 
     _ranks = (4,)
     _layout = "(N, C, H, W)"
+
+
+class _InstanceNorm(Module):
+    """Shared by InstanceNorm1d and InstanceNorm2d, which differ only in the input's rank."""
+
+    _spatial = 0
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False,
+                 track_running_stats=False, *, bias=True, dtype=None, backend=None):
+        super().__init__()
+        name = type(self).__name__
+        self.num_features = _positive_int(name, "num_features", num_features)
+        if momentum is not None and not 0 <= momentum <= 1:
+            raise ValueError(f"{name}: momentum must be in [0, 1] or None, got {momentum!r}")
+        self.eps, self.momentum = eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        if affine:
+            self.weight = Parameter(creation.empty(num_features, dtype=dtype, backend=backend))
+        else:
+            self.register_parameter("weight", None)
+        if affine and bias:
+            self.bias = Parameter(creation.empty(num_features, dtype=dtype, backend=backend))
+        else:
+            self.register_parameter("bias", None)
+        for buffer in ("running_mean", "running_var", "num_batches_tracked"):
+            self.register_buffer(buffer, None)
+        if track_running_stats:
+            # PyTorch keeps num_batches_tracked for InstanceNorm too (state dicts carry it), but
+            # never advances it.
+            self.running_mean = creation.zeros(num_features, dtype=dtype, backend=backend)
+            self.running_var = creation.ones(num_features, dtype=dtype, backend=backend)
+            self.num_batches_tracked = creation.tensor(0, dtype=_dt.int64, backend=backend)
+        self.reset_parameters()
+
+    reset_running_stats = _BatchNorm.reset_running_stats
+
+    def reset_parameters(self, generator=None):
+        self.reset_running_stats()
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def forward(self, x):
+        name, d = type(self).__name__, self._spatial
+        if x.ndim not in (d + 1, d + 2):
+            raise ValueError(f"{name}: expected a {d + 1}-D (unbatched) or {d + 2}-D input, got "
+                             f"shape {x.shape}")
+        axis = x.ndim - d - 1
+        if x.shape[axis] != self.num_features:
+            if self.affine:
+                raise ValueError(f"{name}: expected input's size at dim={axis} to match "
+                                 f"num_features ({self.num_features}), got shape {x.shape}")
+            # As PyTorch: without affine parameters num_features is not used.
+            warnings.warn(f"{name}: input's size at dim={axis} ({x.shape[axis]}) does not match "
+                          f"num_features ({self.num_features}), which is unused because "
+                          f"affine=False", UserWarning, stacklevel=2)
+        batched = x if x.ndim == d + 2 else x.unsqueeze(0)
+        # In eval mode the running statistics serve, when kept (PyTorch's rule).
+        y = F.instance_norm(batched, self.running_mean, self.running_var, self.weight, self.bias,
+                            self.training or not self.track_running_stats,
+                            0.0 if self.momentum is None else self.momentum, self.eps)
+        return y if x.ndim == d + 2 else y.squeeze(0)
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance normalisation (Ulyanov et al., 2016) of (N, C, L) or unbatched (C, L) input:
+    each channel of each sample standardised over its length.
+
+    Parameters
+    ----------
+    num_features : int
+        C, the number of channels.
+    eps : float, default=1e-5
+        Added to the variance.
+    momentum : float or None, default=0.1
+        Weight of each batch in the running statistics (None: they stay as they are).
+    affine : bool, default=False
+        Learn a per-channel ``weight`` (ones) and ``bias`` (zeros).
+    track_running_stats : bool, default=False
+        Keep running averages of the per-instance statistics, updated in training and used
+        instead of the input's own statistics in eval mode.
+    bias : bool, default=True
+        With ``affine``, learn the ``bias`` too (keyword only, as in PyTorch).
+    dtype, backend : optional
+
+    Attributes
+    ----------
+    weight, bias : Parameter of shape (C,) or None
+    running_mean, running_var : Tensor of shape (C,) or None
+    num_batches_tracked : int64 Tensor of shape () or None
+
+    See `xpnet.functional.instance_norm`.
+    """
+
+    _spatial = 1
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance normalisation of (N, C, H, W) or unbatched (C, H, W) input, per sample and
+    channel over H and W: the normalisation of style-transfer networks.
+
+    Arguments and attributes as `InstanceNorm1d`.
+
+    Examples
+    --------
+    >>> import xpnet
+    >>> from xpnet.nn.normalization import InstanceNorm2d
+    >>> y = InstanceNorm2d(3)(xpnet.randn(2, 3, 8, 8))
+    >>> bool(y.mean(dim=(2, 3)).abs().max() < 1e-5)
+    True
+    """
+
+    _spatial = 2
 
 
 class LayerNorm(Module):

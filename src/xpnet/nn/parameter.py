@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from xpnet.autograd.tensor import Tensor
+from xpnet.autograd.tensor import Tensor, _share
 
 __all__ = ["Parameter"]
 
@@ -23,6 +23,7 @@ class Parameter(Tensor):
         if isinstance(data, Tensor):
             self.array, self._backend = data.array, data._backend
             self.grad = self.grad_fn = self._shared = self._hooks = None
+            _share(data, self)  # as in PyTorch, the parameter and the tensor share values
             self._out_index = 0
             self.requires_grad = False
             if requires_grad:

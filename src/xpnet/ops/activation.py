@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import math
+import numbers
+import warnings
 
 from xpnet.autograd.function import Function
 from xpnet.backend.kernels import get_kernel
 
-from ._util import axis_arg
+from ._util import axis_arg, normalize_axis
+from .arithmetic import where
 from .reduce import logsumexp
+from .shape import chunk
 from .unary import _float_input, exp
+from .unary import abs as absolute
 
+# The other activations of torch.nn.functional (silu, mish, hardtanh...) are here too but not in
+# __all__: PyTorch has these four at the top level (torch.selu...) and the rest only in F.
 __all__ = ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "gelu", "softmax",
-           "log_softmax"]
+           "log_softmax", "selu", "celu", "threshold", "hardshrink"]
 
 
 class Sigmoid(Function):
@@ -55,15 +62,18 @@ class LeakyRelu(Function):
         ctx.save_for_backward(positive)
         ctx.slope = negative_slope
         if negative_slope == 0:
-            return xp.where(positive, x, xp.zeros_like(x))
+            # maximum, not where: where on random signs costs several times more (branchy
+            # selection), and maximum keeps NaN as PyTorch's relu does.
+            return xp.maximum(x, 0)
         return xp.where(positive, x, x * negative_slope)
 
     @staticmethod
     def backward(ctx, g):
         (positive,) = ctx.saved_tensors
         xp = ctx.xp
-        other = xp.zeros_like(g) if ctx.slope == 0 else g * ctx.slope
-        return xp.where(positive, g, other), None
+        if ctx.slope == 0:
+            return g * xp.astype(positive, g.dtype), None
+        return xp.where(positive, g, g * ctx.slope), None
 
 
 class Elu(Function):
@@ -183,16 +193,345 @@ def gelu(x, approximate="none"):
     return Gelu.apply(_float_input("gelu", x), approximate)
 
 
-def log_softmax(x, axis=None, *, dim=None, dtype=None):
-    """``x - logsumexp(x)`` along ``axis`` (PyTorch's ``dim``; default the last): stable for
-    any finite input. ``dtype`` casts the input first, as PyTorch's."""
-    axis = axis_arg("log_softmax", axis, dim, -1)
+def log_softmax(x, axis=None, *, dim=None, dtype=None, _stacklevel=3):
+    """``x - logsumexp(x)`` along ``axis`` (PyTorch's ``dim``): stable for any finite input.
+    ``dtype`` casts the input first, as PyTorch's. Without an axis, PyTorch's deprecated
+    implicit choice applies (0 for 0-, 1- and 3-d input, else 1), with its warning."""
+    axis = axis_arg("log_softmax", axis, dim)
+    if axis is None:
+        axis = _implicit_softmax_dim("log_softmax", x.ndim, _stacklevel)
     if dtype is not None:
         x = x.astype(dtype)
     return x - logsumexp(x, axis=axis, keepdims=True)
 
 
-def softmax(x, axis=None, *, dim=None, dtype=None):
-    """exp(log_softmax(x)) along ``axis`` (PyTorch's ``dim``; default the last)."""
-    axis = axis_arg("softmax", axis, dim, -1)
+def softmax(x, axis=None, *, dim=None, dtype=None, _stacklevel=3):
+    """exp(log_softmax(x)) along ``axis`` (PyTorch's ``dim``; without one, PyTorch's deprecated
+    implicit choice, with its warning, as `log_softmax`)."""
+    axis = axis_arg("softmax", axis, dim)
+    if axis is None:
+        axis = _implicit_softmax_dim("softmax", x.ndim, _stacklevel)
     return exp(log_softmax(x, axis, dtype=dtype))
+
+
+# -- more of torch.nn.functional's activations -------------------------------------------------
+# Primitives where a composite would cost several graph nodes or lose digits; the derivative at
+# each kink is PyTorch's (the value it returns there, checked by the tests).
+
+# SELU's constants (Klambauer et al., 2017), to the digits PyTorch uses.
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _stable_sigmoid(xp, x):
+    """sigmoid(x) and exp(-|x|), without overflow."""
+    z = xp.exp(-xp.abs(x))
+    r = 1 / (1 + z)
+    return xp.where(x >= 0, r, z * r), z
+
+
+class Hardtanh(Function):
+    """``clip(x, min_val, max_val)``; the gradient is 1 strictly inside, 0 on the bounds."""
+
+    @staticmethod
+    def forward(ctx, x, min_val, max_val):
+        inside = ctx.xp.logical_and(x > min_val, x < max_val)
+        ctx.save_for_backward(inside)
+        return ctx.xp.clip(x, min_val, max_val)
+
+    @staticmethod
+    def backward(ctx, g):
+        (inside,) = ctx.saved_tensors
+        return ctx.xp.where(inside, g, ctx.xp.zeros_like(g)), None, None
+
+
+class Hardsigmoid(Function):
+    """``clip(x + 3, 0, 6) / 6``; the gradient is 1/6 strictly inside (-3, 3).
+
+    PyTorch's CPU kernel multiplies the gradient by 1/6 rounded to float32 even for float64
+    (0.16666667163...); here it is 1/6 in the tensor's precision.
+    """
+
+    @staticmethod
+    def forward(ctx, x):
+        xp = ctx.xp
+        ctx.save_for_backward(xp.logical_and(x > -3, x < 3))
+        return xp.clip(x + 3, 0.0, 6.0) / 6
+
+    @staticmethod
+    def backward(ctx, g):
+        (inside,) = ctx.saved_tensors
+        return ctx.xp.where(inside, g / 6, ctx.xp.zeros_like(g))
+
+
+class Hardswish(Function):
+    """``x * clip(x + 3, 0, 6) / 6`` (Howard et al., 2019); the gradient is 0 for x <= -3,
+    1 for x >= 3 and ``x / 3 + 1/2`` between, as PyTorch's."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * ctx.xp.clip(x + 3, 0.0, 6.0) / 6
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        xp = ctx.xp
+        middle = g * (x / 3 + 0.5)
+        return xp.where(x <= -3, xp.zeros_like(g), xp.where(x >= 3, g, middle))
+
+
+class Silu(Function):
+    """``x * sigmoid(x)`` (Elfwing et al., 2017; "swish")."""
+
+    @staticmethod
+    def forward(ctx, x):
+        s, _ = _stable_sigmoid(ctx.xp, x)
+        ctx.save_for_backward(x, s)
+        return x * s
+
+    @staticmethod
+    def backward(ctx, g):
+        x, s = ctx.saved_tensors
+        return g * s * (1 + x * (1 - s))
+
+
+class Mish(Function):
+    """``x * tanh(softplus(x))`` (Misra, 2019), softplus in its overflow-free form."""
+
+    @staticmethod
+    def forward(ctx, x):
+        xp = ctx.xp
+        s, z = _stable_sigmoid(xp, x)
+        t = xp.tanh(xp.maximum(x, xp.zeros_like(x)) + xp.log1p(z))
+        ctx.save_for_backward(x, s, t)
+        return x * t
+
+    @staticmethod
+    def backward(ctx, g):
+        x, s, t = ctx.saved_tensors
+        # d softplus / dx = sigmoid(x).
+        return g * (t + x * s * (1 - t * t))
+
+
+class LogSigmoid(Function):
+    """``log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|))``: exact for every finite x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        xp = ctx.xp
+        z = xp.exp(-xp.abs(x))
+        ctx.save_for_backward(x, z)
+        return xp.minimum(x, xp.zeros_like(x)) - xp.log1p(z)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, z = ctx.saved_tensors
+        r = 1 / (1 + z)
+        # 1 - sigmoid(x) = sigmoid(-x), in the form that keeps its digits on each side.
+        return g * ctx.xp.where(x >= 0, z * r, r)
+
+
+class ScaledElu(Function):
+    """``scale * (x if x > 0 else alpha * expm1(input_scale * x))``: SELU and CELU.
+
+    At 0 the gradient is that of the exponential side, ``scale * alpha * input_scale``, as
+    PyTorch's.
+    """
+
+    @staticmethod
+    def forward(ctx, x, alpha, scale, input_scale):
+        xp = ctx.xp
+        positive = x > 0
+        # expm1 of the clipped input: no overflow warning from the branch where() discards.
+        negative = alpha * xp.expm1(xp.minimum(x, xp.zeros_like(x)) * input_scale)
+        ctx.save_for_backward(positive, negative)
+        ctx.constants = (alpha, scale, input_scale)
+        out = xp.where(positive, x, negative)
+        return out if scale == 1 else out * scale
+
+    @staticmethod
+    def backward(ctx, g):
+        positive, negative = ctx.saved_tensors
+        alpha, scale, input_scale = ctx.constants
+        g = g if scale == 1 else g * scale
+        return ctx.xp.where(positive, g, g * ((negative + alpha) * input_scale)), None, None, None
+
+
+def _number(op, name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{op}: {name} must be a number, got {type(value).__name__}")
+    return float(value)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):  # noqa: A002 - PyTorch's names
+    """``input`` clipped to ``[min_val, max_val]``.
+
+    The gradient is 1 strictly between the bounds and 0 on and beyond them (PyTorch's).
+
+    Parameters
+    ----------
+    input : Tensor
+    min_val, max_val : float, default=-1.0 and 1.0
+    inplace : bool, default=False
+        Rebind ``input`` to the result (PyTorch's ``hardtanh_``).
+
+    Raises
+    ------
+    ValueError
+        If ``min_val > max_val``.
+
+    Examples
+    --------
+    >>> import xpnet, xpnet.functional as F
+    >>> F.hardtanh(xpnet.tensor([-2.0, 0.5, 3.0]))
+    tensor([-1.0000,  0.5000,  1.0000])
+    """
+    min_val = _number("hardtanh", "min_val", min_val)
+    max_val = _number("hardtanh", "max_val", max_val)
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
+    x = _float_input("hardtanh", input)
+    return in_place("hardtanh", input, Hardtanh.apply(x, min_val, max_val), inplace)
+
+
+def relu6(input, inplace=False):  # noqa: A002
+    """``min(max(input, 0), 6)``: `hardtanh` with bounds 0 and 6 (gradient 0 at both)."""
+    x = _float_input("relu6", input)
+    return in_place("relu6", input, Hardtanh.apply(x, 0.0, 6.0), inplace)
+
+
+def hardsigmoid(input, inplace=False):  # noqa: A002
+    """Piecewise-linear sigmoid: 0 below -3, 1 above 3, ``input / 6 + 1/2`` between."""
+    x = _float_input("hardsigmoid", input)
+    return in_place("hardsigmoid", input, Hardsigmoid.apply(x), inplace)
+
+
+def hardswish(input, inplace=False):  # noqa: A002
+    """``input * hardsigmoid(input)`` (Howard et al., 2019, "Searching for MobileNetV3")."""
+    x = _float_input("hardswish", input)
+    return in_place("hardswish", input, Hardswish.apply(x), inplace)
+
+
+def silu(input, inplace=False):  # noqa: A002
+    """Sigmoid linear unit ``input * sigmoid(input)`` (Elfwing et al., 2017; Ramachandran et
+    al.'s "swish"), without overflow for any finite input."""
+    x = _float_input("silu", input)
+    return in_place("silu", input, Silu.apply(x), inplace)
+
+
+def mish(input, inplace=False):  # noqa: A002
+    """``input * tanh(softplus(input))`` (Misra, 2019), without overflow for any finite input."""
+    x = _float_input("mish", input)
+    return in_place("mish", input, Mish.apply(x), inplace)
+
+
+def logsigmoid(input):  # noqa: A002
+    """``log(sigmoid(input))``, computed as ``min(x, 0) - log1p(exp(-|x|))``: exact and finite
+    for every finite input (``logsigmoid(-1e4) == -1e4``)."""
+    return LogSigmoid.apply(_float_input("logsigmoid", input))
+
+
+def softsign(input):  # noqa: A002
+    """``input / (1 + |input|)``."""
+    x = _float_input("softsign", input)
+    return x / (absolute(x) + 1)
+
+
+def tanhshrink(input):  # noqa: A002
+    """``input - tanh(input)``."""
+    x = _float_input("tanhshrink", input)
+    return x - tanh(x)
+
+
+def selu(input, inplace=False):  # noqa: A002
+    """Scaled ELU (Klambauer et al., 2017): ``scale * elu(input, alpha)`` with PyTorch's
+    ``alpha = 1.6732632...`` and ``scale = 1.0507009...``."""
+    x = _float_input("selu", input)
+    return in_place("selu", input, ScaledElu.apply(x, SELU_ALPHA, SELU_SCALE, 1.0), inplace)
+
+
+def celu(input, alpha=1.0, inplace=False):  # noqa: A002
+    """Continuously differentiable ELU (Barron, 2017): ``input`` where positive,
+    ``alpha * (exp(input / alpha) - 1)`` elsewhere.
+
+    Raises
+    ------
+    ValueError
+        For ``alpha == 0``.
+    """
+    alpha = _number("celu", "alpha", alpha)
+    if alpha == 0:
+        raise ValueError("celu: alpha must not be 0 (the input is divided by it)")
+    x = _float_input("celu", input)
+    return in_place("celu", input, ScaledElu.apply(x, alpha, 1.0, 1 / alpha), inplace)
+
+
+def threshold(input, threshold, value, inplace=False):  # noqa: A002
+    """``input`` where it is greater than ``threshold``, else ``value`` (gradient 0 there)."""
+    threshold = _number("threshold", "threshold", threshold)
+    value = _number("threshold", "value", value)
+    return in_place("threshold", input, where(input > threshold, input, value), inplace)
+
+
+def hardshrink(input, lambd=0.5):  # noqa: A002
+    """``input`` where ``|input| > lambd``, else 0."""
+    lambd = _number("hardshrink", "lambd", lambd)
+    x = _float_input("hardshrink", input)
+    return where(absolute(x) > lambd, x, 0.0)
+
+
+def softshrink(input, lambd=0.5):  # noqa: A002
+    """Shrink towards 0 by ``lambd``: ``input - lambd`` above ``lambd``, ``input + lambd`` below
+    ``-lambd``, 0 between.
+
+    Raises
+    ------
+    ValueError
+        For a negative ``lambd``.
+    """
+    lambd = _number("softshrink", "lambd", lambd)
+    if lambd < 0:
+        raise ValueError(f"softshrink: lambd must be non-negative, got {lambd}")
+    x = _float_input("softshrink", input)
+    return where(x > lambd, x - lambd, where(x < -lambd, x + lambd, 0.0))
+
+
+def glu(input, dim=-1):  # noqa: A002
+    """Gated linear unit (Dauphin et al., 2017): ``a * sigmoid(b)`` for the two halves ``a``,
+    ``b`` of ``input`` along ``dim``.
+
+    Raises
+    ------
+    ValueError
+        For a 0-d input or an odd size along ``dim``.
+    """
+    x = _float_input("glu", input)
+    if x.ndim == 0:
+        raise ValueError("glu: input must have at least one dimension, got a 0-d tensor")
+    axis = normalize_axis("glu", dim, x.ndim)
+    if x.shape[axis] % 2:
+        raise ValueError(f"glu: the size along dim {dim} must be even to be halved, got "
+                         f"{x.shape[axis]} (input shape {x.shape})")
+    a, b = chunk(x, 2, axis)
+    return a * sigmoid(b)
+
+
+def _implicit_softmax_dim(op, ndim, stacklevel):
+    # PyTorch's legacy rule for dim=None, with its warning (stacklevel counts from the caller
+    # of the public function, as PyTorch's _stacklevel).
+    warnings.warn(f"Implicit dimension choice for {op} has been deprecated. Change the call to "
+                  f"include dim=X as an argument.", UserWarning, stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
+    """``softmax(-input, dim)``.
+
+    ``dim=None`` takes PyTorch's deprecated implicit choice (0 for 0-, 1- and 3-d input, else
+    1) with its warning; ``_stacklevel`` is where that warning points, as in PyTorch.
+    """
+    if dim is None:
+        dim = _implicit_softmax_dim("softmin", input.ndim, _stacklevel)
+    x = input if dtype is None else input.astype(dtype)
+    return softmax(-x, dim=dim)

@@ -1,5 +1,6 @@
-"""Distances between points: cdist (every pair of rows of two sets) and dist (the norm of a
-difference), with PyTorch's names, defaults and gradients.
+"""Distances between points: cdist (every pair of rows of two sets), dist (the norm of a
+difference), pairwise_distance (row by row) and cosine_similarity, with PyTorch's names,
+defaults and gradients.
 
 `Cdist` is one primitive: its forward is the direct ``(..., P, R, M)`` difference form, or for
 p = 2 on large sets the matrix-product form ``|a|^2 + |b|^2 - 2 a.b`` that PyTorch also uses
@@ -14,9 +15,9 @@ import numbers
 from xpnet.autograd.function import Function, check_same_backend
 from xpnet.autograd.tensor import Tensor
 
-from ._util import check_broadcast, sum_to_shape
+from ._util import check_broadcast, normalize_axis, sum_to_shape
 
-__all__ = ["cdist", "dist"]
+__all__ = ["cdist", "cosine_similarity", "dist", "pairwise_distance"]
 
 COMPUTE_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
                  "donot_use_mm_for_euclid_dist")
@@ -198,3 +199,158 @@ def dist(input, other, p=2):  # noqa: A002
     from .arithmetic import sub
     from .linalg import norm
     return norm(sub(input, other), float(p))
+
+
+class CosineSimilarity(Function):
+    """``sum(x1 / max(|x1|, eps) * x2 / max(|x2|, eps))`` along ``axis``, the inputs broadcast.
+
+    The gradient is PyTorch's: each norm is clamped at ``eps`` outside the graph, so below
+    ``eps`` the gradient still holds the norm's own term ``x / |x|`` (0 where ``|x| = 0``).
+    """
+
+    @staticmethod
+    def forward(ctx, x1, x2, axis, eps):
+        xp = ctx.xp
+        shape = tuple(xp.broadcast_arrays(x1, x2)[0].shape)
+        a, b = xp.broadcast_to(x1, shape), xp.broadcast_to(x2, shape)
+        n1 = xp.sqrt(xp.sum(a * a, axis=axis, keepdims=True))
+        n2 = xp.sqrt(xp.sum(b * b, axis=axis, keepdims=True))
+        c1, c2 = xp.clip(n1, eps, None), xp.clip(n2, eps, None)
+        u1, u2 = a / c1, b / c2
+        out = xp.sum(u1 * u2, axis=axis)
+        ctx.axis, ctx.shapes = axis, (tuple(x1.shape), tuple(x2.shape))
+        ctx.save_for_backward(u1, u2, n1, n2, c1, c2, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        u1, u2, n1, n2, c1, c2, out = ctx.saved_tensors
+        xp = ctx.xp
+        g = xp.expand_dims(g, axis=ctx.axis)
+        # d out / d c1 = -out / c1; it reaches x1 through the unclamped norm, d|x1|/dx1 = x1/|x1|
+        # = u1 c1 / |x1| (0 at |x1| = 0).
+        scale = g * xp.expand_dims(out, axis=ctx.axis)
+        grads = []
+        for need, u_self, u_other, n, c, shape in ((ctx.needs_input_grad[0], u1, u2, n1, c1,
+                                                    ctx.shapes[0]),
+                                                   (ctx.needs_input_grad[1], u2, u1, n2, c2,
+                                                    ctx.shapes[1])):
+            if not need:
+                grads.append(None)
+                continue
+            direction = xp.where(n == 0, xp.zeros_like(u_self), u_self * (c / _safe(xp, n)))
+            grads.append(sum_to_shape(xp, (g * u_other - scale * direction) / c, shape))
+        return grads[0], grads[1], None, None
+
+
+def _two_float_tensors(op, x1, x2):
+    for name, x in (("x1", x1), ("x2", x2)):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{op}: {name} must be a Tensor, got {type(x).__name__}")
+        if not x.dtype.is_floating_point:
+            raise TypeError(f"{op}: {name} must be floating point, got {x.dtype.name}")
+    if x1.dtype is not x2.dtype:
+        raise TypeError(f"{op}: x1 and x2 must have the same dtype, got {x1.dtype.name} and "
+                        f"{x2.dtype.name}")
+    check_same_backend(op, [x1, x2])
+    check_broadcast(op, x1.shape, x2.shape)
+
+
+def _positive_number(op, name, value, allow_zero=True):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{op}: {name} must be a number, got {type(value).__name__}")
+    if not (value >= 0 if allow_zero else value > 0):
+        raise ValueError(f"{op}: {name} must be {'non-negative' if allow_zero else 'positive'}, "
+                         f"got {value}")
+    return float(value)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """Cosine of the angle between ``x1`` and ``x2`` along ``dim``, as
+    ``torch.nn.functional.cosine_similarity``.
+
+    ``sum(x1 * x2) / (max(|x1|, eps) * max(|x2|, eps))``: each norm is clamped on its own
+    (PyTorch's rule since 1.12), so the result stays in [-1, 1] and a zero vector gives 0.
+
+    Parameters
+    ----------
+    x1, x2 : Tensor, floating point, of one dtype
+        Their shapes broadcast together.
+    dim : int, default=1
+        The axis of the vectors, in the broadcast shape.
+    eps : float, default=1e-8
+        Smallest norm divided by.
+
+    Returns
+    -------
+    Tensor of the broadcast shape without ``dim``
+
+    Raises
+    ------
+    TypeError
+        For non-tensors, non-floating or mismatched dtypes.
+    ValueError
+        For shapes that do not broadcast, ``dim`` outside the broadcast shape, or a negative
+        ``eps``.
+
+    Examples
+    --------
+    >>> import xpnet
+    >>> xpnet.cosine_similarity(xpnet.tensor([[1.0, 0.0]]), xpnet.tensor([[1.0, 1.0]]))
+    tensor([0.7071])
+    """
+    op = "cosine_similarity"
+    _two_float_tensors(op, x1, x2)
+    eps = _positive_number(op, "eps", eps)
+    ndim = max(x1.ndim, x2.ndim)
+    if ndim == 0:
+        raise ValueError(f"{op}: x1 and x2 must have at least one dimension, got 0-d tensors")
+    axis = normalize_axis(op, dim, ndim)
+    return CosineSimilarity.apply(x1, x2, axis, eps)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """The p-norm of ``x1 - x2 + eps`` over the last axis, as
+    ``torch.nn.functional.pairwise_distance``.
+
+    Parameters
+    ----------
+    x1, x2 : Tensor, floating point, of one dtype
+        Rows of vectors, e.g. of shape (N, D) or (D,); the shapes broadcast together.
+    p : float, default=2.0
+        The norm's order (``inf`` for the largest difference, 0 for the count of non-zero ones).
+    eps : float, default=1e-6
+        Added to each difference (PyTorch's way of keeping the gradient finite at x1 = x2).
+    keepdim : bool, default=False
+        Keep the reduced last axis with size 1.
+
+    Returns
+    -------
+    Tensor of the broadcast shape without its last axis (with it, of size 1, for ``keepdim``)
+
+    Raises
+    ------
+    TypeError
+        For non-tensors, non-floating or mismatched dtypes, or a non-number ``p`` or ``eps``.
+    ValueError
+        For shapes that do not broadcast, or a negative ``p``.
+
+    Examples
+    --------
+    >>> import xpnet
+    >>> xpnet.pairwise_distance(xpnet.tensor([[0.0, 0.0]]), xpnet.tensor([[3.0, 4.0]]), eps=0.0)
+    tensor([5.])
+    """
+    op = "pairwise_distance"
+    _two_float_tensors(op, x1, x2)
+    p = _positive_number(op, "p", p)
+    if isinstance(eps, bool) or not isinstance(eps, numbers.Real):
+        raise TypeError(f"{op}: eps must be a number, got {type(eps).__name__}")
+    if not isinstance(keepdim, bool):
+        raise TypeError(f"{op}: keepdim must be a bool, got {type(keepdim).__name__}")
+    from .arithmetic import sub
+    from .linalg import norm
+    difference = sub(x1, x2) + float(eps)
+    if difference.ndim == 0:  # PyTorch reduces a 0-d difference as one element
+        return norm(difference, p)
+    return norm(difference, p, dim=-1, keepdim=keepdim)

@@ -80,7 +80,7 @@ class Linear(Function):
         x2 = xp.reshape(x, (-1, x.shape[-1])) if x.ndim != 2 else x
         out = xp.matmul(x2, xp.matrix_transpose(weight))
         if bias is not None:
-            out = out + bias
+            out += bias  # into the fresh product: no second (N, out_features) array
         ctx.save_for_backward(x2, weight)
         ctx.lead = lead
         ctx.has_bias = bias is not None

@@ -1,5 +1,5 @@
-"""Loss primitives: negative log-likelihood, Huber, and binary cross-entropy (on probabilities
-and on logits).
+"""Loss primitives: negative log-likelihood, Huber, binary cross-entropy (on probabilities and
+on logits) and Kullback-Leibler divergence.
 
 The user-facing losses in `xpnet.functional.loss` validate their arguments and build on these;
 the squared and absolute errors and the cross-entropies are composites of other ops.
@@ -13,7 +13,7 @@ from xpnet.autograd.function import Function
 
 from ._util import sum_to_shape
 
-__all__ = ["NLL", "Huber", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits"]
+__all__ = ["NLL", "Huber", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits", "KLDiv"]
 
 # The floor PyTorch puts under x * (1 - x) in the gradient of binary cross-entropy: its 1e-12
 # is a float32 constant, so the gradient at x = 0 or 1 is -+1.000000004e12, not 1e12.
@@ -202,3 +202,50 @@ class BinaryCrossEntropyWithLogits(Function):
         if ctx.needs_input_grad[2]:
             grad_pos_weight = sum_to_shape(xp, -g * t * log_sigmoid, pos_weight.shape)
         return grad_input, grad_target, grad_pos_weight
+
+
+class KLDiv(Function):
+    """Elementwise ``t (log t - x)`` for log-probabilities ``x`` and probabilities ``t`` (0 where
+    t = 0, nan where t < 0, as PyTorch's ``xlogy``), or ``exp(t) (t - x)`` for log-probability
+    targets; ``x`` and ``t`` broadcast together.
+
+    Gradients: ``-t`` (``-exp(t)``) for the input; ``log t + 1 - x`` (``exp(t) (t - x + 1)``)
+    for the target, nan at t = 0 as PyTorch's (the derivative of ``t log t`` is infinite there).
+    """
+
+    @staticmethod
+    def forward(ctx, input, target, log_target):
+        xp = ctx.xp
+        ctx.log_target, ctx.shapes = log_target, (tuple(input.shape), tuple(target.shape))
+        if log_target:
+            e = xp.exp(target)
+            ctx.save_for_backward(input, target, e)
+            return e * (target - input)
+        positive = target > 0
+        # log of a placeholder 1 where t <= 0: no log(0) warning from the discarded branch.
+        log_t = xp.log(xp.where(positive, target, xp.ones_like(target)))
+        entropy = xp.where(positive, target * log_t,
+                           xp.where(target == 0, xp.zeros_like(target),
+                                    xp.full_like(target, math.nan)))
+        ctx.save_for_backward(input, target, log_t, positive)
+        return entropy - target * input
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = ctx.xp
+        shape_input, shape_target = ctx.shapes
+        grad_input = grad_target = None
+        if ctx.log_target:
+            x, t, e = ctx.saved_tensors
+            if ctx.needs_input_grad[0]:
+                grad_input = sum_to_shape(xp, -g * e, shape_input)
+            if ctx.needs_input_grad[1]:
+                grad_target = sum_to_shape(xp, g * e * (t - x + 1), shape_target)
+            return grad_input, grad_target, None
+        x, t, log_t, positive = ctx.saved_tensors
+        if ctx.needs_input_grad[0]:
+            grad_input = sum_to_shape(xp, -g * t, shape_input)
+        if ctx.needs_input_grad[1]:
+            slope = xp.where(positive, log_t + 1 - x, xp.full_like(log_t + x, math.nan))
+            grad_target = sum_to_shape(xp, g * slope, shape_target)
+        return grad_input, grad_target, None

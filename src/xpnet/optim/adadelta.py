@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .optimizer import Optimizer, check_bool, check_number, new_state_tensor, store
+from .optimizer import (
+    Optimizer, check_implementation_flags, check_number, new_state_tensor, store,
+)
 
 __all__ = ["Adadelta", "adadelta_update"]
 
@@ -32,7 +34,7 @@ class Adadelta(Optimizer):
 
     Parameters
     ----------
-    params : iterable of Tensor or of dict
+    params : iterable of Tensor, of (name, Tensor) pairs, or of dict
         Tensors to optimize, or parameter groups (see `Optimizer`).
     lr : float, default=1.0
         Scale applied to the update.
@@ -42,17 +44,34 @@ class Adadelta(Optimizer):
         Added inside the square roots for numerical stability.
     weight_decay : float, default=0
         L2 penalty added to the gradient.
+    foreach : bool or None, default=None
+        Accepted for PyTorch compatibility and kept in the parameter groups; it picks one of
+        PyTorch's kernels and does not change results (xpnet has one implementation per
+        backend).
+    capturable : bool, default=False
+        Accepted for PyTorch compatibility (CUDA-graph capture); does not change results.
     maximize : bool, default=False
         Maximize the objective instead of minimizing it.
+    differentiable : bool, default=False
+        Only False: xpnet's steps are not recorded by autograd.
+
+    Raises
+    ------
+    ValueError
+        If a hyperparameter is out of range or ``differentiable=True``.
+    TypeError
+        If a flag is not a bool (``foreach``: or None).
 
     Notes
     -----
     State per parameter: ``step`` (int), ``square_avg`` and ``acc_delta``.
     """
 
-    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, *, maximize=False):
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
+                 capturable=False, maximize=False, differentiable=False):
         defaults = {"lr": lr, "rho": rho, "eps": eps, "weight_decay": weight_decay,
-                    "maximize": maximize}
+                    "foreach": foreach, "capturable": capturable, "maximize": maximize,
+                    "differentiable": differentiable}
         super().__init__(params, defaults)
 
     def _check_group(self, group):
@@ -60,7 +79,7 @@ class Adadelta(Optimizer):
         check_number("Adadelta", "rho", group["rho"], 0, 1)
         check_number("Adadelta", "eps", group["eps"], 0)
         check_number("Adadelta", "weight_decay", group["weight_decay"], 0)
-        check_bool("Adadelta", "maximize", group["maximize"])
+        check_implementation_flags("Adadelta", group)
 
     def _init_state(self, p, group):
         xp = p._backend.xp

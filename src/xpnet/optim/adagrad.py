@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .optimizer import Optimizer, add_to_rows, check_bool, check_number, new_state_tensor, store
+from .optimizer import (
+    Optimizer, add_to_rows, check_implementation_flags, check_number, new_state_tensor, store,
+)
 
 __all__ = ["Adagrad", "adagrad_update", "sparse_adagrad_update"]
 
@@ -40,7 +42,7 @@ class Adagrad(Optimizer):
 
     Parameters
     ----------
-    params : iterable of Tensor or of dict
+    params : iterable of Tensor, of (name, Tensor) pairs, or of dict
         Tensors to optimize, or parameter groups (see `Optimizer`).
     lr : float, default=1e-2
         Learning rate.
@@ -52,8 +54,26 @@ class Adagrad(Optimizer):
         Starting value of the sum of squared gradients.
     eps : float, default=1e-10
         Added to the denominator for numerical stability.
+    foreach : bool or None, default=None
+        Accepted for PyTorch compatibility and kept in the parameter groups; it picks one of
+        PyTorch's kernels and does not change results (xpnet has one implementation per
+        backend).
     maximize : bool, default=False
         Maximize the objective instead of minimizing it.
+    differentiable : bool, default=False
+        Only False: xpnet's steps are not recorded by autograd.
+    fused : bool or None, default=None
+        Accepted for PyTorch compatibility and kept in the parameter groups; gives the same
+        results as the unfused step (xpnet has one implementation per backend).
+
+    Raises
+    ------
+    ValueError
+        If a hyperparameter is out of range or ``differentiable=True``.
+    TypeError
+        If a flag is not a bool (``foreach`` and ``fused``: or None).
+    RuntimeError
+        If ``fused=True`` and ``foreach=True``, as in PyTorch.
 
     Notes
     -----
@@ -66,10 +86,10 @@ class Adagrad(Optimizer):
     """
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
-                 eps=1e-10, *, maximize=False):
+                 eps=1e-10, foreach=None, *, maximize=False, differentiable=False, fused=None):
         defaults = {"lr": lr, "lr_decay": lr_decay, "eps": eps, "weight_decay": weight_decay,
-                    "initial_accumulator_value": initial_accumulator_value,
-                    "maximize": maximize}
+                    "initial_accumulator_value": initial_accumulator_value, "foreach": foreach,
+                    "maximize": maximize, "differentiable": differentiable, "fused": fused}
         super().__init__(params, defaults)
 
     def _check_group(self, group):
@@ -78,7 +98,7 @@ class Adagrad(Optimizer):
         check_number("Adagrad", "weight_decay", group["weight_decay"], 0)
         check_number("Adagrad", "initial_accumulator_value", group["initial_accumulator_value"], 0)
         check_number("Adagrad", "eps", group["eps"], 0)
-        check_bool("Adagrad", "maximize", group["maximize"])
+        check_implementation_flags("Adagrad", group)
 
     def _init_state(self, p, group):
         initial = p._backend.xp.full_like(p.array, group["initial_accumulator_value"])

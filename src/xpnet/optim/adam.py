@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from .optimizer import (
-    Optimizer, add_to_rows, check_bool, check_number, lerp, new_state_tensor, store,
+    Optimizer, add_to_rows, check_adam_family, check_bool, lerp, new_state_tensor, store,
 )
 
 __all__ = ["Adam", "AdamW", "adam_update", "sparse_adam_update"]
@@ -88,7 +88,7 @@ class Adam(Optimizer):
 
     Parameters
     ----------
-    params : iterable of Tensor or of dict
+    params : iterable of Tensor, of (name, Tensor) pairs, or of dict
         Tensors to optimize, or parameter groups (see `Optimizer`).
     lr : float, default=1e-3
         Learning rate.
@@ -97,11 +97,36 @@ class Adam(Optimizer):
     eps : float, default=1e-8
         Added to the denominator for numerical stability.
     weight_decay : float, default=0
-        L2 penalty added to the gradient (for decoupled decay use `AdamW`).
+        L2 penalty added to the gradient, or with ``decoupled_weight_decay`` a shrinking of the
+        weights.
     amsgrad : bool, default=False
         Use the AMSGrad variant.
+    foreach : bool or None, default=None
+        Accepted for PyTorch compatibility and kept in the parameter groups; it picks one of
+        PyTorch's kernels and does not change results (xpnet has one implementation per
+        backend).
     maximize : bool, default=False
         Maximize the objective instead of minimizing it.
+    capturable : bool, default=False
+        Accepted for PyTorch compatibility (CUDA-graph capture); does not change results.
+    differentiable : bool, default=False
+        Only False: xpnet's steps are not recorded by autograd.
+    fused : bool or None, default=None
+        Accepted for PyTorch compatibility and kept in the parameter groups; gives the same
+        results as the unfused step (xpnet has one implementation per backend).
+    decoupled_weight_decay : bool, default=False
+        Decay the weights directly instead of adding an L2 term to the gradient: with True,
+        `Adam` is `AdamW` (PyTorch's meaning).
+
+    Raises
+    ------
+    ValueError
+        If a hyperparameter is out of range or ``differentiable=True``.
+    TypeError
+        If ``betas`` is not a pair or a flag is not a bool (``foreach`` and ``fused``: or
+        None).
+    RuntimeError
+        If ``fused=True`` and ``foreach=True``, as in PyTorch.
 
     Notes
     -----
@@ -124,26 +149,20 @@ class Adam(Optimizer):
     ...     opt.step()
     """
 
-    _decoupled_weight_decay = False
-
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 amsgrad=False, *, maximize=False):
+                 amsgrad=False, *, foreach=None, maximize=False, capturable=False,
+                 differentiable=False, fused=None, decoupled_weight_decay=False):
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
-                    "amsgrad": amsgrad, "maximize": maximize}
+                    "amsgrad": amsgrad, "maximize": maximize, "foreach": foreach,
+                    "capturable": capturable, "differentiable": differentiable, "fused": fused,
+                    "decoupled_weight_decay": decoupled_weight_decay}
         super().__init__(params, defaults)
 
     def _check_group(self, group):
         name = type(self).__name__
-        check_number(name, "lr", group["lr"], 0)
-        betas = group["betas"]
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise TypeError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
-        check_number(name, "betas[0]", betas[0], 0, 1, high_open=True)
-        check_number(name, "betas[1]", betas[1], 0, 1, high_open=True)
-        check_number(name, "eps", group["eps"], 0)
-        check_number(name, "weight_decay", group["weight_decay"], 0)
+        check_adam_family(name, group)
         check_bool(name, "amsgrad", group["amsgrad"])
-        check_bool(name, "maximize", group["maximize"])
+        check_bool(name, "decoupled_weight_decay", group["decoupled_weight_decay"])
 
     def _init_state(self, p, group):
         xp = p._backend.xp
@@ -172,7 +191,7 @@ class Adam(Optimizer):
             state["max_exp_avg_sq"].array if amsgrad else None, state["step"], lr=group["lr"],
             beta1=beta1, beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"],
             amsgrad=amsgrad, maximize=group["maximize"],
-            decoupled_weight_decay=self._decoupled_weight_decay, xp=p._backend.xp)
+            decoupled_weight_decay=group["decoupled_weight_decay"], xp=p._backend.xp)
         store(p, param)
         store(state["exp_avg"], exp_avg)
         store(state["exp_avg_sq"], exp_avg_sq)
@@ -186,11 +205,12 @@ class AdamW(Adam):
     Adam whose weight decay shrinks the weights directly,
     :math:`\theta \leftarrow \theta (1 - \mathrm{lr}\cdot\mathrm{weight\_decay})`, instead of
     adding an L2 term to the gradient (where the moment estimates would rescale it). The same
-    computation as PyTorch's ``torch.optim.AdamW``.
+    computation as PyTorch's ``torch.optim.AdamW``, and as ``Adam(...,
+    decoupled_weight_decay=True)``.
 
     Parameters
     ----------
-    params : iterable of Tensor or of dict
+    params : iterable of Tensor, of (name, Tensor) pairs, or of dict
         Tensors to optimize, or parameter groups (see `Optimizer`).
     lr : float, default=1e-3
         Learning rate.
@@ -204,14 +224,39 @@ class AdamW(Adam):
         Use the AMSGrad variant.
     maximize : bool, default=False
         Maximize the objective instead of minimizing it.
+    foreach : bool or None, default=None
+        Accepted for PyTorch compatibility and kept in the parameter groups; does not change
+        results.
+    capturable : bool, default=False
+        Accepted for PyTorch compatibility (CUDA-graph capture); does not change results.
+    differentiable : bool, default=False
+        Only False: xpnet's steps are not recorded by autograd.
+    fused : bool or None, default=None
+        Accepted for PyTorch compatibility and kept in the parameter groups; gives the same
+        results as the unfused step (xpnet has one implementation per backend).
+
+    Raises
+    ------
+    ValueError, TypeError, RuntimeError
+        As `Adam`.
 
     Notes
     -----
-    State per parameter: as `Adam`.
+    State per parameter: as `Adam`. The parameter groups hold ``decoupled_weight_decay=True``,
+    as PyTorch's do, and `load_state_dict` keeps it True whatever the state dict says.
     """
 
-    _decoupled_weight_decay = True
-
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-                 amsgrad=False, *, maximize=False):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
+                 amsgrad=False, *, maximize=False, foreach=None, capturable=False,
+                 differentiable=False, fused=None):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach,
+                         maximize=maximize, capturable=capturable, differentiable=differentiable,
+                         fused=fused, decoupled_weight_decay=True)
+
+    def load_state_dict(self, state_dict):
+        """Load a state made by `state_dict` (of an `AdamW` or an `Adam`); the groups keep
+        ``decoupled_weight_decay=True``, as PyTorch's ``AdamW`` does. See
+        `Optimizer.load_state_dict`."""
+        super().load_state_dict(state_dict)
+        for group in self.param_groups:
+            group["decoupled_weight_decay"] = True

@@ -14,8 +14,10 @@ import collections
 import copy
 import math
 import numbers
+import struct
 
 from xpnet import backend as _backends
+from xpnet import dtypes as _dt
 from xpnet.autograd.grad_mode import enable_grad, no_grad
 from xpnet.autograd.sparse import RowSparseGrad
 from xpnet.autograd.tensor import Tensor
@@ -31,7 +33,9 @@ class Optimizer:
     ----------
     params : iterable of Tensor, of (name, Tensor) pairs, or of dict
         The leaf tensors to optimize, or parameter groups: dicts with a ``"params"`` entry and
-        any hyperparameters that override ``defaults`` for that group.
+        any hyperparameters that override ``defaults`` for that group. Named parameters (such
+        as ``model.named_parameters()``) keep their names in the group's ``"param_names"``, as
+        in PyTorch; then every group must be named.
     defaults : dict
         Hyperparameters for groups that do not set them.
 
@@ -81,7 +85,8 @@ class Optimizer:
         TypeError
             If the group is not a dict or holds something other than floating-point Tensors.
         ValueError
-            If a parameter is not a leaf, appears twice, or is already in another group, or if a
+            If a parameter is not a leaf, appears twice, or is already in another group, if some
+            parameters are named and others not (in the group or across groups), or if a
             hyperparameter is out of range.
         """
         name = type(self).__name__
@@ -102,7 +107,9 @@ class Optimizer:
         names = [p[0] for p in params if isinstance(p, tuple)]
         if names:
             if len(names) != len(params):
-                raise ValueError(f"{name}: give every parameter of a group a name, or none")
+                raise ValueError(f"{name}: give every parameter of a group a name, or none; got "
+                                 f"{len(names)} (name, tensor) pairs among {len(params)} "
+                                 f"parameters")
             params = [p[1] for p in params]
 
         for i, p in enumerate(params):
@@ -119,6 +126,13 @@ class Optimizer:
         ids = [id(p) for p in params]
         if len(set(ids)) != len(ids):
             raise ValueError(f"{name}: a parameter group holds the same tensor more than once")
+        for other in self.param_groups:
+            if ("param_names" in other) != bool(names):
+                raise ValueError(
+                    f"{name}: all parameter groups must be named or none; cannot add a group "
+                    f"{'with' if names else 'without'} names to groups "
+                    f"{'without' if names else 'with'} them (pass (name, tensor) pairs, as "
+                    f"model.named_parameters() gives, in every group or in none)")
         taken = {id(p) for g in self.param_groups for p in g["params"]}
         if taken.intersection(ids):
             raise ValueError(f"{name}: some parameters appear in more than one parameter group")
@@ -385,3 +399,77 @@ def lerp(start, end, weight):
     if abs(weight) < 0.5:
         return start + weight * (end - start)
     return end - (end - start) * (1 - weight)
+
+
+def check_implementation_flags(name, group):
+    """Check ``maximize`` and PyTorch's implementation flags in a group.
+
+    ``foreach`` (None or a bool), ``fused`` (None or a bool) and ``capturable`` (a bool) pick
+    among PyTorch's kernels (a loop over tensors, one batched call, one fused kernel; CUDA-graph
+    capture) that give the same results, so they are accepted and kept in the group, where
+    PyTorch's state dicts have them; xpnet has one implementation per backend and runs it
+    whatever they say. ``differentiable=True`` asks for a step autograd can differentiate
+    through; xpnet steps run under ``no_grad``, so it is refused rather than silently ignored.
+    Only the flags an optimizer's group holds are checked (``fused`` exists for SGD, Adam,
+    AdamW and Adagrad only, as in PyTorch).
+    """
+    check_bool(name, "maximize", group["maximize"])
+    for key in ("foreach", "fused"):
+        if group.get(key) is not None:
+            check_bool(name, key, group[key])
+    check_bool(name, "capturable", group.get("capturable", False))
+    check_bool(name, "differentiable", group.get("differentiable", False))
+    if group.get("differentiable"):
+        raise ValueError(f"{name}: differentiable=True is not supported: xpnet's optimizer steps "
+                         f"run outside autograd and cannot be differentiated through; use "
+                         f"differentiable=False")
+    if group.get("fused") and group.get("foreach"):
+        # PyTorch raises RuntimeError here too: the two name different kernels.
+        raise RuntimeError(f"{name}: fused=True and foreach=True cannot be set together; pass "
+                           f"one of them (they give the same results in xpnet)")
+
+
+def check_adam_family(name, group):
+    """Check ``lr``, ``betas``, ``eps``, ``weight_decay`` and the flags of an Adam variant."""
+    check_number(name, "lr", group["lr"], 0)
+    betas = group["betas"]
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise TypeError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
+    check_number(name, "betas[0]", betas[0], 0, 1, high_open=True)
+    check_number(name, "betas[1]", betas[1], 0, 1, high_open=True)
+    check_number(name, "eps", group["eps"], 0)
+    check_number(name, "weight_decay", group["weight_decay"], 0)
+    check_implementation_flags(name, group)
+
+
+def scalar_state(value):
+    """``value`` as PyTorch holds scalar optimizer state (ASGD's ``eta`` and ``mu``, NAdam's
+    ``mu_product``): in a 0-d tensor of its default dtype, so rounded to float32 unless
+    `xpnet.set_default_dtype` chose float64. Parameters then follow PyTorch's to the last bits.
+    """
+    value = float(value)
+    if _dt.get_default_dtype() is not _dt.float32:
+        return value
+    try:
+        return struct.unpack("f", struct.pack("f", value))[0]
+    except OverflowError:  # beyond float32's range: PyTorch's cast gives an infinity
+        return math.copysign(math.inf, value)
+
+
+def load_scalar_state(name, state_dict, keys):
+    """A copy of ``state_dict`` whose scalar state ``keys`` (0-d tensors in PyTorch's state
+    dicts) are Python floats, as xpnet keeps them."""
+    if not isinstance(state_dict, dict) or not isinstance(state_dict.get("state"), dict):
+        return state_dict  # Optimizer.load_state_dict reports the bad layout
+    state = {}
+    for index, saved in state_dict["state"].items():
+        saved = dict(saved)
+        for key in keys:
+            if key in saved and not isinstance(saved[key], (int, float)):
+                try:
+                    saved[key] = float(saved[key])
+                except (TypeError, ValueError) as exc:
+                    raise ValueError(f"{name}: state {key!r} of parameter {index} must be a "
+                                     f"number or a one-element tensor, got {saved[key]!r}") from exc
+        state[index] = saved
+    return {**state_dict, "state": state}

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from .optimizer import Optimizer, check_bool, check_number, lerp, new_state_tensor, store
+from .optimizer import (
+    Optimizer, check_bool, check_implementation_flags, check_number, lerp, new_state_tensor,
+    store,
+)
 
 __all__ = ["RMSprop", "rmsprop_update"]
 
@@ -40,7 +43,7 @@ class RMSprop(Optimizer):
 
     Parameters
     ----------
-    params : iterable of Tensor or of dict
+    params : iterable of Tensor, of (name, Tensor) pairs, or of dict
         Tensors to optimize, or parameter groups (see `Optimizer`).
     lr : float, default=1e-2
         Learning rate.
@@ -54,8 +57,23 @@ class RMSprop(Optimizer):
         Momentum factor.
     centered : bool, default=False
         Normalize by an estimate of the gradient's variance instead of its second moment.
+    capturable : bool, default=False
+        Accepted for PyTorch compatibility (CUDA-graph capture); does not change results.
+    foreach : bool or None, default=None
+        Accepted for PyTorch compatibility and kept in the parameter groups; it picks one of
+        PyTorch's kernels and does not change results (xpnet has one implementation per
+        backend).
     maximize : bool, default=False
         Maximize the objective instead of minimizing it.
+    differentiable : bool, default=False
+        Only False: xpnet's steps are not recorded by autograd.
+
+    Raises
+    ------
+    ValueError
+        If a hyperparameter is out of range or ``differentiable=True``.
+    TypeError
+        If a flag is not a bool (``foreach``: or None).
 
     Notes
     -----
@@ -64,9 +82,11 @@ class RMSprop(Optimizer):
     """
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
-                 centered=False, *, maximize=False):
+                 centered=False, capturable=False, foreach=None, maximize=False,
+                 differentiable=False):
         defaults = {"lr": lr, "momentum": momentum, "alpha": alpha, "eps": eps,
-                    "centered": centered, "weight_decay": weight_decay, "maximize": maximize}
+                    "centered": centered, "weight_decay": weight_decay, "capturable": capturable,
+                    "foreach": foreach, "maximize": maximize, "differentiable": differentiable}
         super().__init__(params, defaults)
 
     def _check_group(self, group):
@@ -76,7 +96,7 @@ class RMSprop(Optimizer):
         check_number("RMSprop", "weight_decay", group["weight_decay"], 0)
         check_number("RMSprop", "momentum", group["momentum"], 0)
         check_bool("RMSprop", "centered", group["centered"])
-        check_bool("RMSprop", "maximize", group["maximize"])
+        check_implementation_flags("RMSprop", group)
 
     def _init_state(self, p, group):
         return {"step": 0, "square_avg": _zeros(p)}

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from xpnet.autograd.sparse import dense_array
 
-from .optimizer import Optimizer, add_to_rows, check_bool, check_number, new_state_tensor, store
+from .optimizer import (
+    Optimizer, add_to_rows, check_bool, check_implementation_flags, check_number,
+    new_state_tensor, store,
+)
 
 __all__ = ["SGD", "sgd_update"]
 
@@ -39,7 +42,7 @@ class SGD(Optimizer):
 
     Parameters
     ----------
-    params : iterable of Tensor or of dict
+    params : iterable of Tensor, of (name, Tensor) pairs, or of dict
         Tensors to optimize, or parameter groups (see `Optimizer`).
     lr : float, default=1e-3
         Learning rate.
@@ -53,6 +56,24 @@ class SGD(Optimizer):
         Use Nesterov momentum (needs ``momentum > 0`` and ``dampening == 0``).
     maximize : bool, default=False
         Maximize the objective instead of minimizing it.
+    foreach : bool or None, default=None
+        Accepted for PyTorch compatibility and kept in the parameter groups; it picks one of
+        PyTorch's kernels and does not change results (xpnet has one implementation per
+        backend).
+    differentiable : bool, default=False
+        Only False: xpnet's steps are not recorded by autograd.
+    fused : bool or None, default=None
+        Accepted for PyTorch compatibility and kept in the parameter groups; gives the same
+        results as the unfused step (xpnet has one implementation per backend).
+
+    Raises
+    ------
+    ValueError
+        If a hyperparameter is out of range or ``differentiable=True``.
+    TypeError
+        If a flag is not a bool (``foreach`` and ``fused``: or None).
+    RuntimeError
+        If ``fused=True`` and ``foreach=True``, as in PyTorch.
 
     Notes
     -----
@@ -76,9 +97,10 @@ class SGD(Optimizer):
     """
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
-                 *, maximize=False):
+                 *, maximize=False, foreach=None, differentiable=False, fused=None):
         defaults = {"lr": lr, "momentum": momentum, "dampening": dampening,
-                    "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize}
+                    "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize,
+                    "foreach": foreach, "differentiable": differentiable, "fused": fused}
         super().__init__(params, defaults)
 
     def _check_group(self, group):
@@ -87,7 +109,7 @@ class SGD(Optimizer):
         check_number("SGD", "dampening", group["dampening"])
         check_number("SGD", "weight_decay", group["weight_decay"], 0)
         check_bool("SGD", "nesterov", group["nesterov"])
-        check_bool("SGD", "maximize", group["maximize"])
+        check_implementation_flags("SGD", group)
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError(f"SGD: nesterov=True needs momentum > 0 and dampening == 0, got "
                              f"momentum={group['momentum']}, dampening={group['dampening']}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from xpnet.autograd.sparse import RowSparseGrad
 
 from .adam import apply_sparse_adam
-from .optimizer import Optimizer, check_bool, check_number, new_state_tensor
+from .optimizer import Optimizer, check_implementation_flags, check_number, new_state_tensor
 
 __all__ = ["SparseAdam"]
 
@@ -23,13 +23,14 @@ class SparseAdam(Optimizer):
 
     Parameters
     ----------
-    params : iterable of Tensor or of dict
+    params : iterable of Tensor, of (name, Tensor) pairs, or of dict
         Tensors to optimize, or parameter groups (see `Optimizer`); their gradients must be
         sparse.
     lr : float, default=1e-3
     betas : tuple of float, default=(0.9, 0.999)
     eps : float, default=1e-8
     maximize : bool, default=False
+        Maximize the objective instead of minimizing it.
 
     Notes
     -----
@@ -46,7 +47,7 @@ class SparseAdam(Optimizer):
     >>> opt.step()
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, *, maximize=False):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, maximize=False):
         defaults = {"lr": lr, "betas": betas, "eps": eps, "maximize": maximize}
         super().__init__(params, defaults)
 
@@ -58,7 +59,7 @@ class SparseAdam(Optimizer):
         check_number("SparseAdam", "betas[0]", betas[0], 0, 1, high_open=True)
         check_number("SparseAdam", "betas[1]", betas[1], 0, 1, high_open=True)
         check_number("SparseAdam", "eps", group["eps"], 0, low_open=True)
-        check_bool("SparseAdam", "maximize", group["maximize"])
+        check_implementation_flags("SparseAdam", group)  # PyTorch has no other flag here
 
     def _check_grad(self, p, group):
         if not isinstance(p.grad, RowSparseGrad):

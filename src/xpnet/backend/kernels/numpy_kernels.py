@@ -118,11 +118,16 @@ if _scipy_special is not None:
 # become memory-bound: 42 ms forward and 87 ms backward against 33 and 71 ms in blocks of one
 # or two samples (OpenBLAS, one thread). The loop runs ceil(N / block) times, never per pixel.
 #
-# Layout: the zero-padded input is one flat row per (sample, channel), so every kernel position
-# reads it at a fixed offset. With stride 1 the output grid is taken "wide": rows of the padded
-# width, whose last columns are junk. Each kernel position's columns are then one contiguous
-# run of the padded row and col2im is one contiguous add per position; the junk columns are
-# dropped from the output and zeroed in the output gradient, so they add nothing.
+# Layout: the zero-padded input is one flat row per (sample, channel), split into stride phases:
+# phase r of an axis with stride s holds the padded positions r, r + s, r + 2s... (one phase
+# without a stride). Output o reads padded position s * o + dilation * k = s * (o + q) + r, that
+# is position o + q of phase r, so every kernel position k reads one phase at a fixed offset
+# with unit steps, whatever the stride. The output grid is taken "wide": rows of the whole phase
+# width, whose last columns are junk. Each kernel position's columns are then one contiguous run
+# of the row: im2col and col2im are one contiguous copy or add per position, not a strided one
+# per row of pixels (col2im of a DCGAN layer's 8x8 outputs, stride 2, 16 samples of 64
+# channels: 1.1 ms against 2.0 ms). The junk columns are dropped from the output and zeroed in
+# the output gradient, so they add nothing.
 
 _COLUMN_BLOCK_BYTES = 4 << 20
 _workspace = threading.local()
@@ -140,52 +145,67 @@ def _scratch(slot, shape, dtype):
 
 
 class _ConvGeometry:
-    """Shapes and strides of one convolution in the flat padded layout, and its batch blocks."""
+    """Shapes and offsets of one convolution in the flat phase layout, and its batch blocks."""
 
-    def __init__(self, x, weight, stride, padding, dilation, groups, wide=True):
-        self.n, self.channels = x.shape[:2]
-        self.size = tuple(x.shape[2:])
+    def __init__(self, x_shape, itemsize, weight, stride, padding, dilation, groups):
+        self.n, self.channels = x_shape[:2]
+        self.size = tuple(x_shape[2:])
         self.out_channels, self.kernel = weight.shape[0], tuple(weight.shape[2:])
         self.groups, self.stride, self.padding, self.dilation = groups, stride, padding, dilation
-        self.padded = tuple(m + lo + hi for m, (lo, hi) in zip(self.size, padding))
+        padded = tuple(m + lo + hi for m, (lo, hi) in zip(self.size, padding))
         self.out_size = _twins.conv_output_size(self.size, self.kernel, stride, padding,
                                                 dilation)
-        # Element strides of the padded spatial axes within one flat row.
-        row_strides = tuple(math.prod(self.padded[i + 1:]) for i in range(len(self.size)))
-        self.wide = wide and all(s == 1 for s in stride) and len(self.size) > 1
-        self.grid = (self.out_size[0], *self.padded[1:]) if self.wide else self.out_size
-        self.grid_strides = tuple(s * r for s, r in zip(stride, row_strides))
-        self.kernel_strides = tuple(d * r for d, r in zip(dilation, row_strides))
-        self.offsets = [sum(i * r for i, r in zip(offset, self.kernel_strides))
-                        for offset in _twins.conv_kernel_offsets(self.kernel)]
-        self.row = math.prod(self.padded)
-        # The wide grid of the last kernel position runs past the padded row by this much.
-        self.tail = self.offsets[-1] + math.prod(self.grid) - self.row if self.wide else 0
+        # Each phase holds ceil(padded / stride) positions per axis (the last ones may be
+        # beyond the padding: they stay zero).
+        self.phase = tuple(-(-p // s) for p, s in zip(padded, stride))
+        self.plane = math.prod(self.phase)
+        self.row = math.prod(stride) * self.plane
+        phase_strides = [math.prod(self.phase[i + 1:]) for i in range(len(self.size))]
+        stride_strides = [math.prod(stride[i + 1:]) for i in range(len(self.size))]
+        self.offsets = []
+        for offset in _twins.conv_kernel_offsets(self.kernel):
+            q, r = zip(*(divmod(k * d, s) for k, d, s in zip(offset, dilation, stride)))
+            self.offsets.append(self.plane * sum(a * b for a, b in zip(r, stride_strides))
+                                + sum(a * b for a, b in zip(q, phase_strides)))
+        self.grid = (self.out_size[0], *self.phase[1:])
+        self.run = math.prod(self.grid)
+        # The wide grid of the last kernel positions runs past the row by up to this much.
+        self.tail = max(0, max(self.offsets) + self.run - self.row)
         self.width = (self.channels // groups) * math.prod(self.kernel)
-        sample_bytes = self.channels * len(self.offsets) * math.prod(self.grid) * x.itemsize
+        sample_bytes = self.channels * len(self.offsets) * self.run * itemsize
         self.block = max(1, min(self.n, _COLUMN_BLOCK_BYTES // max(sample_bytes, 1)))
 
     def blocks(self):
         return [slice(start, min(start + self.block, self.n))
                 for start in range(0, self.n, self.block)]
 
-    def padded_view(self, flat):
-        return flat[:, :, :self.row].reshape(flat.shape[0], self.channels, *self.padded)
+    def phases(self):
+        """Per stride phase: (index into the phase view, index into the unpadded input)."""
+        pairs = []
+        for r in itertools.product(*(range(s) for s in self.stride)):
+            inside, source = [], []
+            for r_i, s, m, (lo, _) in zip(r, self.stride, self.size, self.padding):
+                first = (r_i - lo) % s  # the first input position in this phase
+                count = len(range(first, m, s))
+                start = (first + lo) // s
+                inside.append(slice(start, start + count))
+                source.append(slice(first, None, s))
+            pairs.append(((slice(None), slice(None), *r, *inside), (..., *source)))
+        return pairs
 
-    def interior(self):
-        return (..., *(slice(lo, lo + m) for m, (lo, _) in zip(self.size, self.padding)))
+    def phase_view(self, flat):
+        return flat[:, :, :self.row].reshape(flat.shape[0], self.channels, *self.stride,
+                                             *self.phase)
 
 
 def _pad_into(geometry, x):
-    """x zero-padded into scratch as flat rows (n, C, row + tail); only the border is zeroed."""
+    """x zero-padded into scratch as flat phase rows (n, C, row + tail)."""
     g = geometry
     flat = _scratch("conv_padded", (x.shape[0], g.channels, g.row + g.tail), x.dtype)
-    flat[:, :, g.row:] = 0
-    padded = g.padded_view(flat)
-    for axis, (lo, hi) in enumerate(g.padding):
-        for border in (slice(0, lo), slice(g.padded[axis] - hi, None)):
-            padded[(slice(None), slice(None), *([slice(None)] * axis), border)] = 0
-    padded[g.interior()] = x
+    flat.fill(0)
+    view = g.phase_view(flat)
+    for inside, source in g.phases():
+        view[inside] = x[source]
     return flat
 
 
@@ -193,56 +213,49 @@ def _im2col(geometry, x):
     """Columns in scratch, shape (n, groups, C / groups * prod(kernel), prod(grid))."""
     g = geometry
     flat = _pad_into(g, x)
-    item = flat.itemsize
-    windows = np.lib.stride_tricks.as_strided(
-        flat, shape=(x.shape[0], g.channels, *g.kernel, *g.grid),
-        strides=(*flat.strides[:2], *(s * item for s in g.kernel_strides),
-                 *(s * item for s in g.grid_strides)), writeable=False)
-    cols = _scratch("conv_cols", windows.shape, x.dtype)
-    np.copyto(cols, windows)
-    return cols.reshape(x.shape[0], g.groups, g.width, math.prod(g.grid))
+    cols = _scratch("conv_cols", (x.shape[0], g.channels, len(g.offsets), g.run), x.dtype)
+    for i, offset in enumerate(g.offsets):
+        cols[:, :, i] = flat[:, :, offset:offset + g.run]
+    return cols.reshape(x.shape[0], g.groups, g.width, g.run)
 
 
 def _col2im(geometry, grad_cols, grad_x):
     """Add each kernel position's columns back where `_im2col` read them, into grad_x."""
     g = geometry
     n = grad_x.shape[0]
-    grad_cols = grad_cols.reshape(n, g.channels, len(g.offsets), *g.grid)
+    grad_cols = grad_cols.reshape(n, g.channels, len(g.offsets), g.run)
     flat = _scratch("conv_padded", (n, g.channels, g.row + g.tail), grad_cols.dtype)
     flat.fill(0)
-    if g.wide:
-        run = math.prod(g.grid)
-        for i, offset in enumerate(g.offsets):
-            flat[:, :, offset:offset + run] += grad_cols[:, :, i].reshape(n, g.channels, run)
-    else:
-        padded = g.padded_view(flat)
-        for i, offset in enumerate(_twins.conv_kernel_offsets(g.kernel)):
-            window = (..., *_twins.conv_window(offset, g.out_size, g.stride, g.dilation))
-            padded[window] += grad_cols[:, :, i]
-    np.copyto(grad_x, g.padded_view(flat)[g.interior()])
+    for i, offset in enumerate(g.offsets):
+        flat[:, :, offset:offset + g.run] += grad_cols[:, :, i]
+    view = g.phase_view(flat)
+    for inside, source in g.phases():
+        grad_x[source] = view[inside]
 
 
 def _on_grid(geometry, values):
     """(n, O, *out_size) -> (n, groups, O / groups, prod(grid)), zero on the junk columns."""
     g = geometry
-    shape = (values.shape[0], g.groups, g.out_channels // g.groups, math.prod(g.grid))
+    shape = (values.shape[0], g.groups, g.out_channels // g.groups, g.run)
     if tuple(g.grid) == tuple(g.out_size):
         return np.ascontiguousarray(values).reshape(shape)
     wide = _scratch("conv_grad_grid", (values.shape[0], g.out_channels, *g.grid), values.dtype)
-    wide[..., g.out_size[-1]:] = 0
+    for axis in range(1, len(g.grid)):  # the junk: past the output along the wide axes
+        wide[(..., *(slice(None),) * (axis - 1), slice(g.out_size[axis], None),
+              *(slice(None),) * (len(g.grid) - axis - 1))] = 0
     wide[(..., *(slice(0, m) for m in g.out_size))] = values
     return wide.reshape(shape)
 
 
 @register_fast("conv_forward", "numpy")
 def conv_forward(xp, x, weight, bias, *, stride, padding, dilation, groups):
-    g = _ConvGeometry(x, weight, stride, padding, dilation, groups)
+    g = _ConvGeometry(x.shape, x.itemsize, weight, stride, padding, dilation, groups)
     w = weight.reshape(1, groups, g.out_channels // groups, g.width)
     out = np.empty((g.n, g.out_channels, *g.out_size), dtype=x.dtype)
     for block in g.blocks():
         cols = _im2col(g, x[block])
         n = cols.shape[0]
-        if g.wide:
+        if tuple(g.grid) != tuple(g.out_size):
             grid_out = _scratch("conv_grid_out", (n, g.out_channels, *g.grid), x.dtype)
             np.matmul(w, cols, out=grid_out.reshape(n, groups, -1, cols.shape[-1]))
             np.copyto(out[block], grid_out[(..., *(slice(0, m) for m in g.out_size))])
@@ -256,8 +269,8 @@ def conv_forward(xp, x, weight, bias, *, stride, padding, dilation, groups):
 @register_fast("conv_backward", "numpy")
 def conv_backward(xp, grad_out, x, weight, *, stride, padding, dilation, groups,
                   need_input=True, need_weight=True):
-    g = _ConvGeometry(x, weight, stride, padding, dilation, groups)
-    w_t = weight.reshape(1, groups, g.out_channels // groups, g.width).transpose(0, 1, 3, 2)
+    g = _ConvGeometry(x.shape, x.itemsize, weight, stride, padding, dilation, groups)
+    w_t = _weight_t(g, weight)
     grad_x = np.empty(x.shape, dtype=x.dtype) if need_input else None
     # Accumulated as (groups, width, O / groups): cols @ grad.T runs 10% faster than
     # grad @ cols.T with OpenBLAS here; transposed once at the end.
@@ -271,13 +284,41 @@ def conv_backward(xp, grad_out, x, weight, *, stride, padding, dilation, groups,
             grad_weight_t += per_sample[0] if n == 1 else per_sample.sum(axis=0)
         if need_input:
             # The columns' buffer is free again once their grad_weight part is done.
-            grad_cols = _scratch("conv_cols", (n, groups, g.width, grad.shape[-1]), x.dtype)
-            np.matmul(w_t, grad, out=grad_cols)
-            _col2im(g, grad_cols, grad_x[block])
+            _input_grad(g, w_t, grad, grad_x[block])
     grad_weight = None
     if need_weight:
         grad_weight = np.ascontiguousarray(grad_weight_t.transpose(0, 2, 1)).reshape(weight.shape)
     return grad_x, grad_weight
+
+
+def _weight_t(geometry, weight):
+    """weight (O, C / groups, *kernel) as (1, groups, C / groups * prod(kernel), O / groups)."""
+    g = geometry
+    return weight.reshape(1, g.groups, g.out_channels // g.groups, g.width).transpose(0, 1, 3, 2)
+
+
+def _input_grad(geometry, w_t, grad, grad_x):
+    """col2im(w_t @ grad) into grad_x, for one block; grad as `_on_grid` gives it."""
+    grad_cols = _scratch("conv_cols", (grad.shape[0], geometry.groups, geometry.width,
+                                       grad.shape[-1]), grad.dtype)
+    np.matmul(w_t, grad, out=grad_cols)
+    _col2im(geometry, grad_cols, grad_x)
+
+
+@register_fast("conv_transpose_forward", "numpy")
+def conv_transpose_forward(xp, x, weight, bias, *, output_size, stride, padding, dilation,
+                           groups):
+    # The geometry is that of the convolution whose input gradient this is: its input has the
+    # transposed convolution's output shape, its output gradient is x.
+    out_shape = (x.shape[0], weight.shape[1] * groups, *output_size)
+    g = _ConvGeometry(out_shape, x.itemsize, weight, stride, padding, dilation, groups)
+    w_t = _weight_t(g, weight)
+    out = np.empty(out_shape, dtype=x.dtype)
+    for block in g.blocks():
+        _input_grad(g, w_t, _on_grid(g, x[block]), out[block])
+    if bias is not None:
+        out += bias.reshape(-1, *(1 for _ in output_size))
+    return out
 
 
 # -- max pooling -------------------------------------------------------------------------------
@@ -349,3 +390,4 @@ from . import word2vec_kernels as _word2vec_kernels  # noqa: E402,F401  (registe
 
 
 from . import numpy_recurrent as _numpy_recurrent  # noqa: E402,F401  (registers its kernels)
+from . import numpy_attention as _numpy_attention  # noqa: E402,F401  (registers its kernels)

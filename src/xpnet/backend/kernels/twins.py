@@ -190,13 +190,42 @@ def conv_backward(xp, grad_out, x, weight, *, stride, padding, dilation, groups,
     if need_input:
         grad_cols = xp.reshape(xp.matmul(xp.matrix_transpose(w), g),
                                (n, channels, math.prod(kernel), *out_size))
-        padded_shape = (n, channels,
-                        *(m + lo + hi for m, (lo, hi) in zip(x.shape[2:], padding)))
-        grad_padded = xp.zeros(padded_shape, dtype=x.dtype, device=array_api_compat.device(x))
-        # Slice assignment, not scatter: within one kernel position the windows never overlap.
-        for i, offset in enumerate(conv_kernel_offsets(kernel)):
-            window = (..., *conv_window(offset, out_size, stride, dilation))
-            grad_padded[window] = grad_padded[window] + grad_cols[:, :, i, ...]
-        grad_x = grad_padded[(..., *(slice(lo, lo + m)
-                                     for m, (lo, _) in zip(x.shape[2:], padding)))]
+        grad_x = _col2im(xp, grad_cols, x.shape, kernel, out_size, stride, padding, dilation)
     return grad_x, grad_weight
+
+
+def _col2im(xp, cols, shape, kernel, out_size, stride, padding, dilation):
+    """The adjoint of `_im2col`: columns (N, C, prod(kernel), *out_size) added back where
+    im2col read them, into zeros of shape (N, C, *spatial); the padding is cut off."""
+    padded_shape = (*shape[:2], *(m + lo + hi for m, (lo, hi) in zip(shape[2:], padding)))
+    padded = xp.zeros(padded_shape, dtype=cols.dtype, device=array_api_compat.device(cols))
+    # Slice assignment, not scatter: within one kernel position the windows never overlap.
+    for i, offset in enumerate(conv_kernel_offsets(kernel)):
+        window = (..., *conv_window(offset, out_size, stride, dilation))
+        padded[window] = padded[window] + cols[:, :, i, ...]
+    return padded[(..., *(slice(lo, lo + m) for m, (lo, _) in zip(shape[2:], padding)))]
+
+
+@register_generic("conv_transpose_forward")
+def conv_transpose_forward(xp, x, weight, bias, *, output_size, stride, padding, dilation,
+                           groups):
+    """Transposed convolution of x (N, C_in, *in_size) with weight (C_in, C_out / groups,
+    *kernel), plus bias: the input gradient of `conv_forward`, x in the output gradient's place.
+
+    ``output_size`` is the spatial shape of the result, a convolution of which (same options)
+    has exactly ``in_size``; each input pixel spreads ``weight`` over its window (weight.T @ x,
+    then col2im).
+    """
+    n, in_channels = x.shape[:2]
+    kernel, in_size = tuple(weight.shape[2:]), tuple(x.shape[2:])
+    out_channels = weight.shape[1] * groups
+    width = weight.shape[1] * math.prod(kernel)
+    g = xp.reshape(x, (n, groups, in_channels // groups, math.prod(in_size)))
+    w = xp.reshape(weight, (1, groups, in_channels // groups, width))
+    cols = xp.reshape(xp.matmul(xp.matrix_transpose(w), g),
+                      (n, out_channels, math.prod(kernel), *in_size))
+    out = _col2im(xp, cols, (n, out_channels, *output_size), kernel, in_size, stride, padding,
+                  dilation)
+    if bias is not None:
+        out = out + xp.reshape(bias, (out_channels, *(1 for _ in in_size)))
+    return out

@@ -1,0 +1,101 @@
+"""Exporters of the normalisation layers: BatchNorm (``BatchNormalization`` with the running
+statistics), LayerNorm (``LayerNormalization``, opset 17), GroupNorm and InstanceNorm."""
+
+from __future__ import annotations
+
+from xpnet import nn
+
+from ._registry import layer, optional
+from .reduce import standardize_nodes
+
+
+def _affine(g, name, weight, bias, dt, shape):
+    """``name * weight + bias`` with the parameters reshaped to ``shape`` (constants)."""
+    if weight is not None:
+        name = g.op("Mul", [name, g.op("Reshape", [g.value(weight, dt), g.ints(shape)])])
+    if bias is not None:
+        name = g.op("Add", [name, g.op("Reshape", [g.value(bias, dt), g.ints(shape)])])
+    return name
+
+
+def _per_channel(g, t, n, dt, fill):
+    return g.value(t, dt) if t is not None else g.const([fill] * n, dt)
+
+
+@layer(nn.BatchNorm1d, nn.BatchNorm2d, optional("xpnet.nn:SyncBatchNorm"),
+       when=lambda m: m.running_mean is not None)
+def _batch_norm(g, module, out, x):
+    dt = out.dtype.name
+    c = module.num_features
+    v = g.value(x, dt)
+    two_d = x.ndim == 2
+    if two_d:  # (N, C): BatchNormalization wants (N, C, ...)
+        v = g.unsqueeze(v, [2])
+    name = g.op("BatchNormalization",
+                [v, _per_channel(g, module.weight, c, dt, 1.0),
+                 _per_channel(g, module.bias, c, dt, 0.0), g.value(module.running_mean, dt),
+                 g.value(module.running_var, dt)], epsilon=float(module.eps))
+    if two_d:
+        name = g.squeeze(name, [2])
+    g.bind(out, name, g.dims(x))
+
+
+@layer(nn.LayerNorm)
+def _layer_norm(g, module, out, x):
+    dt = out.dtype.name
+    k = len(module.normalized_shape)
+    v = g.value(x, dt)
+    if g.opset >= 17:
+        size = 1
+        for n in module.normalized_shape:
+            size *= n
+        weight = module.weight
+        scale = g.value(weight, dt) if weight is not None else \
+            g.const([1.0] * size, dt, module.normalized_shape)
+        inputs = [v, scale] + ([g.value(module.bias, dt)] if module.bias is not None else [])
+        name = g.op("LayerNormalization", inputs, axis=-k, epsilon=float(module.eps))
+    else:
+        axes = list(range(x.ndim - k, x.ndim))
+        name = standardize_nodes(g, v, axes, module.eps, dt)
+        shape = list(module.normalized_shape)
+        name = _affine(g, name, module.weight, module.bias, dt, shape)
+    g.bind(out, name, g.dims(x))
+
+
+@layer(nn.GroupNorm)
+def _group_norm(g, module, out, x):
+    dt = out.dtype.name
+    v = g.value(x, dt)
+    # (N, C, *) -> (N, G, rest): each group standardised per sample, then back.
+    grouped = g.op("Reshape", [v, g.ints([0, module.num_groups, -1])])
+    name = standardize_nodes(g, grouped, [2], module.eps, dt)
+    name = g.op("Reshape", [name, g.op("Shape", [v])])
+    name = _affine(g, name, module.weight, module.bias, dt,
+                   [module.num_channels] + [1] * (x.ndim - 2))
+    g.bind(out, name, g.dims(x))
+
+
+_InstanceNorm1d = optional("xpnet.nn:InstanceNorm1d")
+_InstanceNorm2d = optional("xpnet.nn:InstanceNorm2d")
+
+
+@layer(_InstanceNorm1d, _InstanceNorm2d)
+def _instance_norm(g, module, out, x):
+    dt = out.dtype.name
+    c = module.num_features
+    v = g.value(x, dt)
+    unbatched = x.ndim == module._spatial + 1
+    if unbatched:
+        v = g.unsqueeze(v, [0])
+    weight = _per_channel(g, module.weight, c, dt, 1.0)
+    bias = _per_channel(g, module.bias, c, dt, 0.0)
+    if module.track_running_stats and module.running_mean is not None:
+        # Eval mode with running statistics: a per-channel map, as BatchNorm's.
+        name = g.op("BatchNormalization", [v, weight, bias, g.value(module.running_mean, dt),
+                                           g.value(module.running_var, dt)],
+                    epsilon=float(module.eps))
+    else:
+        name = g.op("InstanceNormalization", [v, weight, bias], epsilon=float(module.eps))
+    if unbatched:
+        name = g.squeeze(name, [0])
+    g.bind(out, name, g.dims(x))
