@@ -72,6 +72,14 @@ SDPA_CASES = {
                                        {"is_causal": True}),
     "causal, fewer queries than keys": ((3, 2, 5), (3, 6, 5), (3, 6, 2), None,
                                         {"is_causal": True}),
+    # Long enough for the NumPy kernel's causal query tiles when they are made small
+    # (test_sdpa_causal_query_tiles_match_torch): 32, 32, 32 and 4 queries.
+    "causal, query tiles": ((2, 2, 100, 5), (2, 2, 100, 5), (2, 2, 100, 3), None,
+                            {"is_causal": True}),
+    "causal tiles, more queries than keys": ((2, 130, 4), (2, 70, 4), (2, 70, 3), None,
+                                             {"is_causal": True}),
+    "causal tiles, fewer queries than keys": ((2, 70, 4), (2, 130, 4), (2, 130, 3), None,
+                                              {"is_causal": True}),
     "scale": ((2, 4, 5), (2, 6, 5), (2, 6, 7), None, {"scale": 0.3}),
     "unbatched": ((4, 5), (6, 5), (6, 7), None, {}),
     "broadcast batch": ((2, 3, 4, 5), (1, 3, 6, 5), (3, 6, 7), None, {}),
@@ -81,7 +89,7 @@ SDPA_CASES = {
                                         {"enable_gqa": True}),
 }
 BACKEND_CASES = ["bool mask with an empty row", "float mask (with gradient)", "causal",
-                 "broadcast batch", "gqa"]
+                 "causal, query tiles", "broadcast batch", "gqa"]
 
 
 def _sdpa_compare(case, seed=0):
@@ -106,6 +114,15 @@ def test_sdpa_matches_torch(case):
 
 @pytest.mark.parametrize("case", BACKEND_CASES)
 def test_sdpa_matches_torch_on_every_backend(backend, case):
+    _sdpa_compare(case)
+
+
+@pytest.mark.parametrize("case", [c for c in SDPA_CASES if "tiles" in c])
+def test_sdpa_causal_query_tiles_match_torch(case, monkeypatch):
+    from xpnet.backend.kernels import numpy_attention
+    monkeypatch.setattr(numpy_attention, "_MIN_TILE", 32)  # tiles from 64 queries on
+    assert numpy_attention._causal_tiles(100, 100) == [(0, 32, 32), (32, 64, 64), (64, 96, 96),
+                                                       (96, 100, 100)]
     _sdpa_compare(case)
 
 
@@ -171,7 +188,8 @@ def test_sdpa_dropout_one_gives_zeros():
 @pytest.mark.parametrize("family", fast_path_families("attention_forward"))
 @pytest.mark.parametrize("case", ["plain", "masked, dropout, weights", "large scores",
                                   "empty rows as NaN", "broadcast batch", "no keys",
-                                  "float mask, 2 threads"])
+                                  "float mask, 2 threads", "causal tiles, dropout, weights",
+                                  "causal tiles, large scores, 2 threads"])
 def test_attention_fast_paths_match_the_twin(family, case, monkeypatch):
     threadpoolctl = pytest.importorskip("threadpoolctl")
     b = xpnet.backend.load(family)
@@ -179,13 +197,23 @@ def test_attention_fast_paths_match_the_twin(family, case, monkeypatch):
     if family == "numpy":  # small blocks, so that several run (on two threads in one case)
         from xpnet.backend.kernels import numpy_attention
         monkeypatch.setattr(numpy_attention, "_BLOCK_BYTES", 256)
+        monkeypatch.setattr(numpy_attention, "_MIN_TILE", 32)  # causal tiles from 64 queries
     rng = np.random.default_rng(4)
     shapes = {"broadcast batch": ((2, 3, 4, 5), (1, 3, 6, 5), (3, 6, 7)),
               "no keys": ((2, 4, 5), (2, 0, 5), (2, 0, 3))}.get(
         case, ((40, 3, 4, 5), (40, 3, 6, 5), (40, 3, 6, 7)))
-    q, k, v = (rng.normal(size=s) * (30 if case == "large scores" else 1) for s in shapes)
+    causal = case.startswith("causal")
+    if causal:  # 70 queries, 90 keys: query tiles of 32, 32 and 6
+        shapes = ((6, 2, 70, 5), (6, 2, 90, 5), (6, 2, 90, 3))
+    q, k, v = (rng.normal(size=s) * (30 if "large scores" in case else 1) for s in shapes)
     mask = keep = None
     options = dict(scale=0.3, drop_scale=1.0, empty_rows="zero", need_weights=False)
+    if causal:
+        mask = np.tri(70, 90, dtype=bool)
+        options.update(causal=True, need_weights="weights" in case)
+        if "dropout" in case:
+            keep = rng.random((6, 2, 70, 90)) > 0.25
+            options["drop_scale"] = 1 / 0.75
     if case in ("masked, dropout, weights", "empty rows as NaN"):
         mask = _bool_mask((4, 6))
         options["need_weights"] = True
@@ -209,7 +237,8 @@ def test_attention_fast_paths_match_the_twin(family, case, monkeypatch):
             grads = backward(b.xp, saved, b.asarray(grad_out),
                              None if grad_weights is None else b.asarray(grad_weights),
                              scale=options["scale"], drop_scale=options["drop_scale"],
-                             need=(True, True, True, mask is not None))
+                             need=(True, True, True, mask is not None and not causal),
+                             causal=causal)
         results.append((out, weights, *grads))
     assert get_kernel("attention_forward", b, fast_paths=True) is not \
         get_kernel("attention_forward", b, fast_paths=False)

@@ -84,12 +84,13 @@ class Attention(Function):
         ctx.backward_kernel = get_kernel("attention_backward", backend)
         # Without a graph to record, a kernel may keep its (L, S) arrays in scratch memory.
         save = grad_mode.is_grad_enabled() and True in ctx.needs_input_grad
+        # ``causal`` beside its mask: a kernel may skip the key blocks the mask hides.
         out, weights, saved = get_kernel("attention_forward", backend)(
             xp, query, key, value, mask, keep, scale=scale, drop_scale=drop_scale,
-            empty_rows=empty_rows, need_weights=need_weights, save=save)
+            empty_rows=empty_rows, need_weights=need_weights, save=save, causal=causal)
         if save:
             ctx.save_for_backward(*saved)
-        ctx.scale, ctx.drop_scale = scale, drop_scale
+        ctx.scale, ctx.drop_scale, ctx.causal = scale, drop_scale, causal
         ctx.shapes = (query.shape, key.shape, value.shape, None if mask is None else mask.shape)
         ctx.need_weights = need_weights
         return (out, weights) if need_weights else out
@@ -100,7 +101,8 @@ class Attention(Function):
         need = ctx.needs_input_grad
         grads = ctx.backward_kernel(
             xp, ctx.saved_tensors, grad_out, grad_weights if ctx.need_weights else None,
-            scale=ctx.scale, drop_scale=ctx.drop_scale, need=tuple(need[:4]))
+            scale=ctx.scale, drop_scale=ctx.drop_scale, need=tuple(need[:4]),
+            causal=ctx.causal)
         shapes = ctx.shapes
         return tuple(None if g is None else sum_to_shape(xp, g, shape)
                      for g, shape in zip(grads, shapes))
@@ -134,10 +136,11 @@ def _row_reciprocal(xp, total, empty_rows):
 
 @register_generic("attention_forward")
 def attention_forward(xp, query, key, value, mask, keep, *, scale, drop_scale, empty_rows,
-                      need_weights, save=True):
+                      need_weights, save=True, causal=False):
     """Returns ``(out, weights or None, saved)``; ``saved`` is what `attention_backward` needs:
     ``(query * scale, key, value, e, r, keep, out)`` (see the module docstring), or None when
-    not ``save`` (nothing will call backward)."""
+    not ``save`` (nothing will call backward). ``causal`` says that ``mask`` is the causal
+    one (this twin computes every score and masks them all alike)."""
     scaled_query = query * scale
     scores = _masked_scores(xp, xp.matmul(scaled_query, xp.matrix_transpose(key)), mask)
     if scores.shape[-1] == 0:  # no keys: every row is empty
@@ -156,7 +159,8 @@ def attention_forward(xp, query, key, value, mask, keep, *, scale, drop_scale, e
 
 
 @register_generic("attention_backward")
-def attention_backward(xp, saved, grad_out, grad_weights, *, scale, drop_scale, need):
+def attention_backward(xp, saved, grad_out, grad_weights, *, scale, drop_scale, need,
+                       causal=False):
     """Returns ``(dquery, dkey, dvalue, dmask)`` in the shapes the products give (the caller
     sums broadcast axes away); each is None unless ``need`` says so."""
     scaled_query, key, value, e, reciprocal, keep, out = saved
