@@ -7,11 +7,11 @@ and detached between them) and gradient-norm clipping at 0.5. Beside them, on th
 and budget, a decoder-only Transformer: embedding plus sinusoidal positions -> 2 encoder
 layers (d_model 128, 4 heads, feed-forward 256, pre-norm) under a causal mask -> linear. It
 carries no state: each chunk of ``--bptt`` characters is its whole context (the
-pytorch/examples Transformer LM does the same), and sampling slides that window. The text is the Lee corpus of
-Australian news that ships in gensim's test data (``lee_background.cor``: 300 documents, ~60k
-words, ~360k characters); the last 10% of the documents are held out for validation, so no
-document straddles the split. Characters are lowercased; those seen fewer than 5 times in the
-training documents become ``<unk>``. See examples/README.md for why characters, not words.
+pytorch/examples Transformer LM does the same), and sampling slides that window. The text is
+the Lee corpus of Australian news that ships in gensim's test data (``lee_background.cor``:
+300 documents, ~60k words, ~360k characters); the last 10% of the documents are held out for
+validation, so no document straddles the split. Characters are lowercased; those seen fewer
+than 5 times in the training documents become ``<unk>``. See examples/README.md for why characters, not words.
 
 Validation perplexity is printed after every epoch next to the add-one-smoothed unigram
 baseline (the perplexity of predicting every character from its training frequency alone), so
@@ -162,7 +162,6 @@ class CharTransformer(nn.Module):
         table[:, 0, 0::2] = xpnet.sin(position * rate)
         table[:, 0, 1::2] = xpnet.cos(position * rate)
         self.register_buffer("positions", table)
-        self.scale = math.sqrt(d_model)
 
     def forward(self, tokens, state=None):
         """tokens (seq_len, batch) -> logits (seq_len, batch, vocab_size), the context to
@@ -174,7 +173,9 @@ class CharTransformer(nn.Module):
             raise ValueError(f"CharTransformer: {new} characters exceed the context of "
                              f"{self.context}")
         length = tokens.shape[0]
-        x = self.embedding(tokens) * self.scale + self.positions[:length]
+        # Not scaled by sqrt(d_model) as in Vaswani et al.: nn.Embedding starts at N(0, 1),
+        # already the size of the positions' sin/cos, which a scale of 11 would drown.
+        x = self.embedding(tokens) + self.positions[:length]
         mask = nn.Transformer.generate_square_subsequent_mask(length, device=tokens.device)
         hidden = self.encoder(self.dropout(x), mask=mask, is_causal=True)
         logits = self.decoder(self.dropout(hidden[length - min(new, length):]))
