@@ -397,7 +397,7 @@ def test_kaiming_rejects_an_unknown_mode(name):
 
 @pytest.mark.parametrize("name", ["kaiming_uniform_", "kaiming_normal_"])
 def test_kaiming_rejects_an_unknown_nonlinearity(name):
-    with pytest.raises(ValueError, match="calculate_gain: unsupported nonlinearity 'swish'"):
+    with pytest.raises(ValueError, match=f"{name}: unsupported nonlinearity 'swish'"):
         FAN_BASED[name](xpnet.zeros(3, 4), nonlinearity="swish")
 
 

@@ -337,9 +337,10 @@ def test_linear_rejects_the_wrong_number_of_input_features(backend):
         nn.Linear(4, 2)(xpnet.zeros(2, 3))
 
 
-@pytest.mark.parametrize("features", [-1, 2.0, True])
-def test_linear_rejects_bad_sizes(features):
-    with pytest.raises(ValueError, match="Linear: in_features must be a non-negative int"):
+@pytest.mark.parametrize("features, error", [(-1, ValueError), (2.0, TypeError),
+                                             (True, TypeError)])
+def test_linear_rejects_bad_sizes(features, error):
+    with pytest.raises(error, match="Linear: in_features must be a non-negative int"):
         nn.Linear(features, 2)
 
 
@@ -354,9 +355,9 @@ def test_prelu_with_several_slopes_rejects_1d_input(backend):
         nn.PReLU(3)(xpnet.zeros(3))
 
 
-@pytest.mark.parametrize("num_parameters", [0, 1.5])
-def test_prelu_rejects_a_bad_number_of_slopes(num_parameters):
-    with pytest.raises(ValueError, match="PReLU: num_parameters must be a positive int"):
+@pytest.mark.parametrize("num_parameters, error", [(0, ValueError), (1.5, TypeError)])
+def test_prelu_rejects_a_bad_number_of_slopes(num_parameters, error):
+    with pytest.raises(error, match="PReLU: num_parameters must be a positive int"):
         nn.PReLU(num_parameters)
 
 

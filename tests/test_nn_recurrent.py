@@ -364,7 +364,7 @@ def test_bad_input_names_expected_and_received(call, message):
 
 
 @pytest.mark.parametrize("make, message", [
-    (lambda: nn.GRU(0, 4), "input_size must be an int >= 1, got 0"),
+    (lambda: nn.GRU(0, 4), "input_size must be a positive int, got 0"),
     (lambda: nn.RNN(3, 4, nonlinearity="sigmoid"), "nonlinearity must be 'tanh' or 'relu'"),
     (lambda: nn.LSTM(3, 4, num_layers=2, dropout=1.5), "dropout must be a number in [0, 1]"),
     (lambda: nn.LSTM(3, 4, proj_size=2), "proj_size=2 is not supported"),

@@ -82,7 +82,7 @@ def test_gradcheck(backend, name):
 
 
 def test_aliases_are_the_functions_they_name():
-    assert xpnet.concatenate is xpnet.cat
+    assert xpnet.concatenate is xpnet.concat
     assert xpnet.Tensor.add is xpnet.add and xpnet.Tensor.sub is xpnet.sub
     assert xpnet.Tensor.mul is xpnet.mul and xpnet.Tensor.div is xpnet.div
 

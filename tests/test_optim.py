@@ -420,7 +420,10 @@ def test_bad_parameters_raise_clear_errors():
 def test_step_rejects_a_gradient_of_the_wrong_shape_before_writing():
     w, v = xpnet.zeros(2, requires_grad=True), xpnet.zeros(3, requires_grad=True)
     opt = optim.SGD([w, v], lr=0.1)
-    w.grad, v.grad = xpnet.ones(2), xpnet.ones(2)
+    w.grad = xpnet.ones(2)
+    with pytest.raises(ValueError, match=r"Tensor.grad: assigned grad has shape \(2,\)"):
+        v.grad = xpnet.ones(2)  # refused at assignment, as in PyTorch
+    v._grad = xpnet.ones(2)  # behind the setter's back: step still checks before writing
     with pytest.raises(ValueError, match=r"a parameter of shape \(3,\) on \S+ has a gradient of "
                                          r"shape \(2,\)"):
         opt.step()

@@ -165,8 +165,11 @@ def test_a_separate_generator_does_not_disturb_the_default_one():
 
 
 def test_manual_seed_rejects_bad_seeds():
-    with pytest.raises(ValueError, match="expected a non-negative int, got -1"):
+    with pytest.raises(ValueError, match="manual_seed: seed must be a non-negative int, got -1"):
         xpnet.manual_seed(-1)
+    with pytest.raises(TypeError, match="manual_seed: seed must be a non-negative int, got "
+                                        "float 2.5"):
+        xpnet.manual_seed(2.5)
 
 
 def test_python_operators(backend):

@@ -254,7 +254,8 @@ def test_bad_input_raises_clear_errors():
         nn.TransformerEncoderLayer(D_MODEL, NHEAD, activation="swish")
     with pytest.raises(TypeError, match="activation should be"):
         nn.TransformerDecoderLayer(D_MODEL, NHEAD, activation=3)
-    with pytest.raises(ValueError, match=r"embed_dim \(8\) must be divisible by num_heads \(3\)"):
+    with pytest.raises(ValueError, match=r"TransformerEncoderLayer: d_model \(8\) must be "
+                       r"divisible by nhead \(3\)"):
         nn.TransformerEncoderLayer(D_MODEL, 3)
     with pytest.raises(ValueError, match="dim_feedforward must be a positive int"):
         nn.TransformerEncoderLayer(D_MODEL, NHEAD, dim_feedforward=0)

@@ -167,14 +167,11 @@ def test_a_corpus_that_is_not_utf8_is_pointed_at(tmp_path, capsys):
 def test_a_failed_write_leaves_the_old_output_whole(tmp_path, small_corpus, monkeypatch, capsys):
     out = tmp_path / "vectors.txt"
     out.write_text("precious earlier vectors\n")
-    from xpnet.word2vec import KeyedVectors
 
-    def write_half_then_fail(self, fname, **kwargs):
-        with open(fname, "w") as f:
-            f.write("12 8\nthe 0.1")
+    def disk_full(fd):  # the vectors are written (to a temporary file), then the disk is full
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(KeyedVectors, "save_word2vec_format", write_half_then_fail)
+    monkeypatch.setattr(os, "fsync", disk_full)
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["-train", small_corpus, "-output", out, "-iter", "1", "-size", "8",
                   "-min-count", "3", "-debug", "0"])

@@ -97,8 +97,11 @@ def from_legacy_type_name(name: str):
 _default_float = float32
 
 
-def as_dtype(dtype) -> DType:
-    """Accept an xpnet DType, its name ('float64') or any object whose str() names one."""
+def as_dtype(dtype, op=None) -> DType:
+    """Accept an xpnet DType, its name ('float64') or any object whose str() names one.
+
+    ``op``, the public call's name, starts the error message when given.
+    """
     if isinstance(dtype, DType):
         return dtype
     if isinstance(dtype, type) and dtype.__name__ in ALL:  # python's bool, or numpy scalar types
@@ -110,7 +113,8 @@ def as_dtype(dtype) -> DType:
     name = str(dtype).rsplit(".", 1)[-1]
     found = ALL.get(name) or _ALIASES.get(name)
     if found is None:
-        raise TypeError(f"unknown dtype {dtype!r}; expected one of {', '.join(ALL)}")
+        where = f"{op}: " if op else ""
+        raise TypeError(f"{where}unknown dtype {dtype!r}; expected one of {', '.join(ALL)}")
     return found
 
 
@@ -122,7 +126,7 @@ def get_default_dtype() -> DType:
 def set_default_dtype(dtype) -> None:
     """Set the floating dtype used for Python floats and random/float factories."""
     global _default_float
-    dtype = as_dtype(dtype)
+    dtype = as_dtype(dtype, "set_default_dtype")
     if not dtype.is_floating_point:
         raise TypeError(f"set_default_dtype: expected a floating dtype (float32 or float64), "
                         f"got {dtype!r}")
@@ -152,7 +156,7 @@ class finfo:  # noqa: N801 - PyTorch's (and NumPy's) name
     """
 
     def __init__(self, type=None):  # noqa: A002 - PyTorch's parameter name
-        dtype = get_default_dtype() if type is None else as_dtype(type)
+        dtype = get_default_dtype() if type is None else as_dtype(type, "finfo")
         if dtype.kind == "complex floating":
             dtype = float32 if dtype.bits == 64 else float64
         if not dtype.is_floating_point:
@@ -189,7 +193,7 @@ class iinfo:  # noqa: N801 - PyTorch's (and NumPy's) name
     """
 
     def __init__(self, type):  # noqa: A002 - PyTorch's parameter name
-        dtype = as_dtype(type)
+        dtype = as_dtype(type, "iinfo")
         if not dtype.is_integer:
             hint = "; use xpnet.finfo for floating dtypes" if dtype.kind != "bool" else ""
             raise TypeError(f"iinfo: expected an integer dtype, got {dtype!r}{hint}")

@@ -7,10 +7,14 @@ tensor or ``(None, node, output_index)`` for a tensor made by ``node``.
 
 from __future__ import annotations
 
+import numbers
+
+from xpnet.backend import backend_of_array, is_numpy_array
+
 from . import anomaly
 from .hooks import apply_grad_hooks
 from .sparse import RowSparseGrad, accumulate_grad, dense_array
-from .tensor import Tensor
+from .tensor import GradDtypeError, GradMismatchError, Tensor
 
 __all__ = ["run_backward", "grad", "backward"]
 
@@ -28,20 +32,46 @@ def _edge_key(edge):
     return id(leaf) if fn is None else (id(fn), index)
 
 
-def _root_grad(t: Tensor, g):
+def _root_grad(op, param, t: Tensor, g):
+    """The seed gradient of root ``t``: a backend array of its shape, dtype and backend, from
+    what the user passed as ``param`` of ``op`` (checked here, before any work starts)."""
+    backend = t._backend
     if g is None:
         if t.numel() != 1:
-            raise RuntimeError(f"backward: grad can be omitted only for one-element tensors, "
-                               f"got shape {t.shape}; pass grad= of that shape")
-        return t._backend.xp.ones_like(t.array)
+            raise GradMismatchError(f"{op}: grad can be omitted only for one-element tensors, "
+                                    f"got shape {t.shape}; pass {param} of that shape")
+        return backend.xp.ones_like(t.array)
     if isinstance(g, Tensor):
-        if g._backend is not t._backend:
-            raise ValueError(f"backward: grad is on {g._backend.name}, the tensor on {t._backend.name}")
+        if g._backend is not backend:
+            raise ValueError(f"{op}: {param} is on {g._backend.name}, the tensor on "
+                             f"{backend.name}; move it with .to({backend.name!r}) first")
         g = g.array
+    elif isinstance(g, (list, tuple, numbers.Number)) or is_numpy_array(g):
+        # xpnet also takes numbers and NumPy arrays (PyTorch takes only Tensors).
+        try:
+            g = backend.asarray(g)
+            backend.xpnet_dtype(g.dtype)
+        except (TypeError, ValueError, KeyError) as error:
+            raise TypeError(f"{op}: {param} must hold numbers in a rectangular (nested) list, "
+                            f"as a Tensor does ({error})") from None
     else:
-        g = t._backend.asarray(g, dtype=t.dtype)
+        owner = backend_of_array(g) if hasattr(g, "dtype") else None
+        if owner is None:
+            raise TypeError(f"{op}: {param} must be a Tensor, an array or None, got "
+                            f"{type(g).__name__}")
+        if owner is not backend:
+            raise ValueError(f"{op}: {param} is on {owner.name}, the tensor on {backend.name}; "
+                             f"move it with .to({backend.name!r}) first")
     if tuple(g.shape) != t.shape:
-        raise ValueError(f"backward: grad has shape {tuple(g.shape)}, expected {t.shape}")
+        raise GradMismatchError(f"{op}: mismatch in shape of {param}: grad has shape "
+                                f"{tuple(g.shape)}, expected {t.shape} (the tensor's shape)")
+    if g.dtype != t.array.dtype:
+        # Cast to the tensor's dtype, as PyTorch does; a complex gradient of a real tensor
+        # would lose its imaginary part, which PyTorch refuses too.
+        if backend.xpnet_dtype(g.dtype).kind == "complex floating" and not t.is_complex():
+            raise GradDtypeError(f"{op}: {param} has dtype {backend.xpnet_dtype(g.dtype).name}; "
+                                 f"expected a real gradient for the {t.dtype.name} tensor")
+        g = backend.xp.astype(g, t.array.dtype)
     return g
 
 
@@ -89,7 +119,8 @@ def _count_consumers(roots):
 
 
 def _accumulate(t: Tensor, g):
-    t.grad = accumulate_grad(t.grad, g, t._backend)
+    # The unchecked slot: the gradient fits by construction (see the dtype cast in run_backward).
+    t._grad = accumulate_grad(t._grad, g, t._backend)
 
 
 def _finish_hooked_leaf(entry):
@@ -104,18 +135,21 @@ def _finish_hooked_leaf(entry):
         hook(leaf)
 
 
-def run_backward(roots, grads, retain_graph=False, capture=None):
+def run_backward(roots, grads, retain_graph=False, capture=None, op="backward", params=None):
     """Backpropagate ``grads`` from ``roots``.
 
     With ``capture`` (a sequence of tensors), their gradients are returned instead of being
-    accumulated into ``.grad``.
+    accumulated into ``.grad``. ``op`` and ``params`` (one name per gradient) name what the
+    user called in error messages.
     """
     for r in roots:
         if not r.requires_grad:
-            raise RuntimeError("backward: tensor does not require grad and has no grad_fn; "
+            raise RuntimeError(f"{op}: tensor does not require grad and has no grad_fn; "
                                "was it made under no_grad() or from tensors that do not require "
                                "grad?")
-    seeds = [_root_grad(r, g) for r, g in zip(roots, grads)]
+    if params is None:
+        params = [f"grad[{i}]" for i in range(len(roots))]
+    seeds = [_root_grad(op, name, r, g) for r, g, name in zip(roots, grads, params)]
     # raises before any gradient is written if the graph was freed
     consumers, hooked = _count_consumers(roots)
     captured = None if capture is None else {_edge_key(_edge(t)): None for t in capture}
@@ -208,6 +242,30 @@ def run_backward(roots, grads, retain_graph=False, capture=None):
     return None
 
 
+def _as_sequence(op, name, value, count):
+    """``value`` (None, one item, or a sequence) as a tuple of ``count`` items."""
+    if value is None:
+        return (None,) * count
+    if isinstance(value, Tensor) or not isinstance(value, (list, tuple)):
+        value = (value,)
+    value = tuple(value)
+    if len(value) != count:
+        raise ValueError(f"{op}: got {len(value)} {name} for {count} tensors")
+    return value
+
+
+def _tensors(op, name, value):
+    """``value`` (a Tensor, or an iterable of them such as ``model.parameters()``) as a tuple
+    of Tensors."""
+    if isinstance(value, (Tensor, str, bytes)) or not hasattr(value, "__iter__"):
+        value = (value,)
+    value = tuple(value)
+    for i, t in enumerate(value):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: {name}[{i}] must be a Tensor, got {type(t).__name__}")
+    return value
+
+
 def grad(outputs, inputs, grad_outputs=None, retain_graph=False, allow_unused=False):
     """Gradients of ``outputs`` with respect to ``inputs``, returned instead of accumulated.
 
@@ -216,24 +274,34 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=False, allow_unused=Fa
     outputs : Tensor or sequence of Tensor
     inputs : Tensor or sequence of Tensor
     grad_outputs : sequence, optional
-        Gradient for each output (None for one-element outputs).
+        Gradient for each output (None for one-element outputs), of its shape.
     retain_graph : bool, default=False
     allow_unused : bool, default=False
         Return None for an input the outputs do not depend on instead of raising.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A gradient of the wrong type, shape or backend, as `Tensor.backward`; an input that
+        does not require grad or (without ``allow_unused``) that the outputs do not depend on
+        (a `GradMismatchError`, also the RuntimeError PyTorch raises).
     """
-    outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
-    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
-    if grad_outputs is None:
-        grad_outputs = (None,) * len(outputs)
+    op = "autograd.grad"
+    outputs = _tensors(op, "outputs", outputs)
+    inputs = _tensors(op, "inputs", inputs)
+    grad_outputs = _as_sequence(op, "grad_outputs", grad_outputs, len(outputs))
     for i, t in enumerate(inputs):
         if not t.requires_grad:
-            raise RuntimeError(f"grad: input {i} does not require grad")
-    result = run_backward(outputs, tuple(grad_outputs), retain_graph=retain_graph, capture=inputs)
+            raise GradMismatchError(f"{op}: input {i} does not require grad (inputs[{i}] "
+                                    f"must be a tensor that requires grad)")
+    result = run_backward(outputs, grad_outputs, retain_graph=retain_graph, capture=inputs,
+                          op=op, params=[f"grad_outputs[{i}]" for i in range(len(outputs))])
     if not allow_unused:
         for i, g in enumerate(result):
             if g is None:
-                raise RuntimeError(f"grad: input {i} was not used to compute the outputs; "
-                                   f"pass allow_unused=True to get None for it")
+                raise GradMismatchError(f"{op}: input {i} was not used to compute the outputs "
+                                        f"(inputs[{i}] is not in their graph); pass "
+                                        f"allow_unused=True to get None for it")
     return tuple(result)
 
 
@@ -246,23 +314,29 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     ----------
     tensors : Tensor or sequence of Tensor
     grad_tensors : Tensor, sequence, or None
-        Gradient for each tensor (None for one-element tensors).
+        Gradient for each tensor (None for one-element tensors), of its shape.
     retain_graph : bool, optional
         Keep the graph for another backward (default False).
+
+    Raises
+    ------
+    TypeError, ValueError
+        A gradient of the wrong type, shape or backend, as `Tensor.backward`.
     """
+    op = "autograd.backward"
+    tensors = _tensors(op, "tensors", tensors)
+    grad_tensors = _as_sequence(op, "grad_tensors", grad_tensors, len(tensors))
+    params = [f"grad_tensors[{i}]" for i in range(len(tensors))]
+    run_backward_checked(op, tensors, grad_tensors, params, retain_graph, create_graph, inputs)
+
+
+def run_backward_checked(op, tensors, grads, params, retain_graph, create_graph, inputs):
+    """`run_backward` after refusing PyTorch's options xpnet lacks (``Tensor.backward`` and
+    `backward` share it; ``op`` and ``params`` name what the user called)."""
     if create_graph:
-        raise NotImplementedError("autograd.backward: create_graph=True (higher-order "
-                                  "gradients) is not supported by xpnet's autograd")
+        raise NotImplementedError(f"{op}: create_graph=True (higher-order gradients) is not "
+                                  f"supported by xpnet's autograd")
     if inputs is not None:
-        raise NotImplementedError("autograd.backward: inputs= is not supported; use "
-                                  "xpnet.autograd.grad(outputs, inputs) to get chosen gradients")
-    tensors = (tensors,) if isinstance(tensors, Tensor) else tuple(tensors)
-    if grad_tensors is None:
-        grad_tensors = (None,) * len(tensors)
-    elif isinstance(grad_tensors, Tensor):
-        grad_tensors = (grad_tensors,)
-    grad_tensors = tuple(grad_tensors)
-    if len(grad_tensors) != len(tensors):
-        raise ValueError(f"autograd.backward: got {len(grad_tensors)} grad_tensors for "
-                         f"{len(tensors)} tensors")
-    run_backward(tensors, grad_tensors, retain_graph=bool(retain_graph))
+        raise NotImplementedError(f"{op}: inputs= is not supported; use "
+                                  f"xpnet.autograd.grad(outputs, inputs) to get chosen gradients")
+    run_backward(tensors, grads, retain_graph=bool(retain_graph), op=op, params=params)

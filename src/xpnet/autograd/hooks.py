@@ -66,5 +66,12 @@ def apply_grad_hooks(hooks, grad, backend, shape):
         if replaced._backend is not backend:
             raise ValueError(f"register_hook: a hook returned a gradient on "
                              f"{replaced._backend.name}, the tensor is on {backend.name}")
+        if replaced.dtype is not value.dtype:
+            # PyTorch refuses too ("hook has changed the type of value"): the leaf's .grad
+            # would otherwise leave its dtype, and an optimizer step with it.
+            from .tensor import GradDtypeError
+            raise GradDtypeError(f"register_hook: a hook returned a gradient of dtype "
+                                 f"{replaced.dtype.name} for a gradient of dtype "
+                                 f"{value.dtype.name}")
         grad = replaced.array
     return grad

@@ -115,6 +115,8 @@ for _symbol, _name, _fn in (("&", "and", ops.bitwise_and), ("|", "or", ops.bitwi
     setattr(Tensor, f"__r{_name}__", _operator(_fn, reflected=True))
     setattr(Tensor, f"__i{_name}__", _inplace_operator(_symbol + "=", _fn))
 Tensor.__invert__ = ops.bitwise_not
+# == and != with a str, None or another object: False and True, as PyTorch (ops/logic.py).
+Tensor.__eq__, Tensor.__ne__ = ops.logic.eq_operator, ops.logic.ne_operator
 
 # -- layout, aliases and index queries (ops/layout.py, ops/aliases.py, ops/counting.py) ----------
 # unfold, squeeze_, eq_... exist in PyTorch only as Tensor methods: their modules list

@@ -10,7 +10,19 @@ from xpnet import backend as _backends
 from xpnet.backend import device as _device
 from xpnet import dtypes as _dt
 
-__all__ = ["Size", "Tensor"]
+__all__ = ["GradDtypeError", "GradMismatchError", "Size", "Tensor"]
+
+
+class GradMismatchError(ValueError, RuntimeError):
+    """A gradient that does not fit its tensor (another shape, the tensor itself, one left out
+    for a tensor of several elements), or an input of `xpnet.autograd.grad` outside the graph:
+    a ValueError, xpnet's error for wrong values, and a RuntimeError, what PyTorch raises, so
+    code written for either catches it."""
+
+
+class GradDtypeError(TypeError, RuntimeError):
+    """A gradient of a dtype its tensor cannot take: a TypeError, xpnet's error for wrong types,
+    and a RuntimeError, what PyTorch raises."""
 
 
 class Tensor:
@@ -23,9 +35,6 @@ class Tensor:
     ----------
     array : array
         The backend array (numpy.ndarray, cupy.ndarray, array_api_strict Array, torch.Tensor).
-    grad : Tensor, RowSparseGrad or None
-        Accumulated gradient of a leaf that requires grad, after `backward` (a
-        `xpnet.autograd.RowSparseGrad` for the weight of a ``sparse=True`` embedding).
     requires_grad : bool
         Whether operations on this tensor are recorded for differentiation.
     grad_fn : Function or None
@@ -35,7 +44,9 @@ class Tensor:
     # _shared: None, or the list of weak references to the tensors sharing this one's values
     # (made by .data and .detach()); an in-place update rebinds them all.
     # _hooks: None, or the TensorHooks of a leaf (register_hook on a non-leaf goes to its node).
-    __slots__ = ("array", "grad", "requires_grad", "grad_fn", "_backend", "_out_index",
+    # _grad: the slot behind the checked `grad` property; autograd and the optimizers write it
+    # directly (their gradients fit by construction).
+    __slots__ = ("array", "_grad", "requires_grad", "grad_fn", "_backend", "_out_index",
                  "_shared", "_hooks", "__weakref__")
     # NumPy scalars and arrays on the left of an operator defer to Tensor's reflected methods.
     __array_priority__ = 1000
@@ -46,8 +57,11 @@ class Tensor:
             raise TypeError(f"Tensor: expected an array of a supported backend "
                             f"({', '.join(_backends.FAMILIES)}), got {type(data).__name__}; "
                             f"use xpnet.tensor(...) for lists and scalars")
+        if data.dtype not in backend._from_xp:  # float16, object...: refused here, not later
+            from xpnet.creation import _array_dtype
+            _array_dtype(type(self).__name__, backend, data, None)  # raises the TypeError
         self.array, self._backend = data, backend
-        self.grad = self.grad_fn = self._shared = self._hooks = None
+        self._grad = self.grad_fn = self._shared = self._hooks = None
         self._out_index = 0
         self.requires_grad = False
         if requires_grad:
@@ -58,7 +72,7 @@ class Tensor:
         t = object.__new__(cls)
         if backend.fix_output is not None:
             data = backend.fix_output(data)
-        t.array, t._backend, t.grad, t.grad_fn = data, backend, None, grad_fn
+        t.array, t._backend, t._grad, t.grad_fn = data, backend, None, grad_fn
         t._out_index, t._shared, t._hooks = index, None, None
         t.requires_grad = grad_fn is not None
         return t
@@ -94,6 +108,35 @@ class Tensor:
     @property
     def is_leaf(self) -> bool:
         return self.grad_fn is None
+
+    @property
+    def grad(self):
+        """Accumulated gradient of a leaf that requires grad, after `backward`: a Tensor, or a
+        `xpnet.autograd.RowSparseGrad` for the weight of a ``sparse=True`` embedding; None until
+        a backward reaches this tensor.
+
+        Assigning checks the value as PyTorch does, so that an optimizer step never meets a
+        gradient it cannot apply: None, or a Tensor (or `RowSparseGrad`) of this tensor's
+        shape, dtype and backend.
+
+        Raises
+        ------
+        TypeError
+            The value is neither None nor a Tensor (a NumPy array, a list...).
+        GradMismatchError (a ValueError and a RuntimeError)
+            Another shape, or the tensor itself.
+        GradDtypeError (a TypeError and a RuntimeError)
+            Another dtype.
+        ValueError
+            Another backend or device.
+        """
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            _check_assigned_grad(self, value)
+        self._grad = value
 
     def size(self, dim=None):
         """The shape as an `xpnet.Size`, or the length of axis ``dim`` (negative counts from
@@ -137,6 +180,13 @@ class Tensor:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self.shape[0]
+
+    def __iter__(self):
+        # Without it Python would iterate through __getitem__, and a 0-d tensor would give
+        # an iterator that fails only when used.
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
 
     # -- leaving the graph / the backend ------------------------------------------------------
     def numpy(self):
@@ -286,18 +336,31 @@ class Tensor:
             self._hooks = TensorHooks()
         return RemovableHandle(self._hooks.post, hook)
 
-    def backward(self, grad=None, retain_graph=False):
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
 
         Parameters
         ----------
-        grad : Tensor, array or None
-            Gradient with respect to this tensor; may be omitted for one-element tensors.
-        retain_graph : bool, default=False
-            Keep the graph so backward can run through it again.
+        gradient : Tensor, array, (nested) list of numbers, or None
+            Gradient with respect to this tensor, of its shape (cast to its dtype, as PyTorch
+            does); may be omitted for one-element tensors.
+        retain_graph : bool, optional
+            Keep the graph so backward can run through it again (default False).
+        create_graph, inputs
+            PyTorch's; not supported (see `xpnet.autograd.backward`).
+
+        Raises
+        ------
+        TypeError
+            ``gradient`` is not a Tensor, an array or numbers; or it is complex for a real
+            tensor (a `GradDtypeError`, also a RuntimeError as in PyTorch).
+        ValueError
+            ``gradient`` has another shape (a `GradMismatchError`, also a RuntimeError as in
+            PyTorch) or is on another backend or device.
         """
-        from .graph import run_backward
-        run_backward((self,), (grad,), retain_graph=retain_graph)
+        from .graph import run_backward_checked
+        run_backward_checked("backward", (self,), (gradient,), ("gradient",), retain_graph,
+                             create_graph, inputs)
 
     def to(self, *args, **kwargs) -> Tensor:
         """This tensor on another device or backend and/or in another dtype, as PyTorch's ``to``.
@@ -401,7 +464,7 @@ class Tensor:
         out._shared = out._hooks = None
         out.requires_grad = self.requires_grad
         memo[id(self)] = out
-        out.grad = None if self.grad is None else copy.deepcopy(self.grad, memo)
+        out._grad = None if self._grad is None else copy.deepcopy(self._grad, memo)
         return out
 
     # No __getattr__: defining one slows every attribute read of every tensor. The PyTorch
@@ -423,8 +486,6 @@ class Tensor:
     def __neg__(self): return _ops.neg(self)
     def __pos__(self): return self
     def __abs__(self): return _ops.abs(self)
-    def __eq__(self, other): return _ops.eq(self, other)
-    def __ne__(self, other): return _ops.ne(self, other)
     def __lt__(self, other): return _ops.lt(self, other)
     def __le__(self, other): return _ops.le(self, other)
     def __gt__(self, other): return _ops.gt(self, other)
@@ -491,7 +552,7 @@ class Tensor:
 
     # -- methods: thin forwards to xpnet.ops -------------------------------------------------
     def reshape(self, *shape): return _ops.reshape(self, _shape_args(shape))
-    def view(self, *shape): return _ops.reshape(self, _shape_args(shape))
+    def view(self, *shape): return _ops.shape._reshape("view", self, _shape_args(shape))
     def expand(self, *shape): return _ops.expand(self, _shape_args(shape))
 
     def permute(self, *dims, **kwargs):
@@ -537,6 +598,27 @@ def _unshare(t):
     if group is not None:
         group[:] = [ref for ref in group if ref() is not None and ref() is not t]
         t._shared = None
+
+
+def _check_assigned_grad(t, g):
+    """Raise unless ``g`` may be ``t.grad`` (see `Tensor.grad`); None is handled by the caller."""
+    if not isinstance(g, Tensor):
+        from .sparse import RowSparseGrad  # sparse imports this module
+        if type(g) is not RowSparseGrad:
+            raise TypeError(f"Tensor.grad: assigned grad expected to be a Tensor or None but got "
+                            f"grad of type {type(g).__name__}")
+    elif g is t:
+        raise GradMismatchError("Tensor.grad: a tensor cannot be its own grad")
+    if g._backend is not t._backend:
+        from .function import check_same_backend  # function imports this module
+        check_same_backend("Tensor.grad", (t, g))
+    if tuple(g.shape) != t.shape:
+        raise GradMismatchError(f"Tensor.grad: assigned grad has shape {tuple(g.shape)}, but the "
+                                f"tensor has shape {t.shape}; they must be the same")
+    if g.dtype is not t.dtype:
+        raise GradDtypeError(f"Tensor.grad: assigned grad has dtype {g.dtype.name}, but the "
+                             f"tensor has dtype {t.dtype.name}; convert it with "
+                             f".to({t.dtype.name}) first")
 
 
 def _shape_args(args):

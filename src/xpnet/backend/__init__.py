@@ -34,8 +34,22 @@ def active() -> Backend:
     """The active Backend object (loading the one ``XPNET_BACKEND`` names on first use)."""
     global _active
     if _active is None:
-        _active = load(os.environ.get("XPNET_BACKEND", "numpy") or "numpy")
+        _active = _load_from_environment()
     return _active
+
+
+def _load_from_environment() -> Backend:
+    name = os.environ.get("XPNET_BACKEND", "")
+    if not name:
+        return load("numpy")
+    try:
+        return load(name)
+    except (ValueError, BackendUnavailableError) as e:
+        # The name was not in the code the user runs: say where it came from.
+        valid = ", ".join(VALID_NAMES)
+        names = "" if valid in str(e) else f"; valid names: {valid}"
+        raise type(e)(f"environment variable XPNET_BACKEND={name!r}: {e}{names}; or unset "
+                      f"XPNET_BACKEND for numpy") from None
 
 
 def get_backend() -> str:
@@ -50,9 +64,22 @@ def get_namespace():
 
 def set_backend(name) -> Backend:
     """Make ``name`` the active backend for new tensors; returns its Backend."""
+    return _activate(name, "set_backend")
+
+
+def _activate(name, op):
+    """Load ``name`` and make it active; a bad name's error names ``op``, the call made."""
     global _active
-    _active = load(name)
-    return _active
+    try:
+        backend = load(name)
+    except (TypeError, ValueError, BackendUnavailableError) as e:
+        raise type(e)(f"{op}: {e}") from None
+    _active = backend
+    return backend
+
+
+def _use(name):
+    return _activate(name, "use_backend")
 
 
 class _Switch:
@@ -76,7 +103,7 @@ def use_backend(name) -> _Switch:
     Entering the context gives the Backend (``b.xp`` is its namespace, ``b.asarray`` makes arrays).
     """
     previous = active()
-    return _Switch(set_backend, name, previous)
+    return _Switch(_use, name, previous)
 
 
 # -- fast paths -----------------------------------------------------------------------------

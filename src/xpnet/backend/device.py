@@ -195,10 +195,21 @@ def target_backend(op, backend=None, device=None):
     from . import active
     if device is None:
         return active() if backend is None else load(backend)
+    if not isinstance(device, globals()["device"]):
+        given = device
+        try:
+            device = globals()["device"](device)
+        except ValueError as error:  # "device: ..." becomes the call the user made
+            message = str(error)
+            if type(error) is not ValueError or not message.startswith("device: "):
+                raise
+            rest = message[len("device: "):]
+            raise ValueError(f"{op}: {rest}" if "device" in rest
+                             else f"{op}: device {given!r}: {rest}") from None
     if backend is None:
         return resolve(device)
     chosen = load(backend)
-    named = device if isinstance(device, globals()["device"]) else globals()["device"](device)
+    named = device
     agree = (named._backend is chosen if named._backend is not None
              else (named.type == "cuda") == (chosen.family == "cupy"))
     if not agree:

@@ -76,8 +76,11 @@ class Generator:
         returns the generator, as PyTorch."""
         if seed is None:
             seed = _os_seed()
-        elif not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-            raise ValueError(f"manual_seed: expected a non-negative int, got {seed!r}")
+        elif not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+            raise TypeError(f"manual_seed: seed must be a non-negative int, got "
+                            f"{type(seed).__name__} {seed!r}")
+        elif seed < 0:
+            raise ValueError(f"manual_seed: seed must be a non-negative int, got {seed!r}")
         self._initial_seed = int(seed)
         self._host = np.random.default_rng(self._initial_seed)
         return self

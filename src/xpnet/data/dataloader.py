@@ -270,8 +270,8 @@ class DataLoader:
         if isinstance(num_workers, bool) or not isinstance(num_workers, numbers.Integral):
             raise TypeError(f"DataLoader: num_workers must be an int, got {num_workers!r}")
         if num_workers < 0:
-            raise ValueError("DataLoader: num_workers option should be non-negative; use "
-                             "num_workers=0 to disable multiprocessing")
+            raise ValueError(f"DataLoader: num_workers option should be non-negative, got "
+                             f"{num_workers}; use num_workers=0 to disable multiprocessing")
         if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real):
             raise TypeError(f"DataLoader: timeout must be a number, got {timeout!r}")
         if timeout < 0:

@@ -387,7 +387,14 @@ class Subset(Dataset):
 
 def _split_lengths(lengths, n):
     """Integer lengths from ``lengths``: ints as given, or fractions summing to 1."""
+    if isinstance(lengths, (str, bytes)) or not hasattr(lengths, "__iter__"):
+        raise TypeError(f"random_split: lengths must be a sequence of ints or of fractions, got "
+                        f"{type(lengths).__name__} {lengths!r}")
     lengths = list(lengths)
+    for i, length in enumerate(lengths):
+        if isinstance(length, bool) or not isinstance(length, numbers.Real):
+            raise TypeError(f"random_split: lengths must hold ints or fractions, got "
+                            f"{type(length).__name__} {length!r} at index {i}")
     total = sum(lengths)
     if lengths and math.isclose(total, 1) and total <= 1:
         counts = []
@@ -405,8 +412,12 @@ def _split_lengths(lengths, n):
                 warnings.warn(f"random_split: length of split at index {i} is 0; this might "
                               f"result in an empty dataset", UserWarning, stacklevel=3)
         return counts
+    if not all(isinstance(length, numbers.Integral) for length in lengths):
+        raise ValueError(f"random_split: lengths must be ints summing to the length of the "
+                         f"dataset ({n}) or fractions summing to 1, got {lengths} (sum "
+                         f"{total:.6g})")
     for i, length in enumerate(lengths):
-        if isinstance(length, bool) or not isinstance(length, numbers.Integral) or length < 0:
+        if length < 0:
             raise ValueError(f"random_split: lengths must be non-negative ints (or fractions "
                              f"summing to 1), got {length!r} at index {i}")
     if total != n:
@@ -437,10 +448,10 @@ def random_split(dataset, lengths, generator=default_generator):
     Raises
     ------
     ValueError
-        Lengths that do not sum to ``len(dataset)``, negative or non-int lengths, or a
-        fraction outside [0, 1].
+        Lengths that do not sum to ``len(dataset)``, negative lengths, fractions that do not
+        sum to 1, or a fraction outside [0, 1].
     TypeError
-        ``generator`` not an `xpnet.Generator`.
+        ``lengths`` not a sequence of numbers, or ``generator`` not an `xpnet.Generator`.
 
     Examples
     --------
@@ -476,13 +487,31 @@ def _n_test(test_size, n):
     return n_test
 
 
-def _stratified_test_positions(labels, n_test, generator):
-    """Test positions with each label's share of ``n_test`` (largest remainders round up)."""
+def _stratified_test_positions(labels, n_test, test_size, generator):
+    """Test positions with each label's share of ``n_test`` (largest remainders round up).
+
+    As scikit-learn, refuses a class of one member and a test or train part too small to hold
+    every class.
+    """
     by_label = {}
     for i, label in enumerate(labels):
         by_label.setdefault(label, []).append(i)
-    groups = [by_label[label] for label in sorted(by_label)]
     n = len(labels)
+    op = "train_test_split"
+    few = sorted(label for label, members in by_label.items() if len(members) < 2)
+    if few:
+        raise ValueError(f"{op}: the least populated class in stratify ({few[0]!r}) has only 1 "
+                         f"member, which is too few; every class needs at least 2 members, one "
+                         f"for each part (classes with too few: {few[:10]})")
+    k = len(by_label)
+    if n_test < k:
+        raise ValueError(f"{op}: test_size={test_size} gives {n_test} test samples, fewer than "
+                         f"the {k} classes in stratify; each class needs one in each part")
+    if n - n_test < k:
+        raise ValueError(f"{op}: test_size={test_size} leaves {n - n_test} training samples, "
+                         f"fewer than the {k} classes in stratify; each class needs one in each "
+                         f"part")
+    groups = [by_label[label] for label in sorted(by_label)]
     quotas = [len(g) * n_test / n for g in groups]
     counts = [math.floor(q) for q in quotas]
     order = sorted(range(len(groups)), key=lambda k: (counts[k] - quotas[k], -len(groups[k]), k))
@@ -504,7 +533,8 @@ def train_test_split(*tensors, test_size=0.25, stratify=None, seed=None, generat
     test_size : float in (0, 1) or int, default=0.25
         Fraction of samples (rounded up) or number of samples for the test part.
     stratify : Tensor of shape (N,), optional
-        Class labels: each class gets its share of the test part (within one sample).
+        Class labels: each class gets its share of the test part (within one sample). Every
+        class needs at least 2 members, and each part at least one sample per class.
     seed : int, optional
     generator : xpnet.Generator, optional
         Source of randomness; default the global one (`xpnet.manual_seed`).
@@ -513,6 +543,16 @@ def train_test_split(*tensors, test_size=0.25, stratify=None, seed=None, generat
     -------
     list of Tensor
         ``[a_train, a_test, b_train, b_test, ...]``, as scikit-learn's.
+
+    Raises
+    ------
+    TypeError
+        For arguments that are not Tensors, a ``test_size`` that is not a number, or a
+        ``stratify`` that is not a Tensor.
+    ValueError
+        For tensors of different lengths, a ``test_size`` that leaves a part empty, a
+        ``stratify`` of another shape, a class with one member, or fewer test or train samples
+        than classes (as scikit-learn's).
 
     Examples
     --------
@@ -529,10 +569,13 @@ def train_test_split(*tensors, test_size=0.25, stratify=None, seed=None, generat
     n_test = _n_test(test_size, n)
     g = resolve_generator("train_test_split", seed, generator)
     if stratify is not None:
-        if not isinstance(stratify, Tensor) or stratify.shape != (n,):
+        if not isinstance(stratify, Tensor):
+            raise TypeError(f"train_test_split: stratify must be a Tensor of shape ({n},), got "
+                            f"{type(stratify).__name__}; convert labels with xpnet.tensor(...)")
+        if stratify.shape != (n,):
             raise ValueError(f"train_test_split: stratify must be a Tensor of shape ({n},), got "
-                             f"{getattr(stratify, 'shape', type(stratify).__name__)}")
-        test = _stratified_test_positions(stratify.tolist(), n_test, g)
+                             f"shape {stratify.shape}")
+        test = _stratified_test_positions(stratify.tolist(), n_test, test_size, g)
         in_test = set(test)
         train = [i for i in range(n) if i not in in_test]
         # Shuffle each part: both are sorted by class so far.

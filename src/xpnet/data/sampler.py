@@ -221,10 +221,15 @@ class WeightedRandomSampler(Sampler[int]):
         if weights.ndim != 1:
             raise ValueError(f"WeightedRandomSampler: weights must be a 1-D sequence, got shape "
                              f"{tuple(weights.shape)}")
-        if weights.shape[0] == 0 or not bool(xpnet.isfinite(weights).all()) \
-                or bool((weights < 0).any()) or weights.sum().item() <= 0:
-            raise ValueError("WeightedRandomSampler: weights must be finite and non-negative "
-                             "with a positive sum")
+        bad = ~xpnet.isfinite(weights) | (weights < 0)
+        if bool(bad.any()):
+            i = int(xpnet.argmax(bad.to(xpnet.int8)).item())
+            raise ValueError(f"WeightedRandomSampler: weights must be finite and non-negative "
+                             f"with a positive sum, got {weights[i].item()!r} at index {i}")
+        if weights.shape[0] == 0 or weights.sum().item() <= 0:
+            raise ValueError(f"WeightedRandomSampler: weights must be finite and non-negative "
+                             f"with a positive sum, got {weights.shape[0]} weights summing to "
+                             f"{weights.sum().item()!r}")
         positive = int((weights > 0).sum().item())
         if not replacement and num_samples > positive:
             raise ValueError(f"WeightedRandomSampler: cannot draw num_samples={num_samples} "

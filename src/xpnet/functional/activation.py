@@ -38,6 +38,8 @@ def prelu(x, weight):
 def rrelu(x, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False, generator=None):
     """Randomized leaky ReLU (Xu et al., 2015): in training each negative element gets its own
     slope drawn from U(lower, upper); in evaluation the slope is the mean, (lower + upper) / 2."""
+    lower = _activation._scalar("rrelu", "lower", lower)
+    upper = _activation._scalar("rrelu", "upper", upper)
     if not 0 <= lower <= upper:
         raise ValueError(f"rrelu: expected 0 <= lower <= upper, got lower={lower}, upper={upper}")
     if not training:

@@ -145,8 +145,10 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if value.shape[-2] != key.shape[-2]:
         raise ValueError(f"{op}: value's length axis (-2) must match key's ({key.shape[-2]}); "
                          f"got key {key.shape} and value {value.shape}")
-    if isinstance(dropout_p, bool) or not isinstance(dropout_p, numbers.Real) \
-            or not 0 <= dropout_p <= 1:
+    if isinstance(dropout_p, bool) or not isinstance(dropout_p, numbers.Real):
+        raise TypeError(f"{op}: dropout_p must be a probability in [0, 1], got "
+                        f"{type(dropout_p).__name__} {dropout_p!r}")
+    if not 0 <= dropout_p <= 1:
         raise ValueError(f"{op}: dropout_p must be a probability in [0, 1], got {dropout_p!r}")
     if is_causal and attn_mask is not None:
         raise ValueError(f"{op}: give attn_mask or is_causal=True, not both")
@@ -317,8 +319,10 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     if embed_dim != embed_dim_to_check:
         raise ValueError(f"{op}: expected query's embedding size {embed_dim_to_check}, got "
                          f"{embed_dim} (query of shape {query.shape})")
-    if isinstance(num_heads, bool) or not isinstance(num_heads, numbers.Integral) \
-            or num_heads < 1 or embed_dim % num_heads:
+    if isinstance(num_heads, bool) or not isinstance(num_heads, numbers.Integral):
+        raise TypeError(f"{op}: num_heads must be a positive int, got "
+                        f"{type(num_heads).__name__} {num_heads!r}")
+    if num_heads < 1 or embed_dim % num_heads:
         raise ValueError(f"{op}: embed_dim ({embed_dim}) must be divisible by num_heads "
                          f"({num_heads!r})")
     head_dim = embed_dim // num_heads

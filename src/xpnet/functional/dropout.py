@@ -9,14 +9,21 @@ from xpnet.autograd.tensor import Tensor
 from xpnet.backend.random import default_generator
 from xpnet.ops.activation import in_place
 
+from ._checks import probability
+
 __all__ = ["dropout", "dropout2d"]
+
+
+def _check_input(op, x):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(x).__name__}")
 
 
 def dropout(x, p=0.5, training=True, inplace=False, generator=None):
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``
     (in training; the identity otherwise). ``inplace=True`` writes the result into ``x``."""
-    if not 0 <= p <= 1:
-        raise ValueError(f"dropout: p must be in [0, 1], got {p}")
+    probability("dropout", "p", p)
+    _check_input("dropout", x)
     if not training or p == 0:
         return x
     if p == 1:
@@ -41,13 +48,15 @@ def dropout2d(x, p=0.5, training=True, inplace=False, generator=None):
 
     Raises
     ------
+    TypeError
+        For ``p`` not a number or ``x`` not a Tensor.
     ValueError
         For ``p`` outside [0, 1] or a 3-D or 1-D input. PyTorch reads a 3-D input as (N, C, L)
         and warns that this will change to (C, H, W)
         (https://github.com/pytorch/pytorch/issues/77081); refusing it avoids both readings.
     """
-    if not 0 <= p <= 1:
-        raise ValueError(f"dropout2d: p must be in [0, 1], got {p}")
+    probability("dropout2d", "p", p)
+    _check_input("dropout2d", x)
     if x.ndim == 2:
         warnings.warn("dropout2d: received a 2-D (N, C) input, which has no channel maps to "
                       "drop; each element is dropped on its own (use dropout for that)",

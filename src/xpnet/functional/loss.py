@@ -104,11 +104,15 @@ def _class_index_target(op, input, target, ignore_index):
     n_classes = input.shape[axis]
     expected = input.shape[:axis] + input.shape[axis + 1:]
     if not target.dtype.is_integer:
-        raise TypeError(
+        # cross_entropy also takes a floating-point target (class probabilities) of the input's
+        # shape: a float target of neither shape is a shape problem (torch: RuntimeError).
+        probabilities = op == "cross_entropy"
+        error = ValueError if probabilities and target.shape != expected else TypeError
+        raise error(
             f"{op}: target must hold integer class indices of shape {expected} for input of "
             f"shape {input.shape}, got {target.dtype.name} of shape {target.shape}"
             + ("; class probabilities need a floating-point target of the input's shape"
-               if op == "cross_entropy" else ""))
+               if probabilities else ""))
     if target.shape != expected:
         raise ValueError(f"{op}: expected target of shape {expected} for input of shape "
                          f"{input.shape} (class axis {axis} removed), got {target.shape}")

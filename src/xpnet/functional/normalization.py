@@ -17,6 +17,8 @@ from xpnet.autograd.tensor import Tensor
 from xpnet.ops._util import normalize_axes
 from xpnet.ops.normalization import Standardize
 
+from ._checks import int_arg
+
 __all__ = ["batch_norm", "group_norm", "instance_norm", "layer_norm", "normalize"]
 
 
@@ -134,10 +136,17 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     """
     op = "layer_norm"
     _check_input(op, x, 1)
-    normalized = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) \
-        else tuple(normalized_shape)
-    if (not normalized or any(isinstance(n, bool) or not isinstance(n, numbers.Integral)
-                              for n in normalized)):
+    if isinstance(normalized_shape, numbers.Integral):
+        normalized = (normalized_shape,)
+    elif isinstance(normalized_shape, (str, bytes)) or not hasattr(normalized_shape, "__iter__"):
+        raise TypeError(f"{op}: normalized_shape must be an int or a non-empty tuple of ints, "
+                        f"got {type(normalized_shape).__name__} {normalized_shape!r}")
+    else:
+        normalized = tuple(normalized_shape)
+    if any(isinstance(n, bool) or not isinstance(n, numbers.Integral) for n in normalized):
+        raise TypeError(f"{op}: normalized_shape must be an int or a non-empty tuple of ints, "
+                        f"got {normalized_shape!r}")
+    if not normalized:
         raise ValueError(f"{op}: normalized_shape must be an int or a non-empty tuple of ints, "
                          f"got {normalized_shape!r}")
     normalized = tuple(int(n) for n in normalized)
@@ -162,9 +171,7 @@ def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5):
     """
     op = "group_norm"
     _check_input(op, x, 2)
-    if isinstance(num_groups, bool) or not isinstance(num_groups, numbers.Integral) \
-            or num_groups < 1:
-        raise ValueError(f"{op}: num_groups must be a positive int, got {num_groups!r}")
+    int_arg(op, "num_groups", num_groups, minimum=1)
     channels = x.shape[1]
     if channels % num_groups:
         raise ValueError(f"{op}: num_groups={num_groups} must divide the number of channels "

@@ -22,13 +22,20 @@ __all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d",
 
 
 def _int_tuple(op, name, value, d, minimum):
-    """``value`` (an int or d ints) as a d-tuple of ints >= minimum."""
-    values = (value,) * d if isinstance(value, numbers.Integral) else tuple(value)
-    if len(values) != d or any(isinstance(v, bool) or not isinstance(v, numbers.Integral)
-                               or v < minimum for v in values):
-        what = "positive" if minimum == 1 else "non-negative"
-        raise ValueError(f"{op}: {name} must be a {what} int or a tuple of {d} such ints, "
-                         f"got {value!r}")
+    """``value`` (an int or d ints) as a d-tuple of ints >= minimum: TypeError for anything but
+    ints, ValueError for a wrong count or a value below ``minimum``."""
+    what = "positive" if minimum == 1 else "non-negative"
+    message = f"{op}: {name} must be a {what} int or a tuple of {d} such ints, got {value!r}"
+    if isinstance(value, numbers.Integral):
+        values = (value,) * d
+    elif isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise TypeError(message)
+    else:
+        values = tuple(value)
+    if any(isinstance(v, bool) or not isinstance(v, numbers.Integral) for v in values):
+        raise TypeError(message)
+    if len(values) != d or any(v < minimum for v in values):
+        raise ValueError(message)
     return tuple(int(v) for v in values)
 
 
@@ -176,8 +183,11 @@ def _avg_pool(op, d, x, kernel_size, stride, padding, ceil_mode, count_include_p
                                                    ceil_mode)
     if divisor_override is None:
         divisor = _avg_divisor(x.shape[-d:], kernel, stride, padding, out, count_include_pad)
-    elif isinstance(divisor_override, numbers.Integral) and not isinstance(
-            divisor_override, bool) and divisor_override > 0:
+    elif isinstance(divisor_override, bool) or not isinstance(divisor_override,
+                                                              numbers.Integral):
+        raise TypeError(f"{op}: divisor_override must be a positive int or None, got "
+                        f"{type(divisor_override).__name__} {divisor_override!r}")
+    elif divisor_override > 0:
         divisor = int(divisor_override)
     else:
         raise ValueError(f"{op}: divisor_override must be a positive int or None, got "
@@ -208,14 +218,22 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_in
 
 
 def _adaptive_sizes(op, d, x, output_size):
-    sizes = (output_size,) * d if output_size is None or isinstance(
-        output_size, numbers.Integral) else tuple(output_size)
+    if output_size is None or isinstance(output_size, numbers.Integral):
+        sizes = (output_size,) * d
+    elif isinstance(output_size, (str, bytes)) or not hasattr(output_size, "__iter__"):
+        raise TypeError(f"{op}: output_size must be an int or a tuple of {d}, got "
+                        f"{type(output_size).__name__} {output_size!r}")
+    else:
+        sizes = tuple(output_size)
     if len(sizes) != d:
         raise ValueError(f"{op}: output_size must be an int or a tuple of {d}, got "
                          f"{output_size!r}")
     # None keeps that axis's input size, as in PyTorch.
     sizes = tuple(n if s is None else s for s, n in zip(sizes, x.shape[-d:]))
-    if any(isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 1 for s in sizes):
+    if any(isinstance(s, bool) or not isinstance(s, numbers.Integral) for s in sizes):
+        raise TypeError(f"{op}: output_size must hold positive ints (or None), got "
+                        f"{output_size!r}")
+    if any(s < 1 for s in sizes):
         raise ValueError(f"{op}: output_size must hold positive ints (or None), got "
                          f"{output_size!r}")
     return tuple(int(s) for s in sizes)

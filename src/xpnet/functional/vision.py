@@ -14,6 +14,7 @@ from xpnet import ops
 from xpnet.autograd.tensor import Tensor
 from xpnet.ops.interpolate import Resample
 
+from ._checks import int_arg
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
 
 __all__ = ["interpolate", "pixel_shuffle", "pixel_unshuffle"]
@@ -145,9 +146,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest",  # noqa: A0
 
 
 def _factor(op, name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{op}: {name} must be a positive int, got {value!r}")
-    return int(value)
+    return int_arg(op, name, value, minimum=1)
 
 
 def _image(op, x):

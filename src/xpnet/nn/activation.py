@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import numbers
+import reprlib
 import warnings
 
 from xpnet import creation
 from xpnet import functional as F
 from xpnet.dtypes import get_default_dtype
+from xpnet.functional._checks import int_arg
 
 from .module import Module
 from .parameter import Parameter
@@ -37,6 +40,26 @@ def _check_inplace(layer, inplace):
     return inplace
 
 
+# Numeric hyper-parameters are type-checked when the layer is built, not at its first forward
+# (PyTorch stores anything and fails there); the value is kept as given (ints, floats and NumPy
+# scalars; the repr shows it as PyTorch's does). Values that no input could make valid (CELU's
+# alpha=0) are refused then too; the rest by the functions at forward, as in PyTorch.
+
+def _number(layer, name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{layer}: {name} must be a number, got {type(value).__name__} "
+                        f"{reprlib.repr(value)}")
+    return value
+
+
+def _dim(layer, dim, optional=True):
+    if (dim is None and optional) or (isinstance(dim, numbers.Integral)
+                                      and not isinstance(dim, bool)):
+        return dim
+    expected = "an int or None" if optional else "an int"
+    raise TypeError(f"{layer}: dim must be {expected}, got {type(dim).__name__} {dim!r}")
+
+
 class ReLU(Module):
     """``max(x, 0)``; with ``inplace=True`` the input tensor itself holds the result (PyTorch's
     memory saving; here it only rebinds the input, see `xpnet.Tensor.relu_`)."""
@@ -55,7 +78,7 @@ class ReLU(Module):
 class LeakyReLU(Module):
     def __init__(self, negative_slope=0.01, inplace=False):
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope = _number("LeakyReLU", "negative_slope", negative_slope)
         self.inplace = _check_inplace("LeakyReLU", inplace)
 
     def forward(self, x):
@@ -71,10 +94,8 @@ class PReLU(Module):
 
     def __init__(self, num_parameters=1, init=0.25, *, dtype=None, backend=None):
         super().__init__()
-        if isinstance(num_parameters, bool) or not isinstance(num_parameters, int) \
-                or num_parameters < 1:
-            raise ValueError(f"PReLU: num_parameters must be a positive int, got {num_parameters!r}")
-        self.num_parameters, self.init = num_parameters, init
+        num_parameters = int_arg("PReLU", "num_parameters", num_parameters)
+        self.num_parameters, self.init = int(num_parameters), _number("PReLU", "init", init)
         dtype = dtype or get_default_dtype()
         self.weight = Parameter(creation.full((num_parameters,), float(init), dtype=dtype,
                                               backend=backend))
@@ -91,7 +112,7 @@ class RReLU(Module):
 
     def __init__(self, lower=1.0 / 8, upper=1.0 / 3, inplace=False):
         super().__init__()
-        self.lower, self.upper = lower, upper
+        self.lower, self.upper = _number("RReLU", "lower", lower), _number("RReLU", "upper", upper)
         self.inplace = _check_inplace("RReLU", inplace)
 
     def forward(self, x):
@@ -104,7 +125,7 @@ class RReLU(Module):
 class ELU(Module):
     def __init__(self, alpha=1.0, inplace=False):
         super().__init__()
-        self.alpha = alpha
+        self.alpha = _number("ELU", "alpha", alpha)
         self.inplace = _check_inplace("ELU", inplace)
 
     def forward(self, x):
@@ -117,7 +138,8 @@ class ELU(Module):
 class Softplus(Module):
     def __init__(self, beta=1.0, threshold=20.0):
         super().__init__()
-        self.beta, self.threshold = beta, threshold
+        self.beta = _number("Softplus", "beta", beta)
+        self.threshold = _number("Softplus", "threshold", threshold)
 
     def forward(self, x):
         return F.softplus(x, self.beta, self.threshold)
@@ -141,7 +163,7 @@ class GELU(Module):
 class Softmax(Module):
     def __init__(self, dim=None):
         super().__init__()
-        self.dim = dim
+        self.dim = _dim("Softmax", dim)
 
     def forward(self, x):
         return F.softmax(x, self.dim, _stacklevel=5)
@@ -153,7 +175,7 @@ class Softmax(Module):
 class LogSoftmax(Module):
     def __init__(self, dim=None):
         super().__init__()
-        self.dim = dim
+        self.dim = _dim("LogSoftmax", dim)
 
     def forward(self, x):
         return F.log_softmax(x, self.dim, _stacklevel=5)
@@ -241,6 +263,8 @@ class Hardtanh(Module):
             warnings.warn("keyword argument `max_value` is deprecated and rename to `max_val`",
                           FutureWarning, stacklevel=2)
             max_val = max_value
+        _number(name, "min_val", min_val)
+        _number(name, "max_val", max_val)
         if not max_val > min_val:
             raise ValueError(f"{name}: max_val ({max_val}) must be greater than min_val "
                              f"({min_val})")
@@ -290,7 +314,9 @@ class CELU(Module):
 
     def __init__(self, alpha=1.0, inplace=False):
         super().__init__()
-        self.alpha = alpha
+        self.alpha = _number("CELU", "alpha", alpha)
+        if alpha == 0:
+            raise ValueError("CELU: alpha must not be 0 (the input is divided by it)")
         self.inplace = _check_inplace("CELU", inplace)
 
     def forward(self, x):
@@ -305,7 +331,7 @@ class GLU(Module):
 
     def __init__(self, dim=-1):
         super().__init__()
-        self.dim = dim
+        self.dim = _dim("GLU", dim, optional=False)
 
     def forward(self, x):
         return F.glu(x, self.dim)
@@ -319,7 +345,7 @@ class Softmin(Module):
 
     def __init__(self, dim=None):
         super().__init__()
-        self.dim = dim
+        self.dim = _dim("Softmin", dim)
 
     def forward(self, x):
         return F.softmin(x, self.dim, _stacklevel=5)
@@ -334,7 +360,8 @@ class Threshold(Module):
 
     def __init__(self, threshold, value, inplace=False):
         super().__init__()
-        self.threshold, self.value = threshold, value
+        self.threshold = _number("Threshold", "threshold", threshold)
+        self.value = _number("Threshold", "value", value)
         self.inplace = _check_inplace("Threshold", inplace)
 
     def forward(self, x):
@@ -349,7 +376,7 @@ class Hardshrink(Module):
 
     def __init__(self, lambd=0.5):
         super().__init__()
-        self.lambd = lambd
+        self.lambd = _number("Hardshrink", "lambd", lambd)
 
     def forward(self, x):
         return F.hardshrink(x, self.lambd)
@@ -363,7 +390,9 @@ class Softshrink(Module):
 
     def __init__(self, lambd=0.5):
         super().__init__()
-        self.lambd = lambd
+        self.lambd = _number("Softshrink", "lambd", lambd)
+        if lambd < 0:
+            raise ValueError(f"Softshrink: lambd must be non-negative, got {lambd}")
 
     def forward(self, x):
         return F.softshrink(x, self.lambd)

@@ -13,6 +13,7 @@ import numbers
 
 from xpnet import creation
 from xpnet import functional as F
+from xpnet.functional._checks import int_arg
 from xpnet.backend import device as _device
 
 from . import init
@@ -29,9 +30,7 @@ class NonDynamicallyQuantizableLinear(Linear):
 
 
 def _positive(op, name, n):
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n <= 0:
-        raise ValueError(f"{op}: {name} must be a positive int, got {n!r}")
-    return int(n)
+    return int_arg(op, name, n, minimum=1)
 
 
 class MultiheadAttention(Module):
@@ -100,8 +99,10 @@ class MultiheadAttention(Module):
         self.kdim = embed_dim if kdim is None else _positive(op, "kdim", kdim)
         self.vdim = embed_dim if vdim is None else _positive(op, "vdim", vdim)
         self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
-        if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real) \
-                or not 0 <= dropout <= 1:
+        if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real):
+            raise TypeError(f"{op}: dropout must be a probability in [0, 1], got "
+                            f"{type(dropout).__name__} {dropout!r}")
+        if not 0 <= dropout <= 1:
             raise ValueError(f"{op}: dropout must be a probability in [0, 1], got {dropout!r}")
         self.dropout = float(dropout)
         self.batch_first = bool(batch_first)

@@ -7,6 +7,7 @@ import numbers
 
 from xpnet import creation
 from xpnet import functional as F
+from xpnet.functional._checks import int_arg
 
 from . import init
 from .module import Module
@@ -33,10 +34,9 @@ class _ConvNd(Module):
     def _setup(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
                bias, padding_mode, dtype, backend, output_padding=None):
         name, dims = self._name, self._dims
-        for arg, n in (("in_channels", in_channels), ("out_channels", out_channels),
-                       ("groups", groups)):
-            if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n <= 0:
-                raise ValueError(f"{name}: {arg} must be a positive int, got {n!r}")
+        in_channels = int_arg(name, "in_channels", in_channels)
+        out_channels = int_arg(name, "out_channels", out_channels)
+        groups = int_arg(name, "groups", groups)
         if in_channels % groups or out_channels % groups:
             raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels "
                              f"({out_channels}) must both be divisible by groups ({groups})")

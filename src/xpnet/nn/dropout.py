@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from xpnet import functional as F
+from xpnet.functional._checks import probability
 
 from .module import Module
 
@@ -15,8 +16,7 @@ class Dropout(Module):
 
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
-        if not 0 <= p <= 1:
-            raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
+        probability("Dropout", "p", p)
         if not isinstance(inplace, bool):
             raise TypeError(f"Dropout: inplace must be True or False, got {inplace!r}")
         self.p, self.inplace = p, inplace
@@ -34,8 +34,7 @@ class Dropout2d(Module):
 
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
-        if not 0 <= p <= 1:
-            raise ValueError(f"Dropout2d: p must be in [0, 1], got {p}")
+        probability("Dropout2d", "p", p)
         if not isinstance(inplace, bool):
             raise TypeError(f"Dropout2d: inplace must be True or False, got {inplace!r}")
         self.p, self.inplace = p, inplace

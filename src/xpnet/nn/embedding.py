@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import numbers
+
 from xpnet import creation
 from xpnet import functional as F
+from xpnet.functional._checks import int_arg
 
 from . import init
 from .module import Module
@@ -20,10 +23,12 @@ class _Table(Module):
     def __init__(self, num_embeddings, embedding_dim, padding_idx, max_norm, norm_type,
                  scale_grad_by_freq, sparse, dtype, backend):
         super().__init__()
-        for name, n in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
-            if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-                raise ValueError(f"{self._name}: {name} must be a positive int, got {n!r}")
+        num_embeddings = int_arg(self._name, "num_embeddings", num_embeddings)
+        embedding_dim = int_arg(self._name, "embedding_dim", embedding_dim)
         if padding_idx is not None:
+            if isinstance(padding_idx, bool) or not isinstance(padding_idx, numbers.Integral):
+                raise TypeError(f"{self._name}: padding_idx must be an int or None, got "
+                                f"{type(padding_idx).__name__} {padding_idx!r}")
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError(f"{self._name}: padding_idx must be in [-{num_embeddings}, "
                                  f"{num_embeddings}), got {padding_idx}")

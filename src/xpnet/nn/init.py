@@ -7,6 +7,7 @@ ones take ``generator=`` (default: the one `xpnet.manual_seed` seeds).
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 
 from xpnet import dtypes as _dt
@@ -25,6 +26,12 @@ def calculate_gain(nonlinearity, param=None):
     linear, conv*, sigmoid: 1; tanh: 5/3; relu: sqrt(2); leaky_relu: sqrt(2 / (1 + slope^2))
     with slope ``param`` (default 0.01); selu: 3/4.
     """
+    return _gain("calculate_gain", nonlinearity, param, "param")
+
+
+def _gain(op, nonlinearity, param, param_name):
+    """`calculate_gain`, its errors naming ``op`` (the init function called) and its parameter
+    (``a`` for the kaiming functions); ValueErrors, as PyTorch's."""
     linear = {"linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
               "conv_transpose3d", "sigmoid"}
     if nonlinearity in linear:
@@ -36,11 +43,14 @@ def calculate_gain(nonlinearity, param=None):
     if nonlinearity == "leaky_relu":
         slope = 0.01 if param is None else param
         if isinstance(slope, bool) or not isinstance(slope, (int, float)):
-            raise ValueError(f"calculate_gain: negative_slope {param!r} is not a number")
+            raise ValueError(f"{op}: negative_slope {param_name}={param!r} is not a number "
+                             f"(leaky_relu's negative slope)")
         return math.sqrt(2.0 / (1 + slope**2))
     if nonlinearity == "selu":
         return 3.0 / 4
-    raise ValueError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}")
+    known = sorted(linear | {"tanh", "relu", "leaky_relu", "selu"})
+    raise ValueError(f"{op}: unsupported nonlinearity {nonlinearity!r}; expected one of "
+                     f"{', '.join(map(repr, known))}")
 
 
 def _fans(op, tensor):
@@ -65,16 +75,48 @@ def _check(op, tensor):
         raise TypeError(f"{op}: expected a floating-point tensor, got {tensor.dtype.name}")
 
 
+def _number(op, name, value, minimum=None):
+    """``value`` checked to be a real number (TypeError), at least ``minimum`` (ValueError)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{op}: {name} must be a number, got {type(value).__name__} {value!r}")
+    if minimum is not None and not value >= minimum:
+        kind = "non-negative" if minimum == 0 else f">= {minimum}"
+        raise ValueError(f"{op}: {name} must be {kind}, got {value!r}")
+    return value
+
+
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
-    """Fill with U(a, b)."""
+    """Fill with U(a, b).
+
+    Raises
+    ------
+    TypeError
+        For a non-tensor or non-floating tensor, or bounds that are not numbers.
+    ValueError
+        For ``a > b`` (PyTorch raises RuntimeError).
+    """
     _check("uniform_", tensor)
+    _number("uniform_", "a", a)
+    _number("uniform_", "b", b)
+    if not a <= b:
+        raise ValueError(f"uniform_: expected a <= b, got a={a!r}, b={b!r}")
     g = generator or default_generator
     return _fill(tensor, g.uniform(tensor._backend, tensor.shape, tensor.dtype, a, b))
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
-    """Fill with N(mean, std^2)."""
+    """Fill with N(mean, std^2).
+
+    Raises
+    ------
+    TypeError
+        For a non-tensor or non-floating tensor, or ``mean`` or ``std`` not a number.
+    ValueError
+        For ``std < 0`` (PyTorch raises RuntimeError).
+    """
     _check("normal_", tensor)
+    _number("normal_", "mean", mean)
+    _number("normal_", "std", std, minimum=0)
     g = generator or default_generator
     return _fill(tensor, g.normal(tensor._backend, tensor.shape, tensor.dtype, mean, std))
 
@@ -82,6 +124,13 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
 def constant_(tensor, val):
     """Fill ``tensor`` with ``val`` in place (no gradient is recorded); returns it."""
     _check("constant_", tensor)
+    if isinstance(val, Tensor):
+        if val.numel() != 1:
+            raise ValueError(f"constant_: val must be a number or a one-element Tensor, got a "
+                             f"Tensor of shape {val.shape}")
+        val = val.item()
+    if not isinstance(val, numbers.Number):
+        raise TypeError(f"constant_: val must be a number, got {type(val).__name__} {val!r}")
     xp = tensor._backend.xp
     return _fill(tensor, xp.full(tensor.shape, val, dtype=tensor.array.dtype,
                                  device=tensor._backend.device))
@@ -112,6 +161,7 @@ def eye_(tensor):
 def xavier_uniform_(tensor, gain=1.0, generator=None):
     """Glorot & Bengio (2010): U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out))."""
     fan_in, fan_out = _fans("xavier_uniform_", tensor)
+    _number("xavier_uniform_", "gain", gain, minimum=0)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(tensor, -bound, bound, generator)
 
@@ -119,6 +169,7 @@ def xavier_uniform_(tensor, gain=1.0, generator=None):
 def xavier_normal_(tensor, gain=1.0, generator=None):
     """Glorot & Bengio (2010): N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
     fan_in, fan_out = _fans("xavier_normal_", tensor)
+    _number("xavier_normal_", "gain", gain, minimum=0)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
 
 
@@ -127,7 +178,7 @@ def _kaiming_std(op, tensor, a, mode, nonlinearity):
         raise ValueError(f"{op}: mode must be 'fan_in' or 'fan_out', got {mode!r}")
     fan_in, fan_out = _fans(op, tensor)
     fan = fan_in if mode == "fan_in" else fan_out
-    gain = calculate_gain(nonlinearity, a)
+    gain = _gain(op, nonlinearity, a, "a")
     # fan 0 means no elements (Linear(0, n)): nothing to draw, as torch's no-op for empty tensors.
     return gain / math.sqrt(fan) if fan > 0 else 0.0
 
@@ -151,6 +202,7 @@ def orthogonal_(tensor, gain=1.0, generator=None):
     _check("orthogonal_", tensor)
     if tensor.ndim < 2:
         raise ValueError(f"orthogonal_: expected at least 2 dimensions, got shape {tensor.shape}")
+    _number("orthogonal_", "gain", gain)
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
     g = generator or default_generator
@@ -173,8 +225,10 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
     _check("sparse_", tensor)
     if tensor.ndim != 2:
         raise ValueError(f"sparse_: expected a 2-D tensor, got shape {tensor.shape}")
+    _number("sparse_", "sparsity", sparsity)
     if not 0 <= sparsity <= 1:
         raise ValueError(f"sparse_: sparsity must be in [0, 1], got {sparsity}")
+    _number("sparse_", "std", std, minimum=0)
     rows, cols = tensor.shape
     zeros_per_column = math.ceil(sparsity * rows)
     g = generator or default_generator

@@ -6,6 +6,7 @@ import math
 
 from xpnet import creation
 from xpnet import functional as F
+from xpnet.functional._checks import int_arg
 
 from . import init
 from .module import Module
@@ -36,9 +37,8 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, *, dtype=None, backend=None):
         super().__init__()
-        for name, n in (("in_features", in_features), ("out_features", out_features)):
-            if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-                raise ValueError(f"Linear: {name} must be a non-negative int, got {n!r}")
+        in_features = int_arg("Linear", "in_features", in_features, minimum=0)
+        out_features = int_arg("Linear", "out_features", out_features, minimum=0)
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(creation.empty(out_features, in_features, dtype=dtype,
                                                backend=backend))
@@ -98,10 +98,9 @@ class Bilinear(Module):
     def __init__(self, in1_features, in2_features, out_features, bias=True, device=None,
                  dtype=None, *, backend=None):
         super().__init__()
-        for name, n in (("in1_features", in1_features), ("in2_features", in2_features),
-                        ("out_features", out_features)):
-            if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-                raise ValueError(f"Bilinear: {name} must be a non-negative int, got {n!r}")
+        in1_features = int_arg("Bilinear", "in1_features", in1_features, minimum=0)
+        in2_features = int_arg("Bilinear", "in2_features", in2_features, minimum=0)
+        out_features = int_arg("Bilinear", "out_features", out_features, minimum=0)
         self.in1_features, self.in2_features = in1_features, in2_features
         self.out_features = out_features
         self.weight = Parameter(creation.empty(out_features, in1_features, in2_features,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import numbers
 from collections import OrderedDict, namedtuple
 
 from xpnet import dtypes as _dt
@@ -310,19 +311,32 @@ class Module:
     def load_state_dict(self, state_dict, strict=True):
         """Copy values into parameters and buffers (keeping their identity, dtype and backend).
 
-        Values may be Tensors of any backend, NumPy arrays or arrays of any supported library;
-        they are cast to each parameter's dtype, as PyTorch does. With ``strict``, missing and
-        unexpected keys are errors; shape mismatches always are. All checks run before anything
-        is written.
+        Values may be Tensors of any backend, NumPy arrays or arrays of any supported library
+        (or numbers, nested lists of them); they are cast to each parameter's dtype, as PyTorch
+        does. With ``strict``, missing and unexpected keys are errors; shape mismatches always
+        are. All checks run before anything is written.
 
         Returns
         -------
         IncompatibleKeys
             ``(missing_keys, unexpected_keys)``.
+
+        Raises
+        ------
+        TypeError
+            ``state_dict`` is not a mapping; a value is not a Tensor, an array or numbers (a
+            str, None...); or complex values are loaded into a real parameter or buffer (which
+            would drop their imaginary parts; PyTorch only warns). The message names the key.
+        KeyError
+            Missing or unexpected keys (with ``strict``) and nothing else wrong: a
+            `StateDictKeyError`, also a ValueError (xpnet's error before) and the RuntimeError
+            PyTorch raises.
+        ValueError
+            A shape mismatch (the message lists the key problems too).
         """
         if not hasattr(state_dict, "items"):
-            raise TypeError(f"load_state_dict: expected a mapping of name -> tensor, got "
-                            f"{type(state_dict).__name__}")
+            raise TypeError(f"load_state_dict: state_dict must be a mapping of name -> tensor, "
+                            f"got {type(state_dict).__name__}")
         targets = self.state_dict(keep_vars=True)
         missing = [k for k in targets if k not in state_dict]
         unexpected = [k for k in state_dict if k not in targets]
@@ -342,7 +356,10 @@ class Module:
                 continue
             converted[key] = value
         if problems:
-            raise ValueError(f"load_state_dict for {type(self).__name__}: " + "; ".join(problems))
+            message = f"load_state_dict for {type(self).__name__}: " + "; ".join(problems)
+            if converted.keys() == {k for k in targets if k in state_dict}:  # only key problems
+                raise StateDictKeyError(message)
+            raise ValueError(message)
         with grad_mode.no_grad():
             for key, value in converted.items():
                 # A copy, as PyTorch's: sparse optimizer steps write parameters' rows in place,
@@ -464,16 +481,43 @@ def _check_name(op, name, module):
         raise KeyError(f"{op}: attribute {name!r} already exists")
 
 
+class StateDictKeyError(KeyError, ValueError, RuntimeError):
+    """Missing or unexpected keys in `Module.load_state_dict`: a KeyError (the issue's error
+    for missing keys), a ValueError (what xpnet raised before) and a RuntimeError (what PyTorch
+    raises), so code written for any of them catches it."""
+
+    def __str__(self):
+        # KeyError's own str() is the repr of its argument (quotes around the sentence).
+        return str(self.args[0]) if self.args else ""
+
+
 def _as_tensor_like(key, value, target):
-    """A Tensor with the target's backend and dtype, from any accepted state-dict value."""
+    """A Tensor with the target's backend and dtype, from any accepted state-dict value: a
+    Tensor, an array of a supported library, or numbers (nested lists of them)."""
     from xpnet.creation import tensor
-    try:
-        # Straight to the parameter's dtype: a list of Python floats must not pass through
-        # float32 on its way into a float64 parameter.
-        t = value if isinstance(value, Tensor) else tensor(value, dtype=target.dtype,
-                                                            backend=target._backend)
-    except TypeError as e:
-        raise TypeError(f"load_state_dict: value for {key!r} is not array-like ({e})") from None
+    expected = f"load_state_dict: the value for {key!r} must be a Tensor or an array"
+    if isinstance(value, Tensor):
+        t = value
+    elif isinstance(value, (list, tuple, numbers.Number)):
+        try:
+            kind = tensor(value).dtype.kind
+            # Straight to the parameter's dtype: a list of Python floats must not pass through
+            # float32 on its way into a float64 parameter.
+            t = tensor(value, dtype=target.dtype if kind != "complex floating" else None,
+                       backend=target._backend)
+        except (TypeError, ValueError) as error:
+            raise TypeError(f"{expected} (or numbers), got a {type(value).__name__} that is "
+                            f"not one ({error})") from None
+    else:
+        try:
+            t = Tensor(value)  # an array of a supported backend, wrapped as it is
+        except TypeError:
+            raise TypeError(f"{expected}, got {type(value).__name__}") from None
+    if t.dtype.kind == "complex floating" and target.dtype.kind != "complex floating":
+        # PyTorch warns and keeps the real parts; a silent loss of values is refused here.
+        raise TypeError(f"load_state_dict: {key!r} holds {t.dtype.name} values; the module's "
+                        f"{key!r} is {target.dtype.name} and would drop the imaginary parts "
+                        f"(load .real explicitly if that is meant)")
     if t._backend is not target._backend:
         t = Tensor._make(target._backend.asarray(t._backend.to_numpy(t.array)), target._backend)
     if t.dtype is not target.dtype:
@@ -493,9 +537,11 @@ class Sequential(Module):
         super().__init__()
         if len(modules) == 1 and isinstance(modules[0], OrderedDict):
             for name, m in modules[0].items():
+                _check_entry("Sequential", f"the module named {name!r}", m)
                 self.add_module(name, m)
         else:
             for i, m in enumerate(modules):
+                _check_entry("Sequential", f"argument {i}", m)
                 self.add_module(str(i), m)
 
     def forward(self, x):
@@ -516,6 +562,7 @@ class Sequential(Module):
         return items[_list_index("Sequential", index, len(items))][1]
 
     def append(self, module):
+        _check_entry("Sequential.append", "module", module)
         self.add_module(str(len(self._modules)), module)
         return self
 
@@ -523,9 +570,10 @@ class Sequential(Module):
 class ModuleList(Module):
     """A list of modules whose parameters are registered (it has no forward of its own)."""
 
-    def __init__(self, modules=()):
+    def __init__(self, modules=None):
         super().__init__()
-        self.extend(modules)
+        if modules is not None:
+            self._extend("ModuleList", modules)
 
     def __len__(self):
         return len(self._modules)
@@ -541,19 +589,32 @@ class ModuleList(Module):
 
     def __setitem__(self, index, module):
         key = list(self._modules)[_list_index("ModuleList", index, len(self._modules))]
+        _check_entry("ModuleList", f"the entry at index {index}", module)
         self.add_module(key, module)
         self._modules[key] = module
 
     def append(self, module):
+        _check_entry("ModuleList.append", "module", module)
         self.add_module(str(len(self._modules)), module)
         return self
 
     def extend(self, modules):
+        return self._extend("ModuleList.extend", modules)
+
+    def _extend(self, op, modules):
+        if isinstance(modules, (str, bytes)) or not hasattr(modules, "__iter__"):
+            raise TypeError(f"{op}: modules must be an iterable of Modules, got "
+                            f"{type(modules).__name__}")
+        modules = list(modules)
+        start = len(self._modules)
+        for i, m in enumerate(modules):
+            _check_entry(op, f"the entry at index {start + i}", m)
         for m in modules:
-            self.append(m)
+            self.add_module(str(len(self._modules)), m)
         return self
 
     def insert(self, index, module):
+        _check_entry("ModuleList.insert", "module", module)
         values = list(self._modules.values())
         values.insert(index, module)
         self._modules.clear()
@@ -567,12 +628,19 @@ class ModuleDict(Module):
     def __init__(self, modules=None):
         super().__init__()
         if modules is not None:
-            self.update(modules)
+            self._update("ModuleDict", modules)
 
     def __getitem__(self, key):
         return self._modules[key]
 
     def __setitem__(self, key, module):
+        self._set("ModuleDict", key, module)
+
+    def _set(self, op, key, module):
+        if not isinstance(key, str):
+            raise TypeError(f"{op}: keys must be str (module names), got "
+                            f"{type(key).__name__} {key!r}")
+        _check_entry(op, f"the value for key {key!r}", module)
         self.add_module(key, module)
 
     def __delitem__(self, key):
@@ -597,9 +665,29 @@ class ModuleDict(Module):
         return self._modules.items()
 
     def update(self, modules):
-        items = modules.items() if hasattr(modules, "items") else modules
+        self._update("ModuleDict.update", modules)
+
+    def _update(self, op, modules):
+        if hasattr(modules, "items"):
+            items = list(modules.items())
+        elif isinstance(modules, (str, bytes)) or not hasattr(modules, "__iter__"):
+            raise TypeError(f"{op}: modules must be a mapping or an iterable of (name, module) "
+                            f"pairs, got {type(modules).__name__}")
+        else:
+            items = list(modules)
+            for i, pair in enumerate(items):
+                if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                    raise TypeError(f"{op}: element {i} of modules must be a (name, module) "
+                                    f"pair, got {type(pair).__name__} {pair!r}")
         for key, m in items:
-            self[key] = m
+            self._set(op, key, m)
+
+
+def _check_entry(op, where, module):
+    """A container's entry: a Module, or None as PyTorch allows (a placeholder)."""
+    if module is not None and not isinstance(module, Module):
+        raise TypeError(f"{op}: {where} must be a Module (or None), got "
+                        f"{type(module).__name__}")
 
 
 def _list_index(op, index, n):

@@ -13,6 +13,7 @@ import warnings
 from xpnet import creation
 from xpnet import dtypes as _dt
 from xpnet import functional as F
+from xpnet.functional._checks import int_arg
 from xpnet.autograd import grad_mode
 
 from . import init
@@ -24,9 +25,17 @@ __all__ = ["BatchNorm1d", "BatchNorm2d", "GroupNorm", "InstanceNorm1d", "Instanc
 
 
 def _positive_int(op, name, n):
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"{op}: {name} must be a positive int, got {n!r}")
-    return int(n)
+    return int_arg(op, name, n, minimum=1)
+
+
+def _check_momentum(op, momentum):
+    if momentum is None:
+        return
+    if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real):
+        raise TypeError(f"{op}: momentum must be a number in [0, 1] or None, got "
+                        f"{type(momentum).__name__} {momentum!r}")
+    if not 0 <= momentum <= 1:
+        raise ValueError(f"{op}: momentum must be in [0, 1] or None, got {momentum!r}")
 
 
 class _BatchNorm(Module):
@@ -40,8 +49,7 @@ class _BatchNorm(Module):
         super().__init__()
         name = type(self).__name__
         self.num_features = _positive_int(name, "num_features", num_features)
-        if momentum is not None and not 0 <= momentum <= 1:
-            raise ValueError(f"{name}: momentum must be in [0, 1] or None, got {momentum!r}")
+        _check_momentum(name, momentum)
         self.eps, self.momentum = eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:
@@ -150,8 +158,7 @@ class _InstanceNorm(Module):
         super().__init__()
         name = type(self).__name__
         self.num_features = _positive_int(name, "num_features", num_features)
-        if momentum is not None and not 0 <= momentum <= 1:
-            raise ValueError(f"{name}: momentum must be in [0, 1] or None, got {momentum!r}")
+        _check_momentum(name, momentum)
         self.eps, self.momentum = eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:
@@ -276,8 +283,14 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, *,
                  dtype=None, backend=None):
         super().__init__()
-        shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) \
-            else tuple(normalized_shape)
+        if isinstance(normalized_shape, numbers.Integral):
+            shape = (normalized_shape,)
+        elif isinstance(normalized_shape, (str, bytes)) \
+                or not hasattr(normalized_shape, "__iter__"):
+            raise TypeError(f"LayerNorm: normalized_shape must be an int or a tuple of ints, got "
+                            f"{type(normalized_shape).__name__} {normalized_shape!r}")
+        else:
+            shape = tuple(normalized_shape)
         self.normalized_shape = tuple(_positive_int("LayerNorm", "normalized_shape", n)
                                       for n in shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine

@@ -13,6 +13,7 @@ import warnings
 
 from xpnet import creation
 from xpnet import functional as F
+from xpnet.functional._checks import int_arg
 
 from . import init
 from .module import Module
@@ -26,9 +27,7 @@ _GATES = {"rnn_tanh": 1, "rnn_relu": 1, "gru": 3, "lstm": 4}
 
 
 def _check_size(op, name, value, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{op}: {name} must be an int >= {minimum}, got {value!r}")
-    return int(value)
+    return int_arg(op, name, value, minimum)
 
 
 class RNNBase(Module):
@@ -208,9 +207,19 @@ class LSTM(RNNBase):
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, proj_size=0, *, dtype=None, backend=None):
+        if isinstance(proj_size, bool) or not isinstance(proj_size, numbers.Integral):
+            raise TypeError(f"LSTM: proj_size must be an int (0 disables projections), got "
+                            f"{type(proj_size).__name__} {proj_size!r}")
+        if proj_size < 0:
+            raise ValueError(f"LSTM: proj_size should be a positive integer or zero to disable "
+                             f"projections, got {proj_size}")
         if proj_size:
-            raise NotImplementedError(f"LSTM: proj_size={proj_size} is not supported; use "
-                                      f"proj_size=0 and a Linear layer on the output")
+            if proj_size >= _check_size("LSTM", "hidden_size", hidden_size):
+                raise ValueError(f"LSTM: proj_size has to be smaller than hidden_size "
+                                 f"({hidden_size}), got {proj_size}")
+            raise NotImplementedError(f"LSTM: proj_size={proj_size} is not supported "
+                                      f"(projections, proj_size > 0, are not implemented yet); "
+                                      f"use proj_size=0 and a Linear layer on the output")
         super().__init__("lstm", input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, dtype=dtype, backend=backend)
 

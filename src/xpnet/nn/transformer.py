@@ -13,6 +13,7 @@ import numbers
 
 from xpnet import creation
 from xpnet import functional as F
+from xpnet.functional._checks import int_arg
 from xpnet.autograd.tensor import Tensor
 from xpnet.backend import device as _device
 
@@ -43,10 +44,16 @@ def _activation(op, activation):
 
 
 def _sizes(op, d_model, nhead, dim_feedforward, dropout):
+    """Check a layer's (or the Transformer's) sizes here, so that the error names ``op`` and its
+    parameters rather than the MultiheadAttention built from them."""
     for name, n in (("d_model", d_model), ("nhead", nhead), ("dim_feedforward", dim_feedforward)):
-        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n <= 0:
-            raise ValueError(f"{op}: {name} must be a positive int, got {n!r}")
-    if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real) or not 0 <= dropout <= 1:
+        int_arg(op, name, n, minimum=1)
+    if d_model % nhead:
+        raise ValueError(f"{op}: d_model ({d_model}) must be divisible by nhead ({nhead})")
+    if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real):
+        raise TypeError(f"{op}: dropout must be a probability in [0, 1], got "
+                        f"{type(dropout).__name__} {dropout!r}")
+    if not 0 <= dropout <= 1:
         raise ValueError(f"{op}: dropout must be a probability in [0, 1], got {dropout!r}")
 
 
@@ -252,10 +259,7 @@ class TransformerEncoder(Module):
         if not isinstance(encoder_layer, Module):
             raise TypeError(f"TransformerEncoder: encoder_layer must be a Module, got "
                             f"{type(encoder_layer).__name__}")
-        if isinstance(num_layers, bool) or not isinstance(num_layers, numbers.Integral) \
-                or num_layers < 0:
-            raise ValueError(f"TransformerEncoder: num_layers must be a non-negative int, got "
-                             f"{num_layers!r}")
+        num_layers = int_arg("TransformerEncoder", "num_layers", num_layers, minimum=0)
         self.layers = _clones(encoder_layer, num_layers)
         self.num_layers = int(num_layers)
         self.norm = norm
@@ -295,10 +299,7 @@ class TransformerDecoder(Module):
         if not isinstance(decoder_layer, Module):
             raise TypeError(f"TransformerDecoder: decoder_layer must be a Module, got "
                             f"{type(decoder_layer).__name__}")
-        if isinstance(num_layers, bool) or not isinstance(num_layers, numbers.Integral) \
-                or num_layers < 0:
-            raise ValueError(f"TransformerDecoder: num_layers must be a non-negative int, got "
-                             f"{num_layers!r}")
+        num_layers = int_arg("TransformerDecoder", "num_layers", num_layers, minimum=0)
         self.layers = _clones(decoder_layer, num_layers)
         self.num_layers = int(num_layers)
         self.norm = norm
@@ -359,6 +360,11 @@ class Transformer(Module):
                  custom_decoder=None, layer_norm_eps=1e-5, batch_first=False, norm_first=False,
                  bias=True, device=None, dtype=None, *, backend=None):
         super().__init__()
+        if custom_encoder is None or custom_decoder is None:
+            _sizes("Transformer", d_model, nhead, dim_feedforward, dropout)
+        for name, n in (("num_encoder_layers", num_encoder_layers),
+                        ("num_decoder_layers", num_decoder_layers)):
+            int_arg("Transformer", name, n, minimum=0)
         where = _device.target_backend("Transformer", backend, device).name
         layer_kw = dict(dim_feedforward=dim_feedforward, dropout=dropout, activation=activation,
                         layer_norm_eps=layer_norm_eps, batch_first=batch_first,
@@ -414,9 +420,7 @@ class Transformer(Module):
     def generate_square_subsequent_mask(sz, device=None, dtype=None, *, backend=None):
         """The (sz, sz) causal mask: -inf above the diagonal (a later key is hidden from each
         query), 0 elsewhere, in ``dtype`` (default the default float dtype)."""
-        if isinstance(sz, bool) or not isinstance(sz, numbers.Integral) or sz < 0:
-            raise ValueError(f"generate_square_subsequent_mask: sz must be a non-negative int, "
-                             f"got {sz!r}")
+        sz = int_arg("generate_square_subsequent_mask", "sz", sz, minimum=0)
         target = _device.target_backend("generate_square_subsequent_mask", backend, device)
         return creation.full((sz, sz), -math.inf, dtype=dtype, backend=target.name).triu(1)
 

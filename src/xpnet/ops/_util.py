@@ -23,13 +23,20 @@ def sum_to_shape(xp, g, shape):
     return xp.reshape(g, shape)
 
 
+class AxisError(IndexError, ValueError):
+    """An axis (dim) out of range: PyTorch's IndexError, and a ValueError as for the other bad
+    values (NumPy's ``AxisError`` is both as well)."""
+
+
 def normalize_axis(op, axis, ndim):
-    """A non-negative axis, or a ValueError naming the op."""
+    """A non-negative axis, or an `AxisError` naming the op and the valid range."""
     if not isinstance(axis, numbers.Integral) or isinstance(axis, bool):
-        raise TypeError(f"{op}: axis must be an int, got {type(axis).__name__}")
-    if not -max(ndim, 1) <= axis < max(ndim, 1):
-        raise ValueError(f"{op}: axis {axis} is out of range for a {ndim}-D tensor")
-    return axis % max(ndim, 1)
+        raise TypeError(f"{op}: axis must be an int, got {type(axis).__name__} {axis!r}")
+    n = max(ndim, 1)  # a 0-d tensor has one axis to name, as in PyTorch
+    if not -n <= axis < n:
+        raise AxisError(f"{op}: axis {axis} is out of range for a {ndim}-D tensor (expected "
+                        f"to be in range of [{-n}, {n - 1}], but got {axis})")
+    return axis % n
 
 
 def normalize_axes(op, axis, ndim):

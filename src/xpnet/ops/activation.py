@@ -6,10 +6,12 @@ import math
 import numbers
 import warnings
 
+from xpnet.autograd import grad_mode
 from xpnet.autograd.function import Function
+from xpnet.autograd.tensor import Tensor
 from xpnet.backend.kernels import get_kernel
 
-from ._util import axis_arg, normalize_axis
+from ._util import AxisError, axis_arg
 from .arithmetic import where
 from .reduce import logsumexp
 from .shape import chunk
@@ -58,22 +60,27 @@ class LeakyRelu(Function):
     @staticmethod
     def forward(ctx, x, negative_slope):
         xp = ctx.xp
-        positive = x > 0
-        ctx.save_for_backward(positive)
         ctx.slope = negative_slope
         if negative_slope == 0:
             # maximum, not where: where on random signs costs several times more (branchy
-            # selection), and maximum keeps NaN as PyTorch's relu does.
-            return xp.maximum(x, 0)
+            # selection), and maximum keeps NaN as PyTorch's relu does. Backward reads the
+            # signs from the output (out > 0 exactly where x > 0), so the forward makes no
+            # mask: one pass, and none at all kept without a graph.
+            out = xp.maximum(x, 0)
+            if grad_mode._enabled and ctx.needs_input_grad[0]:
+                ctx.save_for_backward(out)
+            return out
+        positive = x > 0
+        ctx.save_for_backward(positive)
         return xp.where(positive, x, x * negative_slope)
 
     @staticmethod
     def backward(ctx, g):
-        (positive,) = ctx.saved_tensors
+        (saved,) = ctx.saved_tensors
         xp = ctx.xp
         if ctx.slope == 0:
-            return g * xp.astype(positive, g.dtype), None
-        return xp.where(positive, g, g * ctx.slope), None
+            return g * xp.astype(saved > 0, g.dtype), None
+        return xp.where(saved, g, g * ctx.slope), None
 
 
 class Elu(Function):
@@ -169,17 +176,41 @@ def relu(x, inplace=False):
     return in_place("relu", x, LeakyRelu.apply(x, 0), inplace)
 
 
+def _scalar(op, name, value):
+    """A Python int or float for a numeric hyper-parameter (NumPy scalars converted: the
+    standard mixes arrays only with Python scalars), or a TypeError naming ``op``."""
+    if type(value) is float or type(value) is int:  # the common case, kept cheap
+        return value
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{op}: {name} must be a number, got {type(value).__name__} "
+                        f"{value!r:.40}")
+    return int(value) if isinstance(value, numbers.Integral) else float(value)
+
+
 def leaky_relu(x, negative_slope=0.01, inplace=False):
     """``x`` where positive, ``negative_slope * x`` elsewhere."""
+    negative_slope = _scalar("leaky_relu", "negative_slope", negative_slope)
     return in_place("leaky_relu", x, LeakyRelu.apply(x, negative_slope), inplace)
 
 
 def elu(x, alpha=1.0, inplace=False):
     """``x`` where positive, ``alpha * (exp(x) - 1)`` elsewhere."""
+    alpha = _scalar("elu", "alpha", alpha)
     return in_place("elu", x, Elu.apply(_float_input("elu", x), alpha), inplace)
 
 
 def softplus(x, beta=1.0, threshold=20.0):
+    """``log(1 + exp(beta * x)) / beta``, and ``x`` itself where ``beta * x > threshold``.
+
+    Raises
+    ------
+    TypeError
+        For a ``beta`` or ``threshold`` that is not a number.
+    ValueError
+        For ``beta <= 0``.
+    """
+    beta = _scalar("softplus", "beta", beta)
+    threshold = _scalar("softplus", "threshold", threshold)
     if beta <= 0:
         raise ValueError(f"softplus: beta must be positive, got {beta}")
     return Softplus.apply(_float_input("softplus", x), beta, threshold)
@@ -193,25 +224,56 @@ def gelu(x, approximate="none"):
     return Gelu.apply(_float_input("gelu", x), approximate)
 
 
+def check_dim(op, dim, ndim, word="dim"):
+    """``dim`` as a non-negative int, or a TypeError/`AxisError` naming ``op`` with the valid
+    range in PyTorch's words."""
+    if type(dim) is not int and (isinstance(dim, bool) or not isinstance(dim, numbers.Integral)):
+        raise TypeError(f"{op}: {word} must be an int, got {type(dim).__name__} {dim!r}")
+    n = max(ndim, 1)  # a 0-d tensor has one dim to name, as in PyTorch
+    if not -n <= dim < n:
+        raise AxisError(f"{op}: {word} {dim} is out of range for a {ndim}-D tensor (expected to "
+                        f"be in range of [{-n}, {n - 1}], but got {dim})")
+    return int(dim) % n
+
+
+def _softmax_axis(op, x, axis, dim, stacklevel):
+    """The checked axis of softmax, log_softmax or softmin (errors say "dim", PyTorch's word,
+    whichever spelling was used)."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(x).__name__}")
+    axis = axis_arg(op, axis, dim)
+    if axis is None:
+        return _implicit_softmax_dim(op, x.ndim, stacklevel + 1)
+    return check_dim(op, axis, x.ndim)
+
+
+def _log_softmax(x, axis, dtype):
+    if dtype is not None:
+        x = x.astype(dtype)
+    if x.ndim == 0:  # PyTorch takes dim 0 (or -1) of a 0-d tensor; the standard has no such axis
+        return _log_softmax(x.reshape((1,)), 0, None).reshape(())
+    return x - logsumexp(x, axis=axis, keepdims=True)
+
+
 def log_softmax(x, axis=None, *, dim=None, dtype=None, _stacklevel=3):
     """``x - logsumexp(x)`` along ``axis`` (PyTorch's ``dim``): stable for any finite input.
     ``dtype`` casts the input first, as PyTorch's. Without an axis, PyTorch's deprecated
-    implicit choice applies (0 for 0-, 1- and 3-d input, else 1), with its warning."""
-    axis = axis_arg("log_softmax", axis, dim)
-    if axis is None:
-        axis = _implicit_softmax_dim("log_softmax", x.ndim, _stacklevel)
-    if dtype is not None:
-        x = x.astype(dtype)
-    return x - logsumexp(x, axis=axis, keepdims=True)
+    implicit choice applies (0 for 0-, 1- and 3-d input, else 1), with its warning.
+
+    Raises
+    ------
+    TypeError
+        For an input that is not a Tensor, or a ``dim`` that is not an int.
+    IndexError
+        For a ``dim`` out of range (an `AxisError`, also a ValueError).
+    """
+    return _log_softmax(x, _softmax_axis("log_softmax", x, axis, dim, _stacklevel), dtype)
 
 
 def softmax(x, axis=None, *, dim=None, dtype=None, _stacklevel=3):
     """exp(log_softmax(x)) along ``axis`` (PyTorch's ``dim``; without one, PyTorch's deprecated
-    implicit choice, with its warning, as `log_softmax`)."""
-    axis = axis_arg("softmax", axis, dim)
-    if axis is None:
-        axis = _implicit_softmax_dim("softmax", x.ndim, _stacklevel)
-    return exp(log_softmax(x, axis, dtype=dtype))
+    implicit choice, with its warning, as `log_softmax`, and its errors)."""
+    return exp(_log_softmax(x, _softmax_axis("softmax", x, axis, dim, _stacklevel), dtype))
 
 
 # -- more of torch.nn.functional's activations -------------------------------------------------
@@ -505,11 +567,13 @@ def glu(input, dim=-1):  # noqa: A002
     ------
     ValueError
         For a 0-d input or an odd size along ``dim``.
+    IndexError
+        For ``dim`` out of range (an `AxisError`, also a ValueError).
     """
     x = _float_input("glu", input)
     if x.ndim == 0:
         raise ValueError("glu: input must have at least one dimension, got a 0-d tensor")
-    axis = normalize_axis("glu", dim, x.ndim)
+    axis = check_dim("glu", dim, x.ndim, word="axis")
     if x.shape[axis] % 2:
         raise ValueError(f"glu: the size along dim {dim} must be even to be halved, got "
                          f"{x.shape[axis]} (input shape {x.shape})")
@@ -531,7 +595,6 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
     ``dim=None`` takes PyTorch's deprecated implicit choice (0 for 0-, 1- and 3-d input, else
     1) with its warning; ``_stacklevel`` is where that warning points, as in PyTorch.
     """
-    if dim is None:
-        dim = _implicit_softmax_dim("softmin", input.ndim, _stacklevel)
+    axis = _softmax_axis("softmin", input, None, dim, _stacklevel)
     x = input if dtype is None else input.astype(dtype)
-    return softmax(-x, dim=dim)
+    return exp(_log_softmax(-x, axis, None))

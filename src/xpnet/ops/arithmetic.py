@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import numbers
+import reprlib
 
 from xpnet import dtypes
 from xpnet.autograd.function import Function, check_same_backend
@@ -21,9 +23,37 @@ def _shape(a):
     return getattr(a, "shape", None)
 
 
-def _operands(op, a, b):
+_NAMES = ("input", "other")  # PyTorch's parameter names of most binary ops
+
+
+def _describe(value):
+    """``str 'a'``: a value's type and a short repr, for messages."""
+    return f"{type(value).__name__} {reprlib.repr(value)}"
+
+
+def refuse_operand(op, a, b, names=_NAMES):
+    """Raise a TypeError naming ``op`` and the parameter if one operand, beside a Tensor, is
+    neither a Tensor, a number nor a list of numbers; return otherwise.
+
+    Called only once promotion has failed, so that valid calls pay nothing for it: the error
+    would otherwise come from turning the operand into a tensor and name `tensor`.
+    """
+    if not (isinstance(a, Tensor) or isinstance(b, Tensor)):
+        return
+    for name, value in zip(names, (a, b)):
+        if isinstance(value, (Tensor, numbers.Number)) or hasattr(value, "shape"):
+            continue  # an array's own errors are clear enough
+        raise TypeError(f"{op}: {name} must be a Tensor or a number (or a nested list of "
+                        f"numbers), got {_describe(value)}") from None
+
+
+def _operands(op, a, b, names=_NAMES):
     """`promote_operands`, and two Tensors' shapes checked to broadcast (naming the op)."""
-    a, b = promote_operands(op, a, b)
+    try:
+        a, b = promote_operands(op, a, b)
+    except TypeError:
+        refuse_operand(op, a, b, names)
+        raise
     if isinstance(a, Tensor) and isinstance(b, Tensor):
         sa, sb = a.array.shape, b.array.shape
         if sa != sb:
@@ -287,19 +317,28 @@ class Fmod(Function):
 def add(input, other, *, alpha=1):  # noqa: A002 - PyTorch's names
     """``input + alpha * other`` with broadcasting; either may be a Python scalar."""
     if alpha != 1:
-        other = _times(other, alpha)
+        other = _times("add", input, other, alpha)
     return Add.apply(*_operands("add", input, other))
 
 
 def sub(input, other, *, alpha=1):  # noqa: A002
     """``input - alpha * other`` with broadcasting; either may be a Python scalar."""
     if alpha != 1:
-        other = _times(other, alpha)
+        other = _times("sub", input, other, alpha)
     return Sub.apply(*_operands("sub", input, other))
 
 
-def _times(value, alpha):
-    return mul(value, alpha) if isinstance(value, Tensor) else value * alpha
+def _times(op, input, other, alpha):  # noqa: A002
+    """``alpha * other``, both checked first (a str times an int is a str in Python)."""
+    if not isinstance(alpha, numbers.Number):
+        raise TypeError(f"{op}: alpha must be a number, got {_describe(alpha)}")
+    if isinstance(other, Tensor):
+        return mul(other, alpha)
+    if not is_scalar(other):
+        refuse_operand(op, input, other)
+        other = _operands(op, input, other)[1]  # a list of numbers, as a tensor
+        return mul(other, alpha)
+    return other * alpha
 
 
 def mul(a, b):
@@ -459,7 +498,7 @@ def neg(a):
 
 def pow(a, b):  # noqa: A001 - the standard's name
     """``a ** b``; either may be a Python scalar."""
-    a, b = _operands("pow", a, b)
+    a, b = _operands("pow", a, b, ("input", "exponent"))
     return Pow.apply(a, b)
 
 
@@ -493,10 +532,20 @@ def where(condition, a, b):
         raise TypeError(f"where: condition must be a bool Tensor, got {type(condition).__name__}")
     if condition.dtype.kind != "bool":
         raise TypeError(f"where: condition must have dtype bool, got {condition.dtype.name}")
-    a, b = promote_operands("where", a, b)
+    try:
+        a, b = promote_operands("where", a, b)
+    except TypeError:
+        refuse_operand("where", a, b)
+        raise
     if is_scalar(a) and is_scalar(b):
         raise TypeError("where: at least one of a, b must be a Tensor")
-    check_broadcast("where", *(t.shape for t in (condition, a, b) if isinstance(t, Tensor)))
+    named = [(name, t.shape) for name, t in zip(("condition", "input", "other"), (condition, a, b))
+             if isinstance(t, Tensor)]
+    try:
+        check_broadcast("where", *(shape for _, shape in named))
+    except ValueError:
+        raise ValueError("where: cannot broadcast " + ", ".join(
+            f"{name} of shape {tuple(shape)}" for name, shape in named)) from None
     return Where.apply(condition, a, b)
 
 
@@ -504,6 +553,12 @@ def clip(x, min=None, max=None):  # noqa: A002 - PyTorch's and the standard's na
     """Limit values to [min, max]; bounds may be scalars, Tensors or None (unbounded)."""
     if min is None and max is None:
         raise ValueError("clip: at least one of min and max must be given")
+    if not isinstance(x, Tensor):
+        raise TypeError(f"clip: input must be a Tensor, got {type(x).__name__}")
+    for name, bound in (("min", min), ("max", max)):
+        if not (bound is None or isinstance(bound, (Tensor, numbers.Number))):
+            raise TypeError(f"clip: {name} must be a number, a Tensor or None, got "
+                            f"{_describe(bound)}")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         from .logic import gt, lt
         # where(), not maximum/minimum, which split the gradient at ties: x on a bound keeps all

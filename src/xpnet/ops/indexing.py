@@ -93,7 +93,9 @@ def _index_array(x, obj, op):
     else:
         arr = obj  # an array of the backend itself
         if not hasattr(arr, "dtype"):
-            raise TypeError(f"{op}: cannot index with {type(obj).__name__}")
+            shown = f" {obj!r}" if isinstance(obj, (numbers.Number, str)) else ""
+            raise TypeError(f"{op}: indices must be ints, slices, None, Ellipsis, or integer or "
+                            f"bool Tensors, got {type(obj).__name__}{shown}")
     xp = backend.xp
     kind = backend.xpnet_dtype(arr.dtype).kind
     if kind == "bool":
@@ -156,21 +158,75 @@ def _axes_used(p, backend):
 
 
 def getitem(x, key):
-    """``x[key]`` with NumPy's semantics (see the module docstring)."""
+    """``x[key]`` with NumPy's semantics (see the module docstring).
+
+    Raises
+    ------
+    IndexError
+        An index out of range, or a boolean mask whose shape differs from the axes it
+        indexes (as PyTorch; a size-1 mask axis is not broadcast).
+    """
     parts = _expand_key(x, key)
     if not any(hasattr(p, "shape") for p in parts):
         return _basic(x, parts)
+    backend = x._backend
+    masks = [i for i, p in enumerate(parts)
+             if hasattr(p, "shape") and backend.xpnet_dtype(p.dtype).kind == "bool"]
+    if masks:
+        _check_masks(x, parts)
+        if any(parts[i].ndim == 0 for i in masks):
+            return _zero_dim_mask(x, parts)
     if any(p is None for p in parts):
         raise IndexError("getitem: None cannot be combined with array indices; index in two steps")
+    if not masks:
+        return _advanced(x, parts)
     # Boolean masks become one integer array per masked axis (their nonzero positions).
-    xp = x._backend.xp
+    xp = backend.xp
     expanded = []
-    for p in parts:
-        if hasattr(p, "shape") and x._backend.xpnet_dtype(p.dtype).kind == "bool":
+    for i, p in enumerate(parts):
+        if i in masks:
             expanded.extend(xp.nonzero(p))
         else:
             expanded.append(p)
     return _advanced(x, expanded)
+
+
+def _check_masks(x, parts):
+    """An IndexError naming the first axis where a boolean mask's shape differs from the axes
+    it indexes: nonzero() alone would select other elements, or fail later with an
+    out-of-range message (the check is a shape comparison, nothing per element)."""
+    axis = 0
+    for p in parts:
+        if p is None:
+            continue
+        if not hasattr(p, "shape") or x._backend.xpnet_dtype(p.dtype).kind != "bool":
+            axis += 1
+            continue
+        shape = tuple(p.shape)
+        if shape != x.shape[axis:axis + len(shape)]:
+            j = next(j for j, n in enumerate(shape) if n != x.shape[axis + j])
+            raise IndexError(f"getitem: the shape of the mask {list(shape)} at index {j} does "
+                             f"not match the shape of the indexed tensor {list(x.shape)} at "
+                             f"index {axis + j}")
+        axis += len(shape)
+
+
+def _zero_dim_mask(x, parts):
+    """A key with 0-d boolean masks and no other arrays, as PyTorch reads it: ints and slices
+    apply first, then the masks broadcast to one new axis of length 1 (every mask True) or 0,
+    placed where they stand if they are adjacent, else first."""
+    if any(hasattr(p, "shape") and p.ndim for p in parts):
+        raise IndexError("getitem: a 0-d boolean mask cannot be combined with other index "
+                         "arrays; index in two steps")
+    out = _basic(x, [p for p in parts if not hasattr(p, "shape")])
+    kept = [p for p in parts if not isinstance(p, int)]  # one output axis each, or a mask
+    masks = [i for i, p in enumerate(kept) if hasattr(p, "shape")]
+    at = masks[0] if masks == list(range(masks[0], masks[-1] + 1)) else 0
+    rest = [slice(None)] * (out.ndim - at)
+    out = _basic(out, [slice(None)] * at + [None] + rest)
+    if all(bool(kept[i]) for i in masks):
+        return out
+    return _basic(out, [slice(None)] * at + [slice(0, 0)] + rest)
 
 
 def _basic(x, parts):

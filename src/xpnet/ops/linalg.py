@@ -49,10 +49,14 @@ class Matmul(Function):
         return grad_a, grad_b
 
 
-def matmul(a, b):
-    """Matrix product with batch broadcasting (``a @ b``)."""
+def matmul(input, other):  # noqa: A002 - PyTorch's names
+    """Matrix product with batch broadcasting (``input @ other``)."""
+    a, b = input, other
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
-        raise TypeError(f"matmul: expected two Tensors, got {type(a).__name__} and {type(b).__name__}")
+        for name, value in (("input", a), ("other", b)):
+            if not isinstance(value, Tensor):
+                raise TypeError(f"matmul: {name} must be a Tensor, got "
+                                f"{type(value).__name__} {_short_repr(value)}")
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: both operands need at least one axis, got shapes {a.shape} "
                          f"and {b.shape}; use * for scalars")
@@ -67,6 +71,11 @@ def matmul(a, b):
                              f"{a.shape} and {b.shape} do not broadcast")
     a, b = promote_operands("matmul", a, b)
     return Matmul.apply(a, b)
+
+
+def _short_repr(value):
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 class Linear(Function):

@@ -44,6 +44,34 @@ gt = _compare("gt", "greater")
 ge = _compare("ge", "greater_equal")
 
 
+# Tensor.__eq__ and Tensor.__ne__ (bound in xpnet/autograd/methods.py; not in __all__). They call
+# eq and ne through this module's globals, which xpnet.onnx's tracer patches.
+#
+# As PyTorch's ``==`` and ``!=``: an operand that is no tensor, number or list of numbers ("a",
+# None, an object) is not comparable elementwise, so the operator returns NotImplemented and
+# Python falls back to identity: ``t == "a"`` is False and ``t != "a"`` True. The functions
+# ``xpnet.eq(t, "a")`` and ``t.eq("a")`` still raise TypeError, as ``torch.eq`` does.
+
+def eq_operator(self, other):
+    """``self == other``: `eq`, or NotImplemented for an operand `eq` refuses by type."""
+    try:
+        return eq(self, other)
+    except TypeError:
+        if isinstance(other, Tensor):
+            raise
+        return NotImplemented
+
+
+def ne_operator(self, other):
+    """``self != other``: `ne`, or NotImplemented for an operand `ne` refuses by type."""
+    try:
+        return ne(self, other)
+    except TypeError:
+        if isinstance(other, Tensor):
+            raise
+        return NotImplemented
+
+
 def _truth(xp, t):
     """Nonzero as True: PyTorch's logical ops take tensors of any dtype."""
     return t.array if t.dtype.kind == "bool" else xp.not_equal(t.array, 0)

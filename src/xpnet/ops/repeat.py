@@ -15,7 +15,7 @@ from xpnet import dtypes as _dt
 from xpnet.autograd.function import Function
 from xpnet.autograd.tensor import Tensor, _shape_args
 
-from ._util import normalize_axis
+from ._util import AxisError, normalize_axis
 
 __all__ = ["narrow", "select", "unbind", "movedim", "moveaxis", "repeat", "repeat_interleave",
            "tile", "roll", "tril", "triu", "diag", "diagonal", "diag_embed", "trace",
@@ -122,20 +122,31 @@ def unbind(input, dim=0):  # noqa: A002 - PyTorch's names
     return out if isinstance(out, tuple) else (out,)
 
 
+def _axes(op, name, values, ndim):
+    """The axes of parameter ``name`` (an int or a sequence), made non-negative; an AxisError
+    (an IndexError, as PyTorch's) naming the parameter when one is out of range."""
+    axes = _ints(op, name, values)
+    n = max(ndim, 1)  # a 0-d tensor has one axis to name, as in PyTorch
+    for a in axes:
+        if not -n <= a < n:
+            raise AxisError(f"{op}: {name} axis {a} is out of range for a {ndim}-D tensor "
+                            f"(expected to be in range of [{-n}, {n - 1}], but got {a})")
+    return tuple(a % n for a in axes)
+
+
 def movedim(input, source, destination):  # noqa: A002 - PyTorch's names
     """``input`` with axes ``source`` (an int or sequence) moved to positions ``destination``,
     the others keeping their order, as ``torch.movedim``."""
     op = "movedim"
     _check_tensor(op, input)
-    src = tuple(normalize_axis(op, a, input.ndim) for a in _ints(op, "source", source))
-    dst = tuple(normalize_axis(op, a, input.ndim) for a in _ints(op, "destination",
-                                                                  destination))
+    src = _axes(op, "source", source, input.ndim)
+    dst = _axes(op, "destination", destination, input.ndim)
     if len(src) != len(dst):
         raise ValueError(f"{op}: source and destination must have the same number of axes, "
                          f"got {source!r} and {destination!r}")
-    if len(set(src)) != len(src) or len(set(dst)) != len(dst):
-        raise ValueError(f"{op}: repeated axis in source {source!r} or destination "
-                         f"{destination!r}")
+    for name, axes, given in (("source", src, source), ("destination", dst, destination)):
+        if len(set(axes)) != len(axes):
+            raise ValueError(f"{op}: repeated axis in {name} {given!r}")
     order = [None] * input.ndim
     for s, d in zip(src, dst):
         order[d] = s

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import collections.abc
 import math
 import numbers
+import operator
 
 from xpnet.autograd.function import Function, check_same_backend
 from xpnet.autograd.tensor import Tensor
 
-from ._util import axis_arg, normalize_axis, sum_to_shape
+from ._util import AxisError, axis_arg, normalize_axis, sum_to_shape
 
 __all__ = ["reshape", "permute", "swapaxes", "transpose", "flatten", "squeeze", "unsqueeze",
            "expand", "broadcast_to", "flip", "concat", "cat", "stack", "split", "chunk", "pad",
@@ -128,16 +130,49 @@ class ConstantPad(Function):
 
 # -- user-facing functions -------------------------------------------------------------------
 
+def _shape_arg(op, shape, name="shape"):
+    """``shape`` as a tuple of ints: an int or a sequence of ints (NumPy integers too; bools,
+    floats and the rest are refused, never truncated)."""
+    if type(shape) is tuple and all(type(n) is int for n in shape):
+        return shape
+    if not isinstance(shape, (tuple, list)):
+        shape = (shape,)
+    out = []
+    for i, n in enumerate(shape):
+        try:
+            if isinstance(n, bool) or type(n).__name__ in ("bool", "bool_"):
+                raise TypeError
+            # An int subclass stays as it is: the ONNX exporter's symbolic sizes are ints that
+            # remember their formula.
+            out.append(n if isinstance(n, int) else operator.index(n))
+        except TypeError:
+            raise TypeError(f"{op}: {name} must be ints, got {type(n).__name__} {n!r:.40} at "
+                            f"position {i}") from None
+    return tuple(out)
+
+
 def reshape(x, shape):
-    """``x`` with a new shape of the same number of elements; one entry may be -1."""
-    shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(int(n) for n in shape)
+    """``x`` with a new shape of the same number of elements; one entry may be -1.
+
+    Raises
+    ------
+    TypeError
+        For a shape entry that is not an int (2.5 is refused, not truncated).
+    ValueError
+        For a shape of another number of elements, more than one -1, or an entry below -1.
+    """
+    return _reshape("reshape", x, shape)
+
+
+def _reshape(op, x, shape):
+    shape = _shape_arg(op, shape)
     size = x.numel()
     known = math.prod(n for n in shape if n != -1)
     unknown = [n for n in shape if n == -1]
     bad = any(n < -1 for n in shape) or len(unknown) > 1 or (
         size != known if not unknown else (known == 0 or size % known))
     if bad:
-        raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({size} elements) "
+        raise ValueError(f"{op}: cannot reshape a tensor of shape {x.shape} ({size} elements) "
                          f"into {shape}")
     if unknown:
         shape = tuple(size // known if n == -1 else n for n in shape)
@@ -187,11 +222,21 @@ def flatten(x, start_axis=None, end_axis=None, *, start_dim=None, end_dim=None):
     end_axis = axis_arg("flatten", end_axis, end_dim, -1)
     if x.ndim == 0:
         return reshape(x, (1,))
-    s, e = normalize_axis("flatten", start_axis, x.ndim), normalize_axis("flatten", end_axis, x.ndim)
+    s = _named_axis("flatten", "start_dim", start_axis, x.ndim)
+    e = _named_axis("flatten", "end_dim", end_axis, x.ndim)
     if s > e:
-        raise ValueError(f"flatten: start_axis {start_axis} comes after end_axis {end_axis}")
+        raise ValueError(f"flatten: start_dim {start_axis} comes after end_dim {end_axis}")
     shape = x.shape
     return reshape(x, shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
+
+
+def _named_axis(op, name, axis, ndim):
+    """`normalize_axis` for a parameter with its own name (``start_dim``...)."""
+    n = max(ndim, 1)
+    if isinstance(axis, numbers.Integral) and not isinstance(axis, bool) and not -n <= axis < n:
+        raise AxisError(f"{op}: axis {axis} is out of range for a {ndim}-D tensor ({name} is "
+                        f"expected to be in range of [{-n}, {n - 1}], but got {axis})")
+    return normalize_axis(op, axis, ndim)
 
 
 def squeeze(x, axis=None, *, dim=None):
@@ -210,28 +255,37 @@ def unsqueeze(x, axis=None, *, dim=None):
     """Insert a size-1 axis at position ``axis`` (in the output; PyTorch's ``dim``)."""
     axis = axis_arg("unsqueeze", axis, dim)
     if axis is None:
-        raise TypeError("unsqueeze: missing the position of the new axis (axis= or dim=)")
+        raise TypeError("unsqueeze: dim (the position of the new axis, axis= or dim=) must be "
+                        "an int, got None")
     axis = normalize_axis("unsqueeze", axis, x.ndim + 1)
     return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
 
 
 def broadcast_to(x, shape):
     """``x`` broadcast to ``shape`` (a read-only view); the gradient is summed back."""
-    shape = tuple(int(n) for n in shape)
-    if len(shape) < x.ndim or any(a != b and a != 1 for a, b in zip(x.shape[::-1], shape[::-1])):
+    shape = _shape_arg("broadcast_to", shape)
+    if not _broadcastable(x.shape, shape):
         raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}")
     if shape == x.shape:
         return x
     return BroadcastTo.apply(x, shape)
 
 
+def _broadcastable(shape, to):
+    return len(to) >= len(shape) and all(a == b or a == 1 for a, b in zip(shape[::-1], to[::-1]))
+
+
 def expand(x, shape):
     """PyTorch's ``expand``: ``broadcast_to`` where -1 keeps an axis's size."""
-    shape = tuple(shape)
+    shape = _shape_arg("expand", shape, "size")
     lead = len(shape) - x.ndim
     if lead < 0:
-        raise ValueError(f"expand: {len(shape)} sizes given for a {x.ndim}-D tensor {x.shape}")
+        raise ValueError(f"expand: {len(shape)} sizes given for a {x.ndim}-D tensor {x.shape}: "
+                         f"size {shape} needs at least {x.ndim} entries")
     full = tuple(x.shape[i - lead] if (n == -1 and i >= lead) else n for i, n in enumerate(shape))
+    if not _broadcastable(x.shape, full) or any(n < 0 for n in full):
+        raise ValueError(f"expand: cannot expand a tensor of shape {x.shape} to size {shape}: "
+                         f"each axis must match the size, be 1, or be kept with -1")
     return broadcast_to(x, full)
 
 
@@ -243,12 +297,12 @@ def _other_shape(op, other):
 
 def view_as(x, other):
     """``x`` reshaped to ``other``'s shape."""
-    return reshape(x, _other_shape("view_as", other))
+    return _reshape("view_as", x, _other_shape("view_as", other))
 
 
 def reshape_as(x, other):
     """``x`` reshaped to ``other``'s shape."""
-    return reshape(x, _other_shape("reshape_as", other))
+    return _reshape("reshape_as", x, _other_shape("reshape_as", other))
 
 
 def expand_as(x, other):
@@ -276,9 +330,19 @@ def flip(x, axis=None, *, dims=None):
 
 
 def _tensor_list(op, tensors):
-    tensors = list(tensors)
-    if not tensors or not all(isinstance(t, Tensor) for t in tensors):
-        raise TypeError(f"{op}: expected a non-empty sequence of Tensors")
+    if isinstance(tensors, Tensor) or not isinstance(tensors, collections.abc.Iterable):
+        hint = "; wrap it in a list ([t]) or split it with t.unbind()" \
+            if isinstance(tensors, Tensor) else ""
+        raise TypeError(f"{op}: tensors must be a sequence (list or tuple) of Tensors, got "
+                        f"{type(tensors).__name__}{hint}")
+    given, tensors = type(tensors).__name__, list(tensors)
+    if not tensors:
+        raise ValueError(f"{op}: tensors must be a non-empty sequence of Tensors, got an empty "
+                         f"{given}")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: tensors must all be Tensors, got {type(t).__name__} at "
+                            f"position {i}")
     check_same_backend(op, tensors)
     dtypes = {t.dtype for t in tensors}
     if len(dtypes) > 1:
@@ -290,22 +354,36 @@ def _tensor_list(op, tensors):
 
 
 def concat(tensors, axis=None, *, dim=None):
-    """Join tensors along an existing axis (PyTorch's ``cat``)."""
-    axis = axis_arg("concat", axis, dim, 0)
-    tensors = _tensor_list("concat", tensors)
+    """Join tensors along an existing axis (PyTorch's ``cat``).
+
+    Raises
+    ------
+    TypeError
+        For ``tensors`` that is not a sequence of Tensors (a single Tensor included).
+    ValueError
+        For an empty sequence, 0-d tensors, or shapes that differ off ``axis``.
+    """
+    return _concat("concat", tensors, axis, dim)
+
+
+def cat(tensors, axis=None, *, dim=None):
+    """`concat` under PyTorch's name."""
+    return _concat("cat", tensors, axis, dim)
+
+
+def _concat(op, tensors, axis, dim):
+    axis = axis_arg(op, axis, dim, 0)
+    tensors = _tensor_list(op, tensors)
     ref = tensors[0]
     if ref.ndim == 0:
-        raise ValueError("concat: zero-dimensional tensors cannot be concatenated; use stack")
-    axis = normalize_axis("concat", axis, ref.ndim)
+        raise ValueError(f"{op}: zero-dimensional tensors cannot be concatenated; use stack")
+    axis = normalize_axis(op, axis, ref.ndim)
     for i, t in enumerate(tensors):
         if t.ndim != ref.ndim or any(a != b for j, (a, b) in enumerate(zip(t.shape, ref.shape))
                                      if j != axis):
-            raise ValueError(f"concat: tensor {i} has shape {t.shape}, expected {ref.ndim}-D with "
+            raise ValueError(f"{op}: tensor {i} has shape {t.shape}, expected {ref.ndim}-D with "
                              f"all sizes but axis {axis} equal to those of {ref.shape}")
     return Concat.apply(axis, *tensors)
-
-
-cat = concat
 
 
 def stack(tensors, axis=None, *, dim=None):
@@ -325,13 +403,17 @@ def split(x, split_size_or_sections, axis=None, *, dim=None):
     smaller; a list: those sizes) along ``axis``, as ``torch.split``."""
     axis = normalize_axis("split", axis_arg("split", axis, dim, 0), x.ndim)
     n = x.shape[axis]
+    if isinstance(split_size_or_sections, bool) or not isinstance(
+            split_size_or_sections, (numbers.Integral, tuple, list)):
+        raise TypeError(f"split: split_size_or_sections must be an int or a list of ints, got "
+                        f"{type(split_size_or_sections).__name__} {split_size_or_sections!r:.40}")
     if isinstance(split_size_or_sections, numbers.Integral):
         size = int(split_size_or_sections)
         if size <= 0:
             raise ValueError(f"split: split size must be positive, got {size}")
         sizes = [size] * (n // size) + ([n % size] if n % size else [])
     else:
-        sizes = [int(s) for s in split_size_or_sections]
+        sizes = list(_shape_arg("split", split_size_or_sections, "split_size_or_sections"))
         if sum(sizes) != n or any(s < 0 for s in sizes):
             raise ValueError(f"split: sections {sizes} must be non-negative and sum to the size "
                              f"of axis {axis} ({n})")
@@ -343,6 +425,9 @@ def split(x, split_size_or_sections, axis=None, *, dim=None):
 def chunk(x, chunks, axis=None, *, dim=None):
     """Split into ``chunks`` nearly equal pieces along ``axis``, as ``torch.chunk``."""
     axis = axis_arg("chunk", axis, dim, 0)
+    if isinstance(chunks, bool) or not isinstance(chunks, numbers.Integral):
+        raise TypeError(f"chunk: chunks must be an int, got {type(chunks).__name__} "
+                        f"{chunks!r:.40}")
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
     n = x.shape[normalize_axis("chunk", axis, x.ndim)]

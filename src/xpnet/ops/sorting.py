@@ -173,7 +173,10 @@ def sort(input, dim=None, descending=False, stable=False, *, axis=None):  # noqa
 def argsort(input, dim=None, descending=False, stable=False, *, axis=None):  # noqa: A002
     """The indices that sort ``input`` along ``dim`` (default -1): the ``indices`` of `sort`
     (int64, not differentiable)."""
-    return sort(input, dim, descending, stable, axis=axis).indices
+    x, axis, zero_d = _along("argsort", input, dim, axis, -1)
+    xp = x._backend.xp
+    order = _argsort(xp, x.array, axis, bool(descending))
+    return Tensor._make(xp.reshape(order, ()) if zero_d else order, x._backend)
 
 
 def msort(input):  # noqa: A002

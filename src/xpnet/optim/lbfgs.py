@@ -13,7 +13,6 @@ import numbers
 
 from xpnet.autograd.grad_mode import enable_grad, no_grad
 from xpnet.autograd.sparse import dense_array
-from xpnet.autograd.tensor import Tensor
 
 from .optimizer import Optimizer, check_number, new_state_tensor, store
 
@@ -320,12 +319,11 @@ class LBFGS(Optimizer):
     def _gather_flat_grad(self):
         xp = self._params[0]._backend.xp
         pieces = []
-        for p in self._params:
-            if p.grad is None:  # a parameter the loss does not reach: a zero gradient
+        for position, p in enumerate(self._params):
+            if p._grad is None:  # a parameter the loss does not reach: a zero gradient
                 pieces.append(xp.reshape(xp.zeros_like(p.array), (-1,)))
                 continue
-            self._check_grad(p, self.param_groups[0])
-            grad = p.grad.array if isinstance(p.grad, Tensor) else dense_array(p.grad)
+            grad = dense_array(self._check_grad(p, self.param_groups[0], position))
             pieces.append(xp.reshape(grad, (-1,)))
         return xp.concat(pieces) if len(pieces) > 1 else pieces[0]
 

@@ -20,10 +20,13 @@ and ``ReduceLROnPlateau.step(metric)`` with the monitored value.
 
 from __future__ import annotations
 
+import bisect
 import collections
 import math
 import numbers
+import reprlib
 import types
+import warnings
 
 from .optimizer import Optimizer, check_number
 
@@ -35,6 +38,25 @@ def _check_optimizer(name, optimizer):
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"{name}: expected an xpnet.optim.Optimizer, got "
                         f"{type(optimizer).__name__}")
+
+
+# torch's words, so that filters written for its warning catch this one too.
+EPOCH_DEPRECATION_WARNING = (
+    "The epoch parameter in `scheduler.step()` was not necessary and is being deprecated where "
+    "possible. Please use `scheduler.step()` to step the scheduler. During the deprecation, if "
+    "epoch is different from None, the closed form is used instead of the new chainable form, "
+    "where available.")
+
+
+def _check_epoch(name, epoch):
+    """PyTorch's deprecated ``step(epoch)`` argument: an int (with its warning) or None."""
+    if epoch is None:
+        return None
+    if isinstance(epoch, bool) or not isinstance(epoch, numbers.Integral):
+        raise TypeError(f"{name}.step: epoch must be an int or None, got "
+                        f"{type(epoch).__name__} {reprlib.repr(epoch)}")
+    warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=3)
+    return int(epoch)
 
 
 def _check_int(name, arg, value, low):
@@ -99,11 +121,30 @@ class LRScheduler:
         """The learning rates the last `step` set, one per parameter group."""
         return list(self._last_lr)
 
-    def step(self):
-        """Advance one epoch and set each group's ``lr``; call after ``optimizer.step()``."""
+    def step(self, epoch=None):
+        """Advance one epoch and set each group's ``lr``; call after ``optimizer.step()``.
+
+        Parameters
+        ----------
+        epoch : int, optional
+            Deprecated, as in PyTorch (it warns): jump to this epoch, with the rate from the
+            schedule's closed form where it has one.
+
+        Raises
+        ------
+        TypeError
+            For an ``epoch`` that is neither an int nor None.
+        """
+        epoch = _check_epoch(type(self).__name__, epoch)
         self._step_count += 1
-        self.last_epoch += 1
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr(), strict=True):
+        if epoch is None:
+            self.last_epoch += 1
+            lrs = self.get_lr()
+        else:
+            self.last_epoch = epoch
+            closed_form = getattr(self, "_get_closed_form_lr", None)
+            lrs = closed_form() if closed_form is not None else self.get_lr()
+        for group, lr in zip(self.optimizer.param_groups, lrs, strict=True):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
@@ -150,8 +191,12 @@ class LambdaLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
-        return [base_lr * fn(self.last_epoch)
-                for fn, base_lr in zip(self.lr_lambdas, self.base_lrs)]
+        factors = [fn(self.last_epoch) for fn in self.lr_lambdas]
+        for factor in factors:
+            if isinstance(factor, bool) or not isinstance(factor, numbers.Real):
+                raise TypeError(f"LambdaLR: lr_lambda({self.last_epoch}) must return a number, "
+                                f"got {type(factor).__name__} {reprlib.repr(factor)}")
+        return [base_lr * factor for factor, base_lr in zip(factors, self.base_lrs)]
 
     def state_dict(self):
         state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
@@ -196,6 +241,10 @@ class StepLR(LRScheduler):
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
 
+    def _get_closed_form_lr(self):
+        return [base_lr * self.gamma ** (self.last_epoch // self.step_size)
+                for base_lr in self.base_lrs]
+
 
 class MultiStepLR(LRScheduler):
     """Multiply the learning rate by ``gamma`` at each milestone epoch.
@@ -211,6 +260,9 @@ class MultiStepLR(LRScheduler):
     """
 
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
+        if isinstance(milestones, (str, bytes)) or not hasattr(milestones, "__iter__"):
+            raise TypeError(f"MultiStepLR: milestones must be an iterable of ints, got "
+                            f"{type(milestones).__name__} {reprlib.repr(milestones)}")
         milestones = list(milestones)
         for m in milestones:
             _check_int("MultiStepLR", "each milestone", m, 0)
@@ -224,6 +276,10 @@ class MultiStepLR(LRScheduler):
             return self._current_lrs()
         factor = self.gamma ** self.milestones[self.last_epoch]
         return [lr * factor for lr in self._current_lrs()]
+
+    def _get_closed_form_lr(self):
+        passed = bisect.bisect_right(sorted(self.milestones.elements()), self.last_epoch)
+        return [base_lr * self.gamma ** passed for base_lr in self.base_lrs]
 
 
 class ExponentialLR(LRScheduler):
@@ -247,6 +303,9 @@ class ExponentialLR(LRScheduler):
         if self._is_initial:
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
+
+    def _get_closed_form_lr(self):
+        return [base_lr * self.gamma ** self.last_epoch for base_lr in self.base_lrs]
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -290,6 +349,11 @@ class CosineAnnealingLR(LRScheduler):
                     for base_lr, lr in zip(self.base_lrs, self._current_lrs())]
         return [(1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T))
                 * (lr - eta_min) + eta_min for lr in self._current_lrs()]
+
+    def _get_closed_form_lr(self):
+        return [self.eta_min + (base_lr - self.eta_min)
+                * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
+                for base_lr in self.base_lrs]
 
 
 class ReduceLROnPlateau(LRScheduler):
@@ -387,10 +451,26 @@ class ReduceLROnPlateau(LRScheduler):
             return a > best * (self.threshold + 1.0)
         return a > best + self.threshold
 
-    def step(self, metrics):
-        """Record this epoch's metric (a number or a one-element tensor); reduce if it stalled."""
-        current = float(metrics)
-        self.last_epoch += 1
+    def step(self, metrics, epoch=None):
+        """Record this epoch's metric (a number or a one-element tensor); reduce if it stalled.
+
+        Parameters
+        ----------
+        metrics : number, or Tensor or array of one element
+            The monitored value.
+        epoch : int, optional
+            Deprecated, as in PyTorch (it warns): the epoch number to record.
+
+        Raises
+        ------
+        TypeError
+            For ``metrics`` that is not a number, tensor or array, or a bad ``epoch``.
+        ValueError
+            For a tensor or array of more than one element.
+        """
+        current = _metric(metrics)
+        epoch = _check_epoch("ReduceLROnPlateau", epoch)
+        self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
         if self._is_better(current, self.best):
             self.best = current
             self.num_bad_epochs = 0
@@ -422,6 +502,24 @@ class ReduceLROnPlateau(LRScheduler):
     def load_state_dict(self, state_dict):
         self.__dict__.update(state_dict)
         self._init_is_better(self.mode, self.threshold, self.threshold_mode)
+
+def _metric(metrics):
+    """``float(metrics)``, or an error naming ReduceLROnPlateau.step and ``metrics``."""
+    expected = "ReduceLROnPlateau.step: metrics must be a number or a one-element tensor"
+    if isinstance(metrics, numbers.Real):
+        return float(metrics)
+    shape = getattr(metrics, "shape", None)
+    if shape is None or isinstance(metrics, (str, bytes)):
+        raise TypeError(f"{expected}, got {type(metrics).__name__} {reprlib.repr(metrics)}")
+    if math.prod(shape) != 1:
+        kind = "a tensor" if hasattr(metrics, "item") and hasattr(metrics, "requires_grad") \
+            else "an array"
+        raise ValueError(f"{expected}, got {kind} of shape {tuple(shape)}")
+    value = metrics.item() if hasattr(metrics, "item") else metrics
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{expected}, got one element of type {type(value).__name__}")
+    return float(value)
+
 
 # A PyTorch name that is not here yet says so (see xpnet/_missing.py).
 from xpnet._missing import module_getattr as _module_getattr  # noqa: E402

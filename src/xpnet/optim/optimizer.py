@@ -20,7 +20,7 @@ from xpnet import backend as _backends
 from xpnet import dtypes as _dt
 from xpnet.autograd.grad_mode import enable_grad, no_grad
 from xpnet.autograd.sparse import RowSparseGrad
-from xpnet.autograd.tensor import Tensor
+from xpnet.autograd.tensor import GradDtypeError, Tensor
 from xpnet.backend.kernels import get_kernel
 
 __all__ = ["Optimizer"]
@@ -115,7 +115,7 @@ class Optimizer:
         for i, p in enumerate(params):
             if not isinstance(p, Tensor):
                 raise TypeError(f"{name}: can only optimize Tensors, got "
-                                f"{type(p).__name__} at position {i} of the group")
+                                f"{type(p).__name__} at position {i} of the group's params")
             if not p.is_leaf:
                 raise ValueError(f"{name}: can only optimize leaf tensors, got a tensor made by "
                                  f"{p.grad_fn!r} at position {i}; optimize the tensors it was "
@@ -135,7 +135,9 @@ class Optimizer:
                     f"model.named_parameters() gives, in every group or in none)")
         taken = {id(p) for g in self.param_groups for p in g["params"]}
         if taken.intersection(ids):
-            raise ValueError(f"{name}: some parameters appear in more than one parameter group")
+            raise ValueError(f"{name}.add_param_group: some parameters of this group's params "
+                             f"appear in more than one parameter group (each tensor may be in "
+                             f"one group only)")
 
         group = dict(param_group)
         group["params"] = params
@@ -158,16 +160,17 @@ class Optimizer:
         """
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is None:
+                g = p._grad
+                if g is None:
                     continue
                 if set_to_none:
-                    p.grad = None
-                elif isinstance(p.grad, RowSparseGrad):
-                    p.grad.zero_()  # no rows left: a zero gradient of the same layout
+                    p._grad = None
+                elif isinstance(g, RowSparseGrad):
+                    g.zero_()  # no rows left: a zero gradient of the same layout
                 else:
                     with no_grad():
-                        p.grad.zero_()
-                    p.grad.requires_grad_(False)
+                        g.zero_()
+                    g.requires_grad_(False)
 
     def step(self, closure=None):
         """Update every parameter that has a gradient; parameters whose ``.grad`` is None are
@@ -183,42 +186,70 @@ class Optimizer:
         -------
         loss : object or None
             What ``closure`` returned; None without a closure.
+
+        Raises
+        ------
+        TypeError
+            A gradient is not a Tensor, or is not floating point (a `GradDtypeError`, also a
+            RuntimeError as PyTorch raises); nothing is updated then. A floating-point gradient
+            of another precision is cast to the parameter's dtype, which never changes.
+        ValueError
+            A gradient's shape or backend differs from its parameter's.
         """
         loss = None
         if closure is not None:
             with enable_grad():
                 loss = closure()
         work = []
+        position = 0
         for group in self.param_groups:  # check everything before the first write
             for p in group["params"]:
-                if p.grad is not None:
-                    self._check_grad(p, group)
-                    work.append((group, p))
+                if p._grad is not None:
+                    work.append((group, p, self._check_grad(p, group, position)))
+                position += 1
         with no_grad():
-            for group, p in work:
+            for group, p, grad in work:
                 state = self.state[p]
                 if not state:
                     state.update(self._init_state(p, group))
-                if isinstance(p.grad, RowSparseGrad):
+                if type(grad) is RowSparseGrad:
                     # The update is not linear in the gradient: repeated rows must be summed.
-                    self._sparse_update(p, p.grad.coalesce(), state, group)
+                    self._sparse_update(p, grad.coalesce(), state, group)
                 else:
-                    self._update(p, p.grad.array, state, group)
+                    self._update(p, grad, state, group)
         return loss
 
-    def _check_grad(self, p, group):
-        g = p.grad
+    def _check_grad(self, p, group, position=0):
+        """``p``'s gradient as the step applies it: a backend array (or a `RowSparseGrad`) of
+        ``p``'s shape, backend and dtype; raises if it cannot be one. ``position`` numbers the
+        parameter in the messages (over all groups, as in `state_dict`)."""
+        name = f"{type(self).__name__}.step"
+        g = p._grad
+        if not isinstance(g, (Tensor, RowSparseGrad)):
+            raise TypeError(f"{name}: the gradient of parameter {position} must be a Tensor, got "
+                            f"{type(g).__name__}; assign gradients through .grad, which checks "
+                            f"them")
         if g.shape != p.shape or g._backend is not p._backend:
-            raise ValueError(f"{type(self).__name__}.step: a parameter of shape {p.shape} on "
+            raise ValueError(f"{name}: a parameter of shape {p.shape} on "
                              f"{p.backend} has a gradient of shape {g.shape} on {g.backend}")
         if isinstance(g, RowSparseGrad):
             why = self._sparse_unsupported(group)
             if why:
                 raise RuntimeError(
-                    f"{type(self).__name__}.step: a parameter of shape {p.shape} has a sparse "
+                    f"{name}: a parameter of shape {p.shape} has a sparse "
                     f"gradient (from a sparse=True embedding), {why}; use sparse=False, or an "
                     f"optimizer that applies sparse gradients (SGD without momentum, Adagrad, "
                     f"Adam, SparseAdam)")
+            values = g.values_data
+            if values.dtype != p.array.dtype:
+                g = g.with_values(_gradient_in_dtype(name, position, p, values))
+            return g
+        array = g.array
+        if array.dtype is not p.array.dtype and array.dtype != p.array.dtype:
+            # `.grad` refuses another dtype, but `p.grad.data = ...` rebinds behind it (as in
+            # PyTorch): a step must still leave the parameter's dtype alone.
+            array = _gradient_in_dtype(name, position, p, array)
+        return array
 
     # -- hooks for subclasses ----------------------------------------------------------------
     def _check_group(self, group):
@@ -330,6 +361,16 @@ class Optimizer:
         return "\n".join(lines)
 
 
+def _gradient_in_dtype(name, position, p, array):
+    """A floating gradient array cast to ``p``'s dtype; any other dtype raises."""
+    backend = p._backend
+    dtype = backend.xpnet_dtype(array.dtype)
+    if not dtype.is_floating_point:  # optimized tensors are floating point (add_param_group)
+        raise GradDtypeError(f"{name}: the gradient of parameter {position} has dtype "
+                             f"{dtype.name}; expected {p.dtype.name}, the parameter's")
+    return backend.xp.astype(array, p.array.dtype)
+
+
 def _snapshot(value):
     if isinstance(value, Tensor):
         return Tensor._make(value._backend.xp.asarray(value.array, copy=True), value._backend)
@@ -354,9 +395,17 @@ def _cast_state(where, index, key, value, p):
 # -- helpers shared by the optimizers ---------------------------------------------------------
 
 def store(t, array):
-    """Rebind ``t`` to a new array (NumPy's 0-d results come back as scalars; keep arrays)."""
+    """Rebind ``t`` to a new array (NumPy's 0-d results come back as scalars; keep arrays).
+
+    The dtype never changes: a result promoted by an operand of another dtype is cast back,
+    as PyTorch's in-place updates keep theirs."""
     fix = t._backend.fix_output
-    t._set_array(array if fix is None else fix(array))
+    if fix is not None:
+        array = fix(array)
+    dtype = t.array.dtype
+    if array.dtype is not dtype and array.dtype != dtype:  # `is` first: one pointer compare
+        array = t._backend.xp.astype(array, dtype)
+    t._set_array(array)
 
 
 def new_state_tensor(p, array):

@@ -61,12 +61,13 @@ class SparseAdam(Optimizer):
         check_number("SparseAdam", "eps", group["eps"], 0, low_open=True)
         check_implementation_flags("SparseAdam", group)  # PyTorch has no other flag here
 
-    def _check_grad(self, p, group):
-        if not isinstance(p.grad, RowSparseGrad):
+    def _check_grad(self, p, group, position=0):
+        grad = super()._check_grad(p, group, position)
+        if not isinstance(grad, RowSparseGrad):
             raise RuntimeError(f"SparseAdam.step: a parameter of shape {p.shape} has a dense "
                                f"gradient; SparseAdam takes only sparse ones (sparse=True "
                                f"embeddings); use Adam for dense gradients")
-        super()._check_grad(p, group)
+        return grad
 
     def _init_state(self, p, group):
         xp = p._backend.xp

@@ -10,14 +10,15 @@ import logging
 if not logging.getLogger(__name__).handlers:
     logging.getLogger(__name__).addHandler(logging.NullHandler())
 
-__all__ = ["BrownCorpus", "CallbackAny2Vec", "EmptyVocabularyError", "FileDecodeError",
-           "KeyedVectors", "LineSentence", "PathLineSentences", "Text8Corpus",
+__all__ = ["BrownCorpus", "CallbackAny2Vec", "EmptyInputError", "EmptyVocabularyError",
+           "FileDecodeError", "KeyedVectors", "LineSentence", "PathLineSentences", "Text8Corpus",
            "TruncatedFileError", "Word2Vec", "WrongFileError"]
 
 # name -> module that defines it, imported on first use so `import xpnet` stays light.
 _HOMES = {"KeyedVectors": "keyed_vectors", "Word2Vec": "model", "LineSentence": "corpus",
           "PathLineSentences": "corpus", "Text8Corpus": "corpus", "BrownCorpus": "corpus",
-          "CallbackAny2Vec": "callbacks", "EmptyVocabularyError": "errors",
+          "CallbackAny2Vec": "callbacks", "EmptyInputError": "errors",
+          "EmptyVocabularyError": "errors",
           "FileDecodeError": "errors", "TruncatedFileError": "errors",
           "WrongFileError": "errors"}
 

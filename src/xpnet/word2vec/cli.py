@@ -23,7 +23,9 @@ Where this tool differs from the C one:
   C tool cuts at 1,000 and counts the newline as a word ``</s>``, which is not in our vocabulary).
 - ``-classes``, ``-read-vocab`` and ``-save-vocab`` are not implemented.
 - The output file is replaced atomically once training has finished: an interrupted or failed
-  run leaves any earlier file with that name untouched.
+  run leaves any earlier file with that name untouched (and the temporary file of a run killed
+  while writing is removed by the next run). A name ending in ``.gz`` or ``.bz2`` is
+  compressed, as gensim's ``save_word2vec_format`` compresses it.
 
 gensim's ``python -m gensim.scripts.word2vec_standalone`` spellings work too: ``-min_count``
 for ``-min-count``, ``-accuracy FILE`` (after training, the accuracy on an analogy file in the
@@ -36,7 +38,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import sys
 import time
 
@@ -212,20 +213,6 @@ class _Progress(CallbackAny2Vec):
               f"loss {loss:.6g}", file=self.stream, flush=True)
 
 
-def _write_vectors_atomically(wv, path, binary):
-    """save_word2vec_format to a temporary sibling, then rename it over ``path``."""
-    folder = os.path.dirname(os.path.abspath(path))
-    temporary = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
-    try:
-        wv.save_word2vec_format(temporary, binary=bool(binary))
-        with open(temporary, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(temporary, path)  # atomic within one filesystem
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-
-
 def word2vec_settings(args):
     """`Word2Vec` keyword arguments for parsed flags, with the C tool's meanings.
 
@@ -303,7 +290,9 @@ def main(argv=None):
         except OSError as e:
             parser.exit(1, f"{_PROG}: error: could not write {stem + '.model'!r}: {e}\n")
     try:
-        _write_vectors_atomically(model.wv, output, args.binary)
+        # Atomic (xpnet.io's writer): a temporary sibling renamed over the output, and the
+        # temporary files of earlier runs killed while writing are removed.
+        model.wv.save_word2vec_format(output, binary=bool(args.binary))
     except OSError as e:
         parser.exit(1, f"{_PROG}: error: -output: could not write {output!r}: {e}\n")
     if verbose:

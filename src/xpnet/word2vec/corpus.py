@@ -87,11 +87,9 @@ def _check_limit(where, limit):
     return limit
 
 
-def _existing_file(where, source):
-    path = os.fspath(source)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"{where}: {path!r} is not an existing file")
-    return path
+def _existing_file(where, source, param="source"):
+    from xpnet.io import readable_file
+    return readable_file(where, source, param)
 
 
 class LineSentence:
@@ -112,8 +110,9 @@ class LineSentence:
 
     Raises
     ------
-    FileNotFoundError
-        If ``source`` is a path but not an existing file (checked when the object is made).
+    FileNotFoundError, IsADirectoryError, PermissionError
+        If ``source`` is a path that does not open for reading (checked when the object is
+        made; the error keeps the path).
     TypeError
         If ``source`` is neither a path nor a readable file object.
     xpnet.word2vec.errors.FileDecodeError
@@ -137,6 +136,7 @@ class LineSentence:
         self.source = source
         self.max_sentence_length = _check_length(where, max_sentence_length)
         self.limit = _check_limit(where, limit)
+        self._where = where  # what errors start with (Word2Vec's corpus_file says so)
 
     def _name(self):
         if isinstance(self.source, str):
@@ -144,7 +144,7 @@ class LineSentence:
         return str(getattr(self.source, "name", None) or f"<{type(self.source).__name__}>")
 
     def __iter__(self):
-        where = type(self).__name__
+        where = getattr(self, "_where", type(self).__name__)
         if isinstance(self.source, str):
             with open_binary(self.source) as f:
                 yield from self._sentences(f, where)
@@ -220,15 +220,15 @@ class Text8Corpus:
 
     Raises
     ------
-    FileNotFoundError
-        If ``fname`` is not an existing file.
+    FileNotFoundError, IsADirectoryError, PermissionError
+        If ``fname`` does not open for reading (the error keeps the path).
     """
 
     CHUNK = 8192
 
     def __init__(self, fname, max_sentence_length=MAX_WORDS_IN_BATCH):
         where = type(self).__name__
-        self.fname = _existing_file(where, fname)
+        self.fname = _existing_file(where, fname, "fname")
         self.max_sentence_length = _check_length(where, max_sentence_length)
 
     def __iter__(self):
@@ -323,10 +323,9 @@ def resolve_corpus(where, corpus_iterable, corpus_file):
         if not isinstance(corpus_file, (str, os.PathLike)):
             raise TypeError(f"{where}: expected corpus_file a path, got "
                             f"{type(corpus_file).__name__}")
-        if not os.path.isfile(corpus_file):
-            raise FileNotFoundError(f"{where}: corpus_file {os.fspath(corpus_file)!r} is not an "
-                                    f"existing file")
-        return LineSentence(corpus_file)
+        corpus = LineSentence(_existing_file(f"{where}: corpus_file", corpus_file))
+        corpus._where = f"{where}: corpus_file"
+        return corpus
     return check_corpus(where, corpus_iterable)
 
 

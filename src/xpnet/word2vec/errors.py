@@ -2,13 +2,15 @@
 
 xpnet raises ``ValueError`` for a bad value; gensim raises ``EOFError`` for a truncated vector
 file, ``RuntimeError`` for training without a vocabulary, ``AttributeError`` for loading a file
-of the wrong kind and ``UnicodeDecodeError`` for undecodable bytes. Each class here derives from
+of the wrong kind, ``ZeroDivisionError`` for an empty list of words and ``UnicodeDecodeError``
+for undecodable bytes. Each class here derives from
 both, so code written for either library catches it.
 """
 
 from __future__ import annotations
 
-__all__ = ["EmptyVocabularyError", "TruncatedFileError", "WrongFileError", "FileDecodeError"]
+__all__ = ["EmptyInputError", "EmptyVocabularyError", "TruncatedFileError", "WrongFileError",
+           "FileDecodeError"]
 
 
 class TruncatedFileError(ValueError, EOFError):
@@ -18,6 +20,11 @@ class TruncatedFileError(ValueError, EOFError):
 class EmptyVocabularyError(ValueError, RuntimeError):
     """No word is left to train on: an empty corpus, or one that ``min_count`` empties (gensim:
     ``RuntimeError`` when training starts)."""
+
+
+class EmptyInputError(ValueError, ZeroDivisionError):
+    """A query got an empty list of words, e.g. `KeyedVectors.n_similarity` (gensim:
+    ``ZeroDivisionError``, from the mean of nothing)."""
 
 
 class WrongFileError(ValueError, AttributeError):

@@ -272,8 +272,10 @@ def _decode_error(error, name, line, offset, hint=_DECODE_HINT):
 
 
 def _read_counts(fvocab, unicode_errors):
+    from xpnet.io import readable_file
+
     counts = {}
-    name = os.fspath(fvocab)
+    name = readable_file("load_word2vec_format", fvocab, "fvocab")
     with _open_binary(name) as f:
         offset = 0
         for line_no, line in enumerate(f, start=1):
@@ -453,8 +455,12 @@ def load_word2vec_format(cls, fname, fvocab=None, binary=False, encoding="utf8",
         beyond the vectors the header announces.
     TypeError
         For a ``datatype`` that is not a float dtype of the backend.
+    FileNotFoundError, IsADirectoryError, PermissionError
+        If ``fname`` (or ``fvocab``) cannot be read; the error keeps the path.
     """
-    name = os.fspath(fname)
+    from xpnet.io import readable_file
+
+    name = readable_file("load_word2vec_format", fname, "fname")
     if no_header and binary:
         raise NotImplementedError("load_word2vec_format: no_header=True works only for text "
                                   "files (binary=False)")
@@ -577,9 +583,7 @@ def load_native(cls, path, backend=None, mmap=None):
     from xpnet import io
     from xpnet.autograd.tensor import Tensor
 
-    name = os.fspath(path)
-    if not os.path.isfile(name):
-        raise FileNotFoundError(f"KeyedVectors.load: {name!r} is not an existing file")
+    name = io.readable_file("KeyedVectors.load", path)
     from .storage import load_mapped, mapped_backend, refuse_pickle
     try:
         if mmap is not None:

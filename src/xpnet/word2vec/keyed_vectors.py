@@ -49,6 +49,13 @@ def vector_dtype(backend, dtype, where="KeyedVectors"):
     return backend.dtype(_dt.as_dtype(name))
 
 
+def _check_size(name, value, expected, low):
+    """An int parameter of the constructor: TypeError for another type, ValueError below low."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"KeyedVectors: {name} must be {expected}, got "
+                        f"{type(value).__name__} {value!r}")
+    if value < low:
+        raise ValueError(f"KeyedVectors: {name} must be {expected}, got {value!r}")
 
 
 class KeyedVectors(SimilarityQueries):
@@ -64,6 +71,13 @@ class KeyedVectors(SimilarityQueries):
         float32, float64, or float16 (NumPy, torch and CuPy backends).
     backend : str or Backend, optional
         Where the vectors live; default the active backend.
+
+    Raises
+    ------
+    TypeError
+        If ``vector_size`` or ``count`` is not an int, or ``dtype`` not a float dtype.
+    ValueError
+        If ``vector_size`` < 1 or ``count`` < 0.
 
     Attributes
     ----------
@@ -94,12 +108,8 @@ class KeyedVectors(SimilarityQueries):
     """
 
     def __init__(self, vector_size, count=0, dtype="float32", *, backend=None):
-        if isinstance(vector_size, bool) or not isinstance(vector_size, numbers.Integral) \
-                or vector_size < 1:
-            raise ValueError(f"KeyedVectors: vector_size must be a positive int, got "
-                             f"{vector_size!r}")
-        if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 0:
-            raise ValueError(f"KeyedVectors: count must be a non-negative int, got {count!r}")
+        _check_size("vector_size", vector_size, "a positive int", 1)
+        _check_size("count", count, "a non-negative int", 0)
         self.backend = _backends.active() if backend is None else _backends.load(backend)
         self.vector_size = int(vector_size)
         self.index_to_key = [None] * int(count)
@@ -220,16 +230,41 @@ class KeyedVectors(SimilarityQueries):
         return len(self.index_to_key)
 
     def get_index(self, key, default=None):
-        """Row of ``key`` (an int already within range counts as its own row, as in gensim)."""
+        """Row of ``key`` (an int already within range counts as its own row, as in gensim).
+
+        Raises
+        ------
+        KeyError
+            ``get_index: Key 'xyz' not present`` when ``key`` is not in the vocabulary and no
+            ``default`` is given.
+        """
         index = self.key_to_index.get(key, -1)
         if index >= 0:
             return index
-        if isinstance(key, numbers.Integral) and not isinstance(key, bool) \
-                and 0 <= key < len(self.index_to_key):
+        return self._absent(key, default, "get_index")
+
+    def _index(self, key, op):
+        """`get_index` for the public call ``op``: its KeyError starts with ``op``. Every query
+        looks keys up here, passing its own name, so the message names the call the user made
+        while keeping gensim's text (``Key 'xyz' not present``) that code written for gensim
+        matches."""
+        index = self.key_to_index.get(key, -1)
+        if index >= 0:
+            return index
+        return self._absent(key, None, op)
+
+    def _absent(self, key, default, op, suffix=""):
+        """The row of a key that is not a key: an int within range is its own row; otherwise
+        ``default``, or the KeyError (built only here, off the path of present keys)."""
+        rows = len(self.index_to_key)
+        is_int = isinstance(key, numbers.Integral) and not isinstance(key, bool)
+        if is_int and 0 <= key < rows:
             return int(key)
         if default is not None:
             return default
-        raise KeyError(f"Key '{key}' not present")
+        if is_int:
+            suffix += f" (an int key is a row index; there are {rows} rows)"
+        raise KeyError(f"{op}: Key '{key}' not present{suffix}")
 
     def has_index_for(self, key) -> bool:
         return self.get_index(key, -1) >= 0
@@ -243,21 +278,30 @@ class KeyedVectors(SimilarityQueries):
         Raises
         ------
         KeyError
-            ``Key 'xyz' not present`` when ``key`` is not in the vocabulary.
+            ``get_vector: Key 'xyz' not present`` when ``key`` is not in the vocabulary.
         """
-        return self._row(self.get_index(key), norm)
+        return self._row(self._index(key, "get_vector"), norm)
 
     def _row(self, index, norm=False):
         row = self._vectors[index, :]
         return row / self._safe_norms()[index] if norm else row
 
     def __getitem__(self, key_or_keys):
-        """``kv['word']`` is a 1-D row; ``kv[['a', 'b']]`` a 2-D array with one row per key."""
+        """``kv['word']`` is a 1-D row; ``kv[['a', 'b']]`` a 2-D array with one row per key.
+
+        Raises
+        ------
+        KeyError
+            ``KeyedVectors: Key 'xyz' not present`` for a key not in the vocabulary.
+        """
+        return self._rows(key_or_keys, "KeyedVectors")
+
+    def _rows(self, key_or_keys, op):
+        """``self[key_or_keys]`` for the public call ``op`` (named by a missing key's error)."""
         if _is_key(key_or_keys):
-            return self.get_vector(key_or_keys)
-        keys = list(key_or_keys)
+            return self._row(self._index(key_or_keys, op))
         xp = self.backend.xp
-        indices = xp.asarray([self.get_index(key) for key in keys], dtype=xp.int64,
+        indices = xp.asarray([self._index(key, op) for key in key_or_keys], dtype=xp.int64,
                              device=self.backend.device)
         return xp.take(self._vectors, indices, axis=0)
 
@@ -279,18 +323,18 @@ class KeyedVectors(SimilarityQueries):
 
     def set_vecattr(self, key, attr, val):
         """Store ``val`` as attribute ``attr`` of ``key`` (e.g. ``'count'``)."""
-        index = self.get_index(key)
+        index = self._index(key, "set_vecattr")
         if attr not in self.expandos or len(self.expandos[attr]) != len(self.index_to_key):
             self.allocate_vecattrs([attr])
         self.expandos[attr][index] = val
 
     def get_vecattr(self, key, attr):
         """Attribute ``attr`` of ``key``; KeyError naming the attribute if it was never set."""
-        index = self.get_index(key)
+        index = self._index(key, "get_vecattr")
         try:
             column = self.expandos[attr]
         except KeyError:
-            raise KeyError(f"attribute {attr!r} is not set on these vectors; known: "
+            raise KeyError(f"get_vecattr: attribute {attr!r} is not set on these vectors; known: "
                            f"{sorted(self.expandos)}") from None
         return column[index]
 
@@ -556,8 +600,8 @@ class KeyedVectors(SimilarityQueries):
 
         Raises
         ------
-        FileNotFoundError
-            If ``path`` does not exist.
+        FileNotFoundError, IsADirectoryError, PermissionError
+            If ``path`` does not open for reading (the error keeps the path).
         xpnet.word2vec.errors.WrongFileError
             If the file holds something else, e.g. a whole Word2Vec model (a ValueError and
             gensim's AttributeError).

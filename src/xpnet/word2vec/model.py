@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
+import math
 import numbers
-import os
 import time
 
 from xpnet import backend as _backends
@@ -66,21 +66,57 @@ def _generators(seed):
     return {name: Generator(seed * len(names) + i) for i, name in enumerate(names)}
 
 
-def _check_int(name, value, low, allow_none=False):
+# Checks of the settings, made once where the user passes them: TypeError for a value of the
+# wrong type (bool is no count), ValueError for one out of range; the message names the call.
+
+def _got(value):
+    return f"{type(value).__name__} {value!r:.80}"
+
+
+def _check_int(name, value, low, allow_none=False, where="Word2Vec", expected=None):
     if value is None and allow_none:
         return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ValueError(f"Word2Vec: expected {name} an int >= {low}"
-                         f"{' or None' if allow_none else ''}, got {value!r}")
+    expected = expected or f"an int >= {low}{' or None' if allow_none else ''}"
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{where}: expected {name} {expected}, got {_got(value)}")
+    if value < low:
+        raise ValueError(f"{where}: expected {name} {expected}, got {value!r}")
     return int(value)
 
 
-def _check_float(name, value, low, *, strict=False):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
-            value > low if strict else value >= low):
-        raise ValueError(f"Word2Vec: expected {name} a number {'>' if strict else '>='} {low}, "
-                         f"got {value!r}")
+def _check_float(name, value, low=None, *, strict=False, allow_none=False, where="Word2Vec"):
+    """A finite real number (> low with ``strict``, else >= low; any with low None)."""
+    if value is None and allow_none:
+        return None
+    bound = "" if low is None else f" {'>' if strict else '>='} {low:g}"
+    expected = f"a number{bound}{' or None' if allow_none else ''}"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{where}: expected {name} {expected}, got {_got(value)}")
+    if not math.isfinite(value):
+        raise ValueError(f"{where}: expected {name} a finite number{bound}, got {value!r}")
+    if low is not None and not (value > low if strict else value >= low):
+        raise ValueError(f"{where}: expected {name} {expected}, got {value!r}")
     return float(value)
+
+
+def _check_flag(name, value, expected="0 or 1", where="Word2Vec"):
+    """A switch: 0/1 or a bool (NumPy's too); gensim tests only its truth, so that "0" or 2
+    would silently switch it on."""
+    if isinstance(value, numbers.Integral):  # bool and NumPy ints too
+        if value in (0, 1):
+            return int(value)
+        raise ValueError(f"{where}: expected {name} {expected}, got {value!r}")
+    if getattr(value, "shape", None) == () and str(getattr(value, "dtype", "")) == "bool":
+        return int(bool(value))  # a NumPy (or other array library's) bool scalar
+    raise TypeError(f"{where}: expected {name} {expected}, got {_got(value)}")
+
+
+def _check_callbacks(where, callbacks):
+    try:
+        return tuple(callbacks)
+    except TypeError:
+        raise TypeError(f"{where}: expected callbacks a sequence of CallbackAny2Vec, got "
+                        f"{_got(callbacks)}") from None
 
 
 class Word2Vec:
@@ -195,31 +231,32 @@ class Word2Vec:
                  compute_loss=False, callbacks=(), shrink_windows=True, max_final_vocab=None, *,
                  backend=None, progress=None):
         self.vector_size = _check_int("vector_size", vector_size, 1)
-        self.alpha = _check_float("alpha", alpha, 0.0, strict=True)
-        self.min_alpha = _check_float("min_alpha", min_alpha, 0.0)
+        self.alpha = _check_float("alpha", alpha, 0, strict=True)
+        self.min_alpha = _check_float("min_alpha", min_alpha, 0)
         self.window = _check_int("window", window, 1)
         self.min_count = _check_int("min_count", min_count, 0)
         self.max_vocab_size = _check_int("max_vocab_size", max_vocab_size, 1, allow_none=True)
-        self.sample = _check_float("sample", sample, 0.0)
+        self.sample = _check_float("sample", sample, 0)
         self.seed = _check_int("seed", seed, 0)
         self.workers = _check_int("workers", workers, 1)
-        self.sg, self.hs = int(bool(sg)), int(bool(hs))
+        self.sg, self.hs = _check_flag("sg", sg), _check_flag("hs", hs)
         self.negative = _check_int("negative", negative, 0)
         if not self.hs and not self.negative:
             raise ValueError("Word2Vec: hs=0 and negative=0 leave nothing to train; set hs=1 or "
                              "negative > 0")
-        if isinstance(ns_exponent, bool) or not isinstance(ns_exponent, numbers.Real):
-            raise ValueError(f"Word2Vec: expected ns_exponent a number, got {ns_exponent!r}")
-        self.ns_exponent = float(ns_exponent)
-        self.cbow_mean = int(bool(cbow_mean))
+        self.ns_exponent = _check_float("ns_exponent", ns_exponent)
+        self.cbow_mean = _check_flag("cbow_mean", cbow_mean)
         self.epochs = _check_int("epochs", epochs, 0)
-        self.null_word = int(bool(null_word))
-        self.sorted_vocab = int(bool(sorted_vocab))
+        self.null_word = _check_flag("null_word", null_word)
+        self.sorted_vocab = _check_flag("sorted_vocab", sorted_vocab)
         self.batch_words = _check_int("batch_words", batch_words, 1)
-        self.compute_loss = bool(compute_loss)
-        self.callbacks = tuple(callbacks)
-        self.shrink_windows = bool(shrink_windows)
+        self.compute_loss = bool(_check_flag("compute_loss", compute_loss, "a bool"))
+        self.callbacks = _check_callbacks("Word2Vec", callbacks)
+        self.shrink_windows = bool(_check_flag("shrink_windows", shrink_windows, "a bool"))
         self.max_final_vocab = _check_int("max_final_vocab", max_final_vocab, 1, allow_none=True)
+        if trim_rule is not None and not callable(trim_rule):
+            raise TypeError(f"Word2Vec: expected trim_rule a callable or None, got "
+                            f"{_got(trim_rule)}")
         self.progress = progress
         self._backend = _backends.active() if backend is None else _backends.load(backend)
 
@@ -243,7 +280,11 @@ class Word2Vec:
         if sentences is not None or corpus_file is not None:
             corpus = resolve_corpus("Word2Vec", sentences, corpus_file)
             check_corpus("Word2Vec", corpus, passes=self.epochs + 1)
+            # Through build_vocab, as gensim (a subclass may override it); a vocabulary left
+            # empty is an error named after the call the user made.
             self.build_vocab(corpus, trim_rule=trim_rule)
+            if self._empty_vocabulary is not None:
+                raise empty_vocabulary_error("Word2Vec", self._empty_vocabulary)
             self.train(corpus, total_examples=self.corpus_count,
                        total_words=self.corpus_total_words, epochs=self.epochs,
                        start_alpha=self.alpha, end_alpha=self.min_alpha,
@@ -293,25 +334,36 @@ class Word2Vec:
         ------
         TypeError
             If the corpus is a plain string, not iterable, or given both or neither way.
-        FileNotFoundError
-            If ``corpus_file`` does not exist.
+        FileNotFoundError, IsADirectoryError, PermissionError
+            If ``corpus_file`` does not open for reading (the error keeps the path).
         xpnet.word2vec.errors.EmptyVocabularyError
             With ``update=True`` on a model without a vocabulary (a RuntimeError, as gensim's).
+
+        TypeError, ValueError
+            For ``min_count`` or ``sample`` of the wrong type or value.
 
         Notes
         -----
         As in gensim, a corpus that leaves no word (empty, or emptied by min_count) is not an
         error here: a warning is logged, and `train` raises
-        `~xpnet.word2vec.errors.EmptyVocabularyError`.
+        `~xpnet.word2vec.errors.EmptyVocabularyError`. Given to ``Word2Vec(...)``, such a
+        corpus raises it there, naming ``Word2Vec``.
         """
-        self._check_prepare_kwargs("build_vocab", kwargs)
+        self._build_vocab("build_vocab", corpus_iterable, corpus_file, update=update,
+                          keep_raw_vocab=keep_raw_vocab, trim_rule=trim_rule, **kwargs)
+
+    def _build_vocab(self, where, corpus_iterable, corpus_file, update=False,
+                     keep_raw_vocab=False, trim_rule=None, **kwargs):
+        """`build_vocab` for the public call ``where``; for ``Word2Vec`` (the constructor,
+        which trains right away) a vocabulary left empty raises at once."""
+        self._check_prepare_kwargs(where, kwargs)
         if update:
-            self._check_can_update("build_vocab")
-        corpus = resolve_corpus("build_vocab", corpus_iterable, corpus_file)
-        total_words, corpus_count = self._scan(corpus, trim_rule)
+            self._check_can_update(where)
+        corpus = resolve_corpus(where, corpus_iterable, corpus_file)
+        total_words, corpus_count = self._scan(corpus, trim_rule, where=where)
         self.corpus_count, self.corpus_total_words = corpus_count, total_words
-        report = self.prepare_vocab(update=update, keep_raw_vocab=keep_raw_vocab,
-                                    trim_rule=trim_rule, **kwargs)
+        report = self._prepare_vocab(where, update=update, keep_raw_vocab=keep_raw_vocab,
+                                     trim_rule=trim_rule, **kwargs)
         report["memory"] = self.estimate_memory(vocab_size=report["num_retained_words"])
         if not kwargs.get("dry_run"):
             self.prepare_weights(update=update)
@@ -387,7 +439,19 @@ class Word2Vec:
         dict
             gensim's report: ``drop_unique``, ``retain_total``, ``downsample_unique``,
             ``downsample_total`` and ``num_retained_words``.
+
+        Raises
+        ------
+        TypeError, ValueError
+            For ``min_count`` or ``sample`` of the wrong type or value.
         """
+        return self._prepare_vocab("prepare_vocab", update, keep_raw_vocab, trim_rule, min_count,
+                                   sample, dry_run)
+
+    def _prepare_vocab(self, where, update=False, keep_raw_vocab=False, trim_rule=None,
+                       min_count=None, sample=None, dry_run=False):
+        min_count = _check_int("min_count", min_count, 0, allow_none=True, where=where)
+        sample = _check_float("sample", sample, 0, allow_none=True, where=where)
         min_count = min_count or self.min_count
         sample = sample or self.sample
         raw = self.raw_vocab
@@ -437,6 +501,9 @@ class Word2Vec:
         if unknown:
             raise TypeError(f"{where}: unexpected keyword arguments {sorted(unknown)}; it passes "
                             f"on only min_count, sample and dry_run (to prepare_vocab)")
+        # Checked before the corpus is read (prepare_vocab checks them again, for itself).
+        _check_int("min_count", kwargs.get("min_count"), 0, allow_none=True, where=where)
+        _check_float("sample", kwargs.get("sample"), 0, allow_none=True, where=where)
 
     def _check_can_update(self, where):
         if not self.wv.index_to_key or self.wv.vectors.shape[0] == 0:
@@ -650,8 +717,11 @@ class Word2Vec:
             If the vocabulary has not been built.
         TypeError, FileNotFoundError
             For a bad corpus (see `build_vocab`).
+        TypeError
+            For counts, learning rates or callbacks of the wrong type.
         ValueError
-            Without total_examples/total_words or a positive epochs.
+            Without total_examples/total_words, or for a count below 1 or a learning rate out
+            of range.
         """
         self._check_vocabulary("train")
         corpus = resolve_corpus("train", corpus_iterable, corpus_file)
@@ -659,19 +729,24 @@ class Word2Vec:
             raise ValueError("train: expected total_examples or total_words for the learning-rate "
                              "schedule, got neither; for the corpus given to build_vocab use "
                              "total_examples=model.corpus_count")
-        if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
-            raise ValueError(f"train: expected epochs a positive int (usually model.epochs), got "
-                             f"{epochs!r}")
-        check_corpus("train", corpus, passes=epochs)
+        if epochs is None:  # required, as gensim's ValueError says
+            raise ValueError("train: expected epochs a positive int (usually model.epochs), got "
+                             "None; the count of passes is required, as in gensim")
+        epochs = _check_int("epochs", epochs, 1, where="train",
+                            expected="a positive int (usually model.epochs)")
         for name, value in (("total_examples", total_examples), ("total_words", total_words)):
-            if value is not None and (isinstance(value, bool)
-                                      or not isinstance(value, numbers.Integral) or value < 1):
-                raise ValueError(f"train: expected {name} a positive int, got {value!r}")
+            _check_int(name, value, 1, allow_none=True, where="train", expected="a positive int")
+        start_alpha = _check_float("start_alpha", start_alpha, 0, strict=True, allow_none=True,
+                                   where="train")
+        end_alpha = _check_float("end_alpha", end_alpha, 0, allow_none=True, where="train")
+        _check_int("queue_factor", queue_factor, 1, where="train", expected="a positive int")
+        callbacks = _check_callbacks("train", callbacks)
+        check_corpus("train", corpus, passes=epochs)
         self.alpha = start_alpha or self.alpha
         self.min_alpha = end_alpha or self.min_alpha
         self._log_training_warnings()
         self.epochs = int(epochs)
-        self.compute_loss = bool(compute_loss)
+        self.compute_loss = bool(_check_flag("compute_loss", compute_loss, "a bool", "train"))
         self.running_training_loss = 0.0
         sampler = self._row_sampler()
         start = time.perf_counter()
@@ -718,6 +793,7 @@ class Word2Vec:
         context_words_list : list of str or int
             Context words (or their indices); words not in the vocabulary are ignored.
         topn : int, default=10
+            How many words to return (0: none).
 
         Returns
         -------
@@ -727,6 +803,8 @@ class Word2Vec:
 
         Raises
         ------
+        TypeError, ValueError
+            If ``topn`` is not an int, or is negative.
         RuntimeError
             Without negative sampling (gensim implements it for that scheme only), or without
             the trained output layer (e.g. after assigning vectors loaded from a C-format file).
@@ -816,19 +894,17 @@ class Word2Vec:
 
         Raises
         ------
-        FileNotFoundError
-            If ``path`` does not exist.
+        FileNotFoundError, IsADirectoryError, PermissionError
+            If ``path`` does not open for reading (the error keeps the path).
         xpnet.word2vec.errors.WrongFileError
             If the file holds something else, e.g. `KeyedVectors` (a ValueError, and gensim's
             AttributeError).
         ValueError
             If the file is damaged, or ``mmap`` is asked for with another backend.
         """
-        from xpnet.io import load
+        from xpnet.io import load, readable_file
 
-        path = os.fspath(path)
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"Word2Vec.load: {path!r} is not an existing file")
+        path = readable_file("Word2Vec.load", path)
         from .storage import load_mapped, mapped_backend, refuse_pickle
         try:
             if mmap is not None:

@@ -18,6 +18,8 @@ import struct
 
 from xpnet.backend.kernels import get_kernel
 
+from .similarity import _check_count
+
 __all__ = ["predict_output_word", "score_sentences", "log_sigmoid_table"]
 
 logger = logging.getLogger(__name__)
@@ -51,6 +53,8 @@ _LOG_TABLE = None
 
 def predict_output_word(model, context_words_list, topn=10):
     """See `Word2Vec.predict_output_word`."""
+    # gensim slices with -topn: topn=0 would give every word and a float fails to slice.
+    topn = _check_count("predict_output_word", "topn", topn, allow_none=False)
     if not model.negative:
         raise RuntimeError("predict_output_word: we have currently only implemented "
                            "predict_output_word for the negative sampling scheme, so you need "
@@ -75,7 +79,7 @@ def predict_output_word(model, context_words_list, topn=10):
     # softmax without overflow: gensim's exp(scores) / sum(...) up to rounding.
     weights = xp.exp(scores - xp.max(scores))
     probabilities = weights / xp.sum(weights)
-    order = xp.argsort(probabilities, descending=True, stable=True)[:max(0, int(topn))]
+    order = xp.argsort(probabilities, descending=True, stable=True)[:topn]
     chosen = backend.to_numpy(order).tolist()
     values = backend.to_numpy(xp.take(probabilities, order)).tolist()
     return [(wv.index_to_key[i], float(p)) for i, p in zip(chosen, values)]

@@ -11,6 +11,8 @@ import numbers
 from xpnet import backend as _backends
 from xpnet.autograd.tensor import Tensor
 
+from .errors import EmptyInputError
+
 __all__ = ["SimilarityQueries"]
 
 logger = logging.getLogger(__name__)
@@ -26,7 +28,22 @@ def _is_array(item) -> bool:
     return isinstance(item, Tensor) or _backends.backend_of_array(item) is not None
 
 
-def _ensure_list(value):
+def _check_count(op, name, value, allow_none=True):
+    """``topn`` or ``restrict_vocab`` of the public call ``op``: an int >= 0, or None where it
+    means "all". gensim returns [] for a negative topn and slices with a float one (TypeError);
+    here a negative count is a ValueError and any other type (bool too) a TypeError."""
+    if value is None and allow_none:
+        return None
+    expected = f"an int >= 0{' or None' if allow_none else ''}"
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{op}: {name} must be {expected}, got {type(value).__name__} "
+                        f"{value!r:.80}")
+    if value < 0:
+        raise ValueError(f"{op}: {name} must be {expected}, got {value!r}")
+    return int(value)
+
+
+def _ensure_list(value, op):
     """gensim's convention: one key or vector, a 2-D array of vectors, or a list of items."""
     if value is None:
         return []
@@ -37,8 +54,8 @@ def _ensure_list(value):
             return [value]
         if len(value.shape) == 2:
             return [value[i, ...] for i in range(value.shape[0])]
-        raise ValueError(f"expected a vector or a 2-D array of vectors, got an array of shape "
-                         f"{tuple(value.shape)}")
+        raise ValueError(f"{op}: expected a vector or a 2-D array of vectors, got an array of "
+                         f"shape {tuple(value.shape)}")
     return list(value)
 
 
@@ -53,7 +70,8 @@ class SimilarityQueries:
 
     def _stack_terms(self, items, pre_normalize, ignore_missing, what):
         """Rows for keys (normed when ``pre_normalize``) or given vectors, with their weights;
-        returns (rows, weights, indices of the keys found)."""
+        returns (rows, weights, indices of the keys found). ``what`` is the public call,
+        named by the errors."""
         rows, weights, found = [], [], []
         for item, weight in items:
             if _is_array(item):
@@ -62,14 +80,15 @@ class SimilarityQueries:
                     raise ValueError(f"{what}: expected vectors of length {self.vector_size}, got "
                                      f"shape {tuple(vector.shape)}")
                 rows.append(vector)
-            elif self.has_index_for(item):
-                index = self.get_index(item)
-                found.append(index)
-                rows.append(self._row(index, norm=pre_normalize))
-            elif ignore_missing:
-                continue
             else:
-                raise KeyError(f"Key '{item}' not present in vocabulary")
+                index = self.get_index(item, -1)
+                if index >= 0:
+                    found.append(index)
+                    rows.append(self._row(index, norm=pre_normalize))
+                elif ignore_missing:
+                    continue
+                else:  # gensim's text for most_similar and get_mean_vector
+                    self._absent(item, None, what, " in vocabulary")
             weights.append(float(weight))
         return rows, weights, found
 
@@ -85,9 +104,13 @@ class SimilarityQueries:
         KeyError
             For a missing key when ``ignore_missing`` is False.
         """
-        keys = _ensure_list(keys)
+        return self._mean_vector("get_mean_vector", keys, weights, pre_normalize, post_normalize,
+                                 ignore_missing)
+
+    def _mean_vector(self, op, keys, weights, pre_normalize, post_normalize, ignore_missing):
+        keys = _ensure_list(keys, op)
         if not keys:
-            raise ValueError("get_mean_vector: cannot compute mean with no input")
+            raise ValueError(f"{op}: cannot compute mean with no input")
         if weights is None:
             weights = [1.0] * len(keys)
         elif _is_array(weights):
@@ -95,10 +118,9 @@ class SimilarityQueries:
         else:
             weights = [float(w) for w in weights]
         if len(weights) != len(keys):
-            raise ValueError(f"get_mean_vector: keys and weights must have the same length, got "
+            raise ValueError(f"{op}: keys and weights must have the same length, got "
                              f"{len(keys)} keys and {len(weights)} weights")
-        rows, used, _ = self._stack_terms(zip(keys, weights), pre_normalize, ignore_missing,
-                                          "get_mean_vector")
+        rows, used, _ = self._stack_terms(zip(keys, weights), pre_normalize, ignore_missing, op)
         return self._weighted_mean(rows, used, post_normalize)
 
     def _weighted_mean(self, rows, weights, post_normalize):
@@ -116,7 +138,8 @@ class SimilarityQueries:
 
     def _weighted_items(self, positive, negative, what):
         items = []
-        for default, group in ((1.0, _ensure_list(positive)), (-1.0, _ensure_list(negative))):
+        for default, group in ((1.0, _ensure_list(positive, what)),
+                               (-1.0, _ensure_list(negative, what))):
             for item in group:
                 if _is_key(item) or _is_array(item):
                     items.append((item, default))
@@ -194,19 +217,31 @@ class SimilarityQueries:
         Raises
         ------
         KeyError
-            For a key not in the vocabulary (``Key 'xyz' not present in vocabulary``).
+            For a key not in the vocabulary (``most_similar: Key 'xyz' not present in
+            vocabulary``).
+        TypeError
+            If ``topn`` or ``restrict_vocab`` is not an int (or None).
         ValueError
-            With neither positive nor negative input.
+            With neither positive nor negative input, or a negative ``topn`` or
+            ``restrict_vocab`` (gensim returns [] for a negative topn).
         """
-        if isinstance(topn, numbers.Integral) and topn < 1:
+        return self._most_similar("most_similar", positive, negative, topn, clip_start, clip_end,
+                                  restrict_vocab, indexer)
+
+    def _most_similar(self, op, positive=None, negative=None, topn=10, clip_start=0,
+                      clip_end=None, restrict_vocab=None, indexer=None):
+        """`most_similar` for the public call ``op`` (named by its errors)."""
+        topn = _check_count(op, "topn", topn)
+        restrict_vocab = _check_count(op, "restrict_vocab", restrict_vocab)
+        if topn == 0:
             return []
-        items = self._weighted_items(positive, negative, "most_similar")
+        items = self._weighted_items(positive, negative, op)
         if not items:
-            raise ValueError("most_similar: cannot compute similarity with no input; pass at "
-                             "least one key or vector in positive or negative")
-        rows, weights, found = self._stack_terms(items, True, False, "most_similar")
+            raise ValueError(f"{op}: cannot compute similarity with no input; pass at "
+                             f"least one key or vector in positive or negative")
+        rows, weights, found = self._stack_terms(items, True, False, op)
         mean = self._weighted_mean(rows, weights, post_normalize=True)
-        if indexer is not None and isinstance(topn, numbers.Integral):
+        if indexer is not None and topn is not None:
             return indexer.most_similar(mean, topn)
         size = self._vectors.shape[0]
         clip_end = clip_end or size
@@ -217,19 +252,24 @@ class SimilarityQueries:
         clip_start = max(0, min(int(clip_start), clip_end))
         scores = (self._vectors[clip_start:clip_end, :] @ mean) \
             / self._safe_norms()[clip_start:clip_end]
-        if not topn:
+        if topn is None:
             return scores
-        return self._top(scores, int(topn), offset=clip_start, exclude=set(found))
+        return self._top(scores, topn, offset=clip_start, exclude=set(found))
 
     def similar_by_key(self, key, topn=10, restrict_vocab=None):
-        """`most_similar` of one key."""
-        return self.most_similar(positive=[key], topn=topn, restrict_vocab=restrict_vocab)
+        """`most_similar` of one key (errors name ``similar_by_key``)."""
+        return self._most_similar("similar_by_key", positive=[key], topn=topn,
+                                  restrict_vocab=restrict_vocab)
 
-    similar_by_word = similar_by_key
+    def similar_by_word(self, word, topn=10, restrict_vocab=None):
+        """`most_similar` of one word (errors name ``similar_by_word``)."""
+        return self._most_similar("similar_by_word", positive=[word], topn=topn,
+                                  restrict_vocab=restrict_vocab)
 
     def similar_by_vector(self, vector, topn=10, restrict_vocab=None):
         """`most_similar` of one vector (used as given, then unit-normed)."""
-        return self.most_similar(positive=[vector], topn=topn, restrict_vocab=restrict_vocab)
+        return self._most_similar("similar_by_vector", positive=[vector], topn=topn,
+                                  restrict_vocab=restrict_vocab)
 
     def most_similar_cosmul(self, positive=None, negative=None, topn=10, restrict_vocab=None):
         """Nearest keys by Levy and Goldberg's multiplicative objective (3CosMul, 2014)::
@@ -242,13 +282,18 @@ class SimilarityQueries:
         Raises
         ------
         ValueError
-            Without positive input.
+            Without positive input, or a negative ``topn`` or ``restrict_vocab``.
+        TypeError
+            If ``topn`` or ``restrict_vocab`` is not an int (or None).
         KeyError
-            For a key not in the vocabulary.
+            For a key not in the vocabulary (``most_similar_cosmul: Key 'xyz' not present``).
         """
-        if isinstance(topn, numbers.Integral) and topn < 1:
+        op = "most_similar_cosmul"
+        topn = _check_count(op, "topn", topn)
+        restrict_vocab = _check_count(op, "restrict_vocab", restrict_vocab)
+        if topn == 0:
             return []
-        positive, negative = _ensure_list(positive), _ensure_list(negative)
+        positive, negative = _ensure_list(positive, op), _ensure_list(negative, op)
         if not positive:
             raise ValueError("most_similar_cosmul: cannot compute similarity with no input; "
                              "pass at least one positive key or vector")
@@ -264,7 +309,7 @@ class SimilarityQueries:
                                          f"{self.vector_size}, got shape {tuple(vector.shape)}")
                     rows.append(vector)
                 else:
-                    index = self.get_index(item)
+                    index = self._index(item, op)
                     found.add(index)
                     rows.append(self._row(index, norm=True))
             return rows
@@ -281,21 +326,31 @@ class SimilarityQueries:
         scores = xp.prod(shifted_cosines(pos_rows), axis=1)
         denominator = xp.prod(shifted_cosines(neg_rows), axis=1) if neg_rows else 1.0
         scores = scores / (denominator + 0.000001)
-        if not topn:
+        if topn is None:
             return scores
-        return self._top(scores, int(topn), exclude=found)
+        return self._top(scores, topn, exclude=found)
 
     def similarity(self, w1, w2) -> float:
-        """Cosine similarity of two keys."""
+        """Cosine similarity of two keys.
+
+        Raises
+        ------
+        KeyError
+            For a key not in the vocabulary (``similarity: Key 'xyz' not present``).
+        """
+        return self._similarity("similarity", w1, w2)
+
+    def _similarity(self, op, w1, w2):
         xp = self.backend.xp
-        return float(xp.sum(self._unit(self[w1]) * self._unit(self[w2])))
+        return float(xp.sum(self._unit(self._rows(w1, op)) * self._unit(self._rows(w2, op))))
 
     def distance(self, w1, w2) -> float:
         """Cosine distance ``1 - similarity(w1, w2)``; exactly 0.0 for a key and itself (float32
         rounding would otherwise leave a few ulps, as gensim's test expects none)."""
-        if _is_key(w1) and _is_key(w2) and self.get_index(w1) == self.get_index(w2):
+        op = "distance"
+        if _is_key(w1) and _is_key(w2) and self._index(w1, op) == self._index(w2, op):
             return 0.0
-        return 1 - self.similarity(w1, w2)
+        return 1 - self._similarity(op, w1, w2)
 
     def relative_cosine_similarity(self, wa, wb, topn=10) -> float:
         """``similarity(wa, wb)`` divided by the sum of the similarities of ``wa``'s ``topn``
@@ -307,15 +362,19 @@ class SimilarityQueries:
         ------
         ValueError
             If ``wa`` has no neighbour (``topn`` < 1 or a one-key vocabulary).
+        TypeError
+            If ``topn`` is not an int.
         KeyError
             For a key not in the vocabulary.
         """
-        neighbours = self.similar_by_word(wa, topn)
+        op = "relative_cosine_similarity"
+        neighbours = self._most_similar(op, positive=[wa], topn=_check_count(op, "topn", topn,
+                                                                            allow_none=False))
         if not neighbours:
-            raise ValueError(f"relative_cosine_similarity: {wa!r} has no similar words "
-                             f"(topn={topn!r}, {len(self)} keys); cannot calculate relative "
-                             f"cosine similarity without any similar words")
-        return float(self.similarity(wa, wb)) / sum(score for _, score in neighbours)
+            raise ValueError(f"{op}: {wa!r} has no similar words (topn={topn!r}, {len(self)} "
+                             f"keys); cannot calculate relative cosine similarity without any "
+                             f"similar words")
+        return self._similarity(op, wa, wb) / sum(score for _, score in neighbours)
 
     def wmdistance(self, document1, document2, norm=True) -> float:
         """Word Mover's Distance between two documents (Kusner et al., "From Word Embeddings To
@@ -349,15 +408,18 @@ class SimilarityQueries:
 
         Raises
         ------
-        ZeroDivisionError
-            If a list is empty (gensim's error).
+        xpnet.word2vec.errors.EmptyInputError
+            If a list is empty: a ValueError, and gensim's ZeroDivisionError.
         KeyError
             For a key not in the vocabulary (gensim 4.4 silently skips it).
         """
-        if not (len(ws1) and len(ws2)):
-            raise ZeroDivisionError("n_similarity: at least one of the passed lists is empty")
-        mean1 = self.get_mean_vector(ws1, pre_normalize=False, ignore_missing=False)
-        mean2 = self.get_mean_vector(ws2, pre_normalize=False, ignore_missing=False)
+        op = "n_similarity"
+        for name, words in (("ws1", ws1), ("ws2", ws2)):
+            if not len(words):
+                raise EmptyInputError(f"{op}: at least one of the passed lists is empty: {name} "
+                                      f"is {words!r:.40}")
+        mean1 = self._mean_vector(op, ws1, None, False, False, False)
+        mean2 = self._mean_vector(op, ws2, None, False, False, False)
         return float(self.backend.xp.sum(self._unit(mean1) * self._unit(mean2)))
 
     @staticmethod
@@ -374,36 +436,40 @@ class SimilarityQueries:
     def distances(self, word_or_vector, other_words=()):
         """Cosine distances from a key or vector to ``other_words`` (default: every key), as a
         backend array."""
+        return self._distances("distances", word_or_vector, other_words)
+
+    def _distances(self, op, word_or_vector, other_words=()):
         if _is_key(word_or_vector):
-            vector = self.get_vector(word_or_vector)
+            vector = self._row(self._index(word_or_vector, op))
         else:
-            vector = self._row_dtype_array(word_or_vector, "distances")
+            vector = self._row_dtype_array(word_or_vector, op)
         if not other_words:
             others = self._vectors
         else:
-            others = self[list(other_words)]
+            others = self._rows(list(other_words), op)
         return 1 - self.cosine_similarities(vector, others)
 
     def closer_than(self, key1, key2):
         """Keys closer to ``key1`` than ``key2`` is (``key1`` itself left out)."""
-        xp = self.backend.xp
-        distances = self.distances(key1)
-        index1, index2 = self.get_index(key1), self.get_index(key2)
+        op, xp = "closer_than", self.backend.xp
+        distances = self._distances(op, key1)
+        index1, index2 = self._index(key1, op), self._index(key2, op)
         closer = self._host_list(xp.nonzero(distances < distances[index2])[0])
         return [self.index_to_key[i] for i in closer if i != index1]
 
     def rank(self, key1, key2) -> int:
         """1 + the number of keys closer to ``key1`` than ``key2`` is."""
-        xp = self.backend.xp
-        distances = self.distances(key1)
-        index1, index2 = self.get_index(key1), self.get_index(key2)
+        op, xp = "rank", self.backend.xp
+        distances = self._distances(op, key1)
+        index1, index2 = self._index(key1, op), self._index(key2, op)
         closer = distances < distances[index2]
         count = int(xp.sum(xp.astype(closer, xp.int64)))
         return count - int(bool(closer[index1]) and index1 != index2) + 1
 
     def most_similar_to_given(self, key1, keys_list):
         """The key of ``keys_list`` most similar to ``key1``."""
-        similarities = [self.similarity(key1, key) for key in keys_list]
+        similarities = [self._similarity("most_similar_to_given", key1, key)
+                        for key in keys_list]
         return keys_list[similarities.index(max(similarities))]
 
     def rank_by_centrality(self, words, use_norm=True):
@@ -413,15 +479,21 @@ class SimilarityQueries:
         Raises
         ------
         ValueError
-            If none of ``words`` is in the vocabulary.
+            If ``words`` is empty or none of them is in the vocabulary.
         """
+        return self._rank_by_centrality("rank_by_centrality", words, use_norm)
+
+    def _rank_by_centrality(self, op, words, use_norm):
+        words = list(words)
+        if not words:
+            raise ValueError(f"{op}: words is empty; cannot select a word from an empty list")
         used = [word for word in words if word in self]
         if len(used) != len(words):
             logger.warning("vectors for words %s are not present in the model, ignoring these "
                            "words", set(words) - set(used))
         if not used:
-            raise ValueError(f"rank_by_centrality: none of the words {list(words)[:10]} is in "
-                             f"the vocabulary; cannot select a word from an empty list")
+            raise ValueError(f"{op}: none of the words {words[:10]} is in the vocabulary; "
+                             f"cannot select a word from an empty list")
         xp = self.backend.xp
         vectors = xp.stack([self.get_vector(word, norm=use_norm) for word in used])
         mean = self._unit(xp.mean(vectors, axis=0))
@@ -429,5 +501,11 @@ class SimilarityQueries:
         return sorted(zip(similarities, used), reverse=True)
 
     def doesnt_match(self, words):
-        """The word of ``words`` furthest from their mean."""
-        return self.rank_by_centrality(words)[-1][1]
+        """The word of ``words`` furthest from their mean.
+
+        Raises
+        ------
+        ValueError
+            If ``words`` is empty or none of them is in the vocabulary (as gensim).
+        """
+        return self._rank_by_centrality("doesnt_match", words, True)[-1][1]
