@@ -244,7 +244,7 @@ def test_attention_fast_paths_match_the_twin(family, case, monkeypatch):
         get_kernel("attention_forward", b, fast_paths=False)
     if family == "numpy" and threads > 1:  # the blocks ran on the kernel's worker threads
         import threading
-        assert any(t.name.startswith("xpnet-attention") for t in threading.enumerate())
+        assert any(t.name.startswith("xpnet-kernel") for t in threading.enumerate())
     for got, want in zip(*results):
         assert (got is None) == (want is None)
         if got is not None:

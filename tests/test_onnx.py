@@ -781,3 +781,20 @@ def test_without_onnx_the_package_imports_and_export_says_what_to_install():
                             timeout=120)
     assert result.returncode == 0, result.stderr
     assert "pip install 'xpnet[onnx]'" in result.stdout
+
+
+@pytest.mark.parametrize("opset", [13, 17])
+def test_layer_norm_called_as_a_function_in_a_custom_forward(opset):
+    class Normed(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.weight = nn.Parameter(xpnet.randn(3, 4))
+            self.bias = nn.Parameter(xpnet.randn(3, 4))
+
+        def forward(self, x):
+            y = nn.functional.layer_norm(x, (3, 4), self.weight, self.bias, eps=1e-3)
+            return nn.functional.layer_norm(y * 2, (4,))
+
+    proto = check(Normed(), randn(2, 3, 4), ["x"], {"x": {0: "batch"}}, opset_version=opset,
+                  others=(randn(5, 3, 4),))
+    assert ("LayerNormalization" in ops(proto)) == (opset >= 17)

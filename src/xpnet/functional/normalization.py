@@ -1,8 +1,10 @@
 """Normalisation functions with PyTorch's names, signatures and semantics: batch, layer and
 group normalisation, and `normalize` (vectors scaled to unit p-norm).
 
-Each standardises over some axes with the `xpnet.ops.normalization.Standardize` primitive and
-applies the optional per-channel (or per-element) affine map with ordinary ops.
+Batch, group and instance normalisation standardise over some axes with the
+`xpnet.ops.normalization.Standardize` primitive and apply the optional per-channel affine map
+with ordinary ops; layer normalisation, on the path of every Transformer block, is one
+`xpnet.ops.normalization.LayerNorm` node with the affine map inside (a fused kernel).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from xpnet.autograd import grad_mode
 from xpnet.autograd.function import check_same_backend
 from xpnet.autograd.tensor import Tensor
 from xpnet.ops._util import normalize_axes
-from xpnet.ops.normalization import Standardize
+from xpnet.ops.normalization import LayerNorm, Standardize
 
 from ._checks import int_arg
 
@@ -155,8 +157,7 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
         raise ValueError(f"{op}: expected input of shape (*, {', '.join(map(str, normalized))}) "
                          f"for normalized_shape={normalized}, got shape {x.shape}")
     _check_optional(op, x, normalized, "normalized_shape", weight=weight, bias=bias)
-    y = Standardize.apply(x, tuple(range(x.ndim - k, x.ndim)), eps)
-    return _affine(y, weight, bias, normalized)
+    return LayerNorm.apply(x, weight, bias, ndim=k, eps=eps)
 
 
 def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5):

@@ -4,8 +4,9 @@ statistics), LayerNorm (``LayerNormalization``, opset 17), GroupNorm and Instanc
 from __future__ import annotations
 
 from xpnet import nn
+from xpnet.ops import normalization as _normalization
 
-from ._registry import layer, optional
+from ._registry import layer, optional, primitive
 from .reduce import standardize_nodes
 
 
@@ -40,25 +41,34 @@ def _batch_norm(g, module, out, x):
     g.bind(out, name, g.dims(x))
 
 
-@layer(nn.LayerNorm)
-def _layer_norm(g, module, out, x):
-    dt = out.dtype.name
-    k = len(module.normalized_shape)
+def _layer_norm_nodes(g, x, normalized_shape, weight, bias, eps, dt):
+    """``LayerNormalization`` (opset 17), or the standardisation and affine nodes before it."""
+    k = len(normalized_shape)
     v = g.value(x, dt)
     if g.opset >= 17:
         size = 1
-        for n in module.normalized_shape:
+        for n in normalized_shape:
             size *= n
-        weight = module.weight
         scale = g.value(weight, dt) if weight is not None else \
-            g.const([1.0] * size, dt, module.normalized_shape)
-        inputs = [v, scale] + ([g.value(module.bias, dt)] if module.bias is not None else [])
-        name = g.op("LayerNormalization", inputs, axis=-k, epsilon=float(module.eps))
-    else:
-        axes = list(range(x.ndim - k, x.ndim))
-        name = standardize_nodes(g, v, axes, module.eps, dt)
-        shape = list(module.normalized_shape)
-        name = _affine(g, name, module.weight, module.bias, dt, shape)
+            g.const([1.0] * size, dt, normalized_shape)
+        inputs = [v, scale] + ([g.value(bias, dt)] if bias is not None else [])
+        return g.op("LayerNormalization", inputs, axis=-k, epsilon=float(eps))
+    axes = list(range(x.ndim - k, x.ndim))
+    name = standardize_nodes(g, v, axes, eps, dt)
+    return _affine(g, name, weight, bias, dt, list(normalized_shape))
+
+
+@layer(nn.LayerNorm)
+def _layer_norm(g, module, out, x):
+    name = _layer_norm_nodes(g, x, module.normalized_shape, module.weight, module.bias,
+                             module.eps, out.dtype.name)
+    g.bind(out, name, g.dims(x))
+
+
+@primitive(_normalization.LayerNorm)  # F.layer_norm called in a traced forward
+def _layer_norm_primitive(g, out, x, weight, bias, ndim, eps):
+    name = _layer_norm_nodes(g, x, tuple(x.shape[x.ndim - ndim:]), weight, bias, eps,
+                             out.dtype.name)
     g.bind(out, name, g.dims(x))
 
 

@@ -38,11 +38,11 @@ from __future__ import annotations
 
 import math
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from . import register_fast
+from .numpy_threads import run_blocks as _run_blocks
 
 _BLOCK_BYTES = 1 << 20  # scores per block: fits the L2 cache with room for Q, K, V
 _CAUSAL_TILES = 4  # query tiles of a causal block: fewer waste work, more make small products
@@ -52,7 +52,6 @@ _CAUSAL_TILES = 4  # query tiles of a causal block: fewer waste work, more make 
 _MIN_TILE = 128
 _SHIFT_LOW, _SHIFT_HIGH = -20.0, 60.0  # row maxima for which exp(s) needs no shift
 _workspace = threading.local()
-_blas_controller = None
 
 
 def _scratch(slot, shape, dtype):
@@ -76,58 +75,6 @@ def _blocks(batch, per_item_bytes):
         return [()]
     step = max(1, _BLOCK_BYTES // max(per_item_bytes * math.prod(batch[1:]), 1))
     return [(slice(i, min(i + step, batch[0])),) for i in range(0, batch[0], step)]
-
-
-def _blas():
-    """threadpoolctl's handle on the loaded BLAS, or None without threadpoolctl."""
-    global _blas_controller
-    if _blas_controller is None:
-        try:
-            from threadpoolctl import ThreadpoolController
-        except ImportError:
-            _blas_controller = False
-        else:
-            _blas_controller = ThreadpoolController().select(user_api="blas")
-    return _blas_controller or None
-
-
-def _run_blocks(work, blocks):
-    """``work(index)`` for every block. With a multi-threaded BLAS the blocks are shared out
-    among that many Python threads, each running BLAS single-threaded: products of 128 x 32
-    matrices are too small to split, and OpenBLAS splitting each of them costs more than it
-    gains (its threads spin between hundreds of calls). NumPy releases the GIL in matmul and
-    in the ufuncs, so the threads run concurrently."""
-    controller = _blas() if len(blocks) > 1 else None
-    threads = max((lib.num_threads for lib in controller.lib_controllers), default=1) \
-        if controller is not None else 1
-    if threads <= 1:
-        for index in blocks:
-            work(index)
-        return
-    pool = _pool(threads)
-    with controller.limit(limits=1):
-        for future in [pool.submit(_run_serial, work, blocks[i::threads])
-                       for i in range(threads)]:
-            future.result()
-
-
-def _run_serial(work, blocks):
-    for index in blocks:
-        work(index)
-
-
-_pools = {}
-_pools_lock = threading.Lock()
-
-
-def _pool(threads):
-    """A process-wide pool of ``threads`` workers, made once and reused."""
-    with _pools_lock:
-        pool = _pools.get(threads)
-        if pool is None:
-            pool = _pools[threads] = ThreadPoolExecutor(threads,
-                                                        thread_name_prefix="xpnet-attention")
-    return pool
 
 
 def _bias_t(mask, dtype):
