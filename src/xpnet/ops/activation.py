@@ -9,7 +9,7 @@ import warnings
 from xpnet.autograd import grad_mode
 from xpnet.autograd.function import Function
 from xpnet.autograd.tensor import Tensor
-from xpnet.backend.kernels import get_kernel
+from xpnet.backend.kernels import get_kernel, register_generic
 
 from ._util import AxisError, axis_arg
 from .arithmetic import where
@@ -27,11 +27,7 @@ __all__ = ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "gelu", "
 class Sigmoid(Function):
     @staticmethod
     def forward(ctx, x):
-        xp = ctx.xp
-        # exp(-|x|) cannot overflow; choose the form by sign.
-        z = xp.exp(-xp.abs(x))
-        r = 1 / (1 + z)
-        out = xp.where(x >= 0, r, z * r)
+        out = get_kernel("sigmoid", ctx.backend)(ctx.xp, x)
         ctx.save_for_backward(out)
         return out
 
@@ -39,6 +35,15 @@ class Sigmoid(Function):
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
         return g * out * (1 - out)
+
+
+@register_generic("sigmoid")
+def sigmoid_kernel(xp, x):
+    """1 / (1 + exp(-x)), exact for every x: exp(-|x|) cannot overflow, and the form is
+    chosen by sign."""
+    z = xp.exp(-xp.abs(x))
+    r = 1 / (1 + z)
+    return xp.where(x >= 0, r, z * r)
 
 
 class Tanh(Function):

@@ -392,3 +392,31 @@ from . import word2vec_kernels as _word2vec_kernels  # noqa: E402,F401  (registe
 from . import numpy_recurrent as _numpy_recurrent  # noqa: E402,F401  (registers its kernels)
 from . import numpy_attention as _numpy_attention  # noqa: E402,F401  (registers its kernels)
 from . import numba_layer_norm as _numba_layer_norm  # noqa: E402,F401  (registers its kernels)
+
+
+# -- sigmoid ----------------------------------------------------------------------------------
+# The twin makes seven array calls (abs, negative, exp, add, divide, multiply, where): 5.2 us on
+# a (4,) tensor against tanh's 1.8, and 28 ms on 1M float32 values. scipy's expit is one ufunc
+# (0.5 us on (4,)) but not vectorised (5.5 ms on 1M); 1 / (1 + exp(-x)) in place is 2.1 ms on
+# 1M, exact wherever the result is a normal float (exp(-x) overflowing to inf gives 0, as it
+# should). Tiny arrays take expit when SciPy is there; the rest the in-place form.
+_EXPIT_BELOW = 4096
+_expit = None
+
+
+@register_fast("sigmoid", "numpy")
+def sigmoid(xp, x):
+    global _expit
+    if x.size < _EXPIT_BELOW:
+        if _expit is None:
+            try:
+                from scipy.special import expit as _expit
+            except ImportError:
+                _expit = False
+        if _expit:
+            return _expit(x)
+    with np.errstate(over="ignore"):
+        out = np.negative(x)
+        np.exp(out, out=out)
+    out += 1
+    return np.reciprocal(out, out=out)
