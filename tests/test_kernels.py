@@ -241,15 +241,25 @@ MAX_POOL_CASES = {
     # name: (input shape, kernel, stride, padding, dilation)
     "tiled 2x2": ((2, 3, 8, 6), (2, 2), (2, 2), (0, 0), (1, 1)),
     "tiled 1-D": ((2, 3, 9), (3,), (3,), (0,), (1,)),
-    "overlapping (twin inside)": ((2, 3, 7, 7), (3, 3), (2, 2), (1, 1), (1, 1)),
+    "overlapping, padded": ((2, 3, 7, 7), (3, 3), (2, 2), (1, 1), (1, 1)),
+    "dilated, padded, uneven": ((2, 2, 9, 8), (3, 2), (2, 1), (1, 1), (2, 1)),
+    "1-D padded, strided": ((3, 2, 10), (4,), (3,), (2,), (1,)),
 }
 
 
 @pytest.mark.parametrize("case", list(MAX_POOL_CASES))
 @pytest.mark.parametrize("ties", [False, True])
-def test_max_pool_fast_path_matches_the_twin(case, ties):
+@pytest.mark.parametrize("numba", [True, False])  # the numba kernel, or the NumPy forms
+@pytest.mark.parametrize("threads", [1, 2])
+def test_max_pool_fast_path_matches_the_twin(case, ties, numba, threads, monkeypatch):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from xpnet.backend.kernels import numba_pool
     from xpnet.functional.pooling import max_pool1d, max_pool2d
 
+    if numba and not numba_pool.available:
+        pytest.skip("numba is not installed (the fast extra)")
+    monkeypatch.setattr(numba_pool, "available", numba)
+    monkeypatch.setattr(numba_pool, "_PLANES_PER_BLOCK", 2)  # several blocks on 2 threads
     shape, kernel, stride, padding, dilation = MAX_POOL_CASES[case]
     values = np.random.default_rng(2).standard_normal(shape)
     if ties:
@@ -257,24 +267,35 @@ def test_max_pool_fast_path_matches_the_twin(case, ties):
     pool = max_pool2d if len(kernel) == 2 else max_pool1d
     results = []
     for fast in (True, False):
-        with xpnet.use_fast_paths(fast):
+        with xpnet.use_fast_paths(fast), threadpoolctl.threadpool_limits(threads, "blas"):
             x = xpnet.tensor(values, requires_grad=True)
             out = pool(x, kernel, stride, padding, dilation)
             upstream = np.random.default_rng(3).standard_normal(out.shape)
             out.backward(xpnet.tensor(upstream))
             results.append((out.numpy(), x.grad.numpy()))
     np.testing.assert_array_equal(results[0][0], results[1][0])
-    np.testing.assert_array_equal(results[0][1], results[1][1])
+    # Overlapping windows add their gradients in another order.
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-14, atol=1e-15)
 
 
-def test_max_pool_fast_path_defers_nan_windows_to_the_twin():
+@pytest.mark.parametrize("numba", [True, False])
+def test_max_pool_fast_path_lets_nan_win_as_the_twin(numba, monkeypatch):
+    from xpnet.backend.kernels import numba_pool
     from xpnet.functional.pooling import max_pool2d
 
+    if numba and not numba_pool.available:
+        pytest.skip("numba is not installed (the fast extra)")
+    monkeypatch.setattr(numba_pool, "available", numba)
     values = np.random.default_rng(4).standard_normal((1, 1, 4, 4))
     values[0, 0, 1, 1] = np.nan
-    outs = []
+    values[0, 0, 2, 2:] = [np.nan, 7.0]  # a NaN before the window's largest number
+    results = []
     for fast in (True, False):
         with xpnet.use_fast_paths(fast):
-            outs.append(max_pool2d(xpnet.tensor(values), 2).numpy())
-    np.testing.assert_array_equal(outs[0], outs[1])
-    assert np.isnan(outs[0][0, 0, 0, 0])
+            x = xpnet.tensor(values, requires_grad=True)
+            out = max_pool2d(x, 2)
+            out.sum().backward()
+            results.append((out.numpy(), x.grad.numpy()))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+    assert np.isnan(results[0][0][0, 0, 0, 0]) and np.isnan(results[0][0][0, 0, 1, 1])

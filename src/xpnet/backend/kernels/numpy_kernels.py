@@ -9,6 +9,7 @@ import threading
 import numpy as np
 
 from . import register_fast
+from . import numba_pool
 from . import twins as _twins
 
 try:  # SciPy comes with scikit-learn (the examples extra); without it the twin serves.
@@ -322,7 +323,8 @@ def conv_transpose_forward(xp, x, weight, bias, *, output_size, stride, padding,
 
 
 # -- max pooling -------------------------------------------------------------------------------
-# The common case, windows that tile the input exactly (kernel == stride, no padding, no
+# With numba (the fast extra), 1-D and 2-D pooling of any geometry runs numba_pool's one-pass
+# kernel. Without it: the common case, windows that tile the input exactly (kernel == stride, no padding, no
 # dilation, no NaN), as reshaped views: each kernel offset is one strided view, compared and
 # merged in place, and the backward writes each offset's share straight into its view of the
 # gradient. Everything else goes to the generic twin (positions are stored the same way).
@@ -354,6 +356,8 @@ def _offset_index(ndim_lead, offset):
 @register_fast("max_pool_forward", "numpy")
 def max_pool_forward(xp, x, kernel, stride, padding, dilation, out_sizes, device):
     from . import _generic
+    if numba_pool.available and len(kernel) <= 2:
+        return numba_pool.max_pool_forward(x, kernel, stride, padding, dilation, out_sizes)
     if not _tiles(x.shape, kernel, stride, padding, dilation, out_sizes) or np.isnan(x).any():
         return _generic["max_pool_forward"](xp, x, kernel, stride, padding, dilation,
                                             out_sizes, device)
@@ -375,6 +379,8 @@ def max_pool_forward(xp, x, kernel, stride, padding, dilation, out_sizes, device
 def max_pool_backward(xp, g, arg, in_shape, kernel, stride, padding, dilation, out_sizes,
                       device):
     from . import _generic
+    if numba_pool.available and len(kernel) <= 2:
+        return numba_pool.max_pool_backward(g, arg, in_shape, kernel, stride, padding, dilation)
     if not _tiles(in_shape, kernel, stride, padding, dilation, out_sizes):
         return _generic["max_pool_backward"](xp, g, arg, in_shape, kernel, stride, padding,
                                              dilation, out_sizes, device)
