@@ -72,9 +72,13 @@ def _seed_and_defaults():
     xpnet.manual_seed(0)
     previous_dtype = xpnet.get_default_dtype()
     previous_fast = xpnet.fast_paths_enabled()
+    previous_eager = xpnet.eager_checks_enabled()
     yield
     xpnet.set_default_dtype(previous_dtype)
     xpnet.use_fast_paths(previous_fast)
+    xpnet.use_eager_checks(previous_eager)
+    # A device-side check a test left unreported must not surface in the next test.
+    xpnet.backend.checks.discard_pending()
 
 
 def random_arrays(*shapes, seed=0, dtype=np.float64, low=-2.0, high=2.0):

@@ -167,7 +167,9 @@ def test_clip_grad_norm_counts_sparse_rows_as_their_dense_values(backend):
         total = clip_grad_norm_([ours, bias], 1.5, norm_type)
         want = torch.nn.utils.clip_grad_norm_([theirs, theirs_bias], 1.5, norm_type)
         assert_close(total, want)
-        assert isinstance(ours.grad, RowSparseGrad) and ours.grad.is_coalesced()
+        assert isinstance(ours.grad, RowSparseGrad)
+        # Coalescing would wait for a device: there the rows stay as backward made them.
+        assert ours.grad.is_coalesced() or not ours.grad._backend.on_host
         assert_close(ours.grad.to_dense(), theirs.grad)
         assert_close(bias.grad, theirs_bias.grad)
 

@@ -24,6 +24,7 @@ from xpnet.backend import (
     BackendUnavailableError, fast_paths_enabled, get_backend, get_namespace, set_backend,
     use_backend, use_fast_paths,
 )
+from xpnet.backend.checks import eager_checks_enabled, use_eager_checks
 from xpnet.backend.device import device
 from xpnet.backend.random import Generator, default_generator, manual_seed
 from xpnet.creation import (
@@ -85,6 +86,7 @@ __all__ = sorted({
     "get_num_threads", "set_num_interop_threads", "get_num_interop_threads",
     "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
     "is_deterministic_algorithms_warn_only_enabled",
+    "eager_checks_enabled", "use_eager_checks",
     *(name for name in _ops_all if name not in _INTERNAL_OPS),
 })
 

@@ -71,9 +71,9 @@ def get_device_name(d=None) -> str:
 
 def manual_seed(seed: int) -> None:
     """Accepted for PyTorch scripts; it changes nothing. xpnet draws the random numbers of CUDA
-    tensors from the generator that `xpnet.manual_seed` seeds (on the host), so there is no
-    separate CUDA stream to seed, and the CPU stream must not be reset behind the script's
-    back."""
+    tensors from the generator that `xpnet.manual_seed` seeds: on the host, and for per-step
+    noise (dropout masks) from a GPU stream that seed also starts, so there is no separate
+    CUDA seed, and the CPU stream must not be reset behind the script's back."""
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise TypeError(f"xpnet.cuda.manual_seed: expected an int seed, got {seed!r}")
 

@@ -43,7 +43,9 @@ class RowSparseGrad:
         Always True (Tensor-like code tells the two apart by it, as in PyTorch).
     """
 
-    __slots__ = ("index_data", "values_data", "shape", "_backend", "_coalesced")
+    # _valid: None, or (from `_rows_once` on a device) a bool mask of the entries that are rows;
+    # the others are zero padding.
+    __slots__ = ("index_data", "values_data", "shape", "_backend", "_coalesced", "_valid")
     is_sparse = True
     requires_grad = False
     grad_fn = None
@@ -51,6 +53,7 @@ class RowSparseGrad:
     def __init__(self, index_data, values_data, shape, backend, coalesced=False):
         self.index_data, self.values_data = index_data, values_data
         self.shape, self._backend, self._coalesced = tuple(shape), backend, coalesced
+        self._valid = None
 
     # -- metadata ----------------------------------------------------------------------------
     @property
@@ -98,6 +101,34 @@ class RowSparseGrad:
         values = _scatter_add(self._backend, inverse, self.values_data, unique.shape[0])
         return RowSparseGrad(unique, values, self.shape, self._backend, coalesced=True)
 
+    def _rows_once(self) -> RowSparseGrad:
+        """This gradient with every row stored once, for the optimizers' updates, which are not
+        linear in the gradient.
+
+        On a host backend that is `coalesce`. On a device, `coalesce`'s unique would read the
+        number of distinct rows back to the host to size its result (a synchronisation); here
+        the sums stay in ``nnz`` slots, sorted by row, and the slots past the last distinct row
+        hold zeros and repeat the last row. ``_valid`` marks the real ones: an update masks
+        the padding's increments (they add zero to that last row).
+        """
+        if self._backend.on_host or self._coalesced:
+            return self.coalesce()
+        xp, device = self._backend.xp, self._backend.device
+        n = self.index_data.shape[0]
+        if n == 0:
+            return RowSparseGrad(self.index_data, self.values_data, self.shape, self._backend,
+                                 coalesced=True)
+        order = xp.argsort(self.index_data, stable=True)
+        rows = xp.take(self.index_data, order)
+        first = xp.concat([xp.ones((1,), dtype=xp.bool, device=device), rows[1:] != rows[:-1]])
+        slot = xp.cumulative_sum(xp.astype(first, rows.dtype)) - 1  # distinct row number
+        values = _scatter_add(self._backend, slot, xp.take(self.values_data, order, axis=0), n)
+        slots = xp.arange(n, dtype=slot.dtype, device=device)
+        starts = xp.clip(xp.searchsorted(slot, slots), max=n - 1)  # where each slot's row begins
+        padded = RowSparseGrad(xp.take(rows, starts), values, self.shape, self._backend)
+        padded._valid = slots <= slot[-1:]
+        return padded
+
     def to_dense(self) -> Tensor:
         """The dense gradient as a Tensor of shape ``shape``."""
         return Tensor._make(dense_array(self), self._backend)
@@ -108,14 +139,16 @@ class RowSparseGrad:
 
     def with_values(self, values_data) -> RowSparseGrad:
         """Same rows, new values (e.g. scaled by gradient clipping)."""
-        return RowSparseGrad(self.index_data, values_data, self.shape, self._backend,
-                             self._coalesced)
+        out = RowSparseGrad(self.index_data, values_data, self.shape, self._backend,
+                            self._coalesced)
+        out._valid = self._valid
+        return out
 
     def zero_(self) -> RowSparseGrad:
         """Drop every stored row (an all-zero gradient), as PyTorch's ``zero_`` on sparse."""
         self.index_data = self.index_data[:0]
         self.values_data = self.values_data[:0, ...]
-        self._coalesced = True
+        self._coalesced, self._valid = True, None
         return self
 
     # -- arithmetic: what gradient accumulation and clipping need ------------------------------

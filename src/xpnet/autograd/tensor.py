@@ -7,6 +7,7 @@ import math
 import weakref
 
 from xpnet import backend as _backends
+from xpnet.backend import checks as _checks
 from xpnet.backend import device as _device
 from xpnet import dtypes as _dt
 
@@ -210,10 +211,14 @@ class Tensor:
         return out if dtype is None else out.astype(dtype, copy=False)
 
     def item(self):
-        """The value of a one-element tensor as a Python scalar."""
+        """The value of a one-element tensor as a Python scalar.
+
+        A synchronisation: a data check still pending on the tensor's device raises here."""
         if self.numel() != 1:
             raise ValueError(f"item: only one-element tensors convert to a Python scalar, "
                              f"got shape {self.shape}")
+        if _checks._pending:
+            _checks.report(self._backend)
         value = self._backend.xp.reshape(self.array, ())
         kind = self.dtype.kind
         if kind == "bool":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+from .checks import eager_checks_enabled, use_eager_checks
 from .registry import (
     FAMILIES,
     VALID_NAMES,
@@ -25,6 +26,7 @@ __all__ = [
     "Backend", "BackendUnavailableError", "FAMILIES", "VALID_NAMES", "active", "backend_of_array",
     "cupy_unusable_reason", "fast_paths_enabled", "format_array", "get_backend", "get_namespace",
     "is_numpy_array", "load", "set_backend", "use_backend", "use_fast_paths",
+    "eager_checks_enabled", "use_eager_checks",
 ]
 
 _active: Backend | None = None

@@ -14,6 +14,8 @@ import numpy as np
 
 from xpnet import dtypes as _dt
 
+from . import checks as _checks
+
 FAMILIES = ("numpy", "array_api_strict", "torch", "cupy")
 
 
@@ -35,6 +37,9 @@ class Backend:
         Its Array API namespace (through array-api-compat where the library needs it).
     device : object
         The device to pass as ``device=`` to the namespace's creation functions.
+    on_host : bool
+        Whether the arrays live in host memory (numpy, torch's CPU tensors, array_api_strict's
+        CPU device), so that reading a value back does not wait for a device.
     """
 
     def __init__(self, name, family, xp, device):
@@ -50,6 +55,9 @@ class Backend:
                 if family in ("numpy", "cupy"):  # arrays carry np.dtype('float32'), not np.float32
                     self._from_xp[np.dtype(native)] = dt
         self._float64_ok = None
+        # Whether the arrays live in host memory: reading a value back costs no wait there.
+        # array_api_strict's devices other than its CPU one stand in for a GPU.
+        self.on_host = family in ("numpy", "torch") or name == "array_api_strict"
         # NumPy (and CuPy through NumPy's rules) turns 0-d results of reductions into scalars,
         # which are immutable and not arrays; ops turn them back (None: nothing to fix).
         self.fix_output = _as_ndarray if family == "numpy" else None
@@ -94,7 +102,11 @@ class Backend:
         return a  # array_api_strict.asarray accepts NumPy arrays directly
 
     def to_numpy(self, arr) -> np.ndarray:
-        """A NumPy copy of ``arr`` (from the GPU or another device where needed)."""
+        """A NumPy copy of ``arr`` (from the GPU or another device where needed).
+
+        A synchronisation: a data check still pending on this device raises here."""
+        if _checks._pending:
+            _checks.report(self)
         if self.family == "numpy":
             return np.array(arr, copy=True)
         if self.family == "torch":
@@ -112,9 +124,12 @@ class Backend:
         return self
 
     def synchronize(self):
-        """Wait for the device's queued work (a no-op on the CPU backends)."""
+        """Wait for the device's queued work (a no-op on the CPU backends); a data check
+        pending on this device raises here."""
         if self.family == "cupy":
             self.device.synchronize()
+        if _checks._pending:
+            _checks.report(self)
 
     def __repr__(self):
         return f"Backend({self.name!r})"

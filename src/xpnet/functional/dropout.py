@@ -29,7 +29,7 @@ def dropout(x, p=0.5, training=True, inplace=False, generator=None):
     if p == 1:
         return in_place("dropout", x, x * 0.0, inplace)
     g = generator or default_generator
-    keep = g.bernoulli(x._backend, x.shape, 1 - p)
+    keep = g.device_bernoulli(x._backend, x.shape, 1 - p)
     xp = x._backend.xp
     mask = Tensor._make(xp.astype(keep, x.array.dtype) * (1 / (1 - p)), x._backend)
     return in_place("dropout", x, x * mask, inplace)
@@ -70,7 +70,7 @@ def dropout2d(x, p=0.5, training=True, inplace=False, generator=None):
     if p == 1:
         return in_place("dropout2d", x, x * 0.0, inplace)
     g = generator or default_generator
-    keep = g.bernoulli(x._backend, x.shape[:2] + (1, 1), 1 - p)
+    keep = g.device_bernoulli(x._backend, x.shape[:2] + (1, 1), 1 - p)
     xp = x._backend.xp
     mask = Tensor._make(xp.astype(keep, x.array.dtype) * (1 / (1 - p)), x._backend)
     return in_place("dropout2d", x, x * mask, inplace)

@@ -14,6 +14,7 @@ import warnings
 from xpnet import creation, ops
 from xpnet.autograd.function import check_same_backend
 from xpnet.autograd.tensor import Tensor
+from xpnet.backend.checks import check
 from xpnet.ops.activation import LogSigmoid
 from xpnet.ops.distance import pairwise_distance
 from xpnet.ops.loss import NLL, BinaryCrossEntropy, BinaryCrossEntropyWithLogits, Huber, KLDiv
@@ -71,11 +72,11 @@ def _as_float_target(target, input):
 
 
 def _check_unit_interval(op, name, t):
-    xp = t._backend.xp
-    outside = xp.reshape(xp.logical_not(xp.logical_and(t.array >= 0, t.array <= 1)), (-1,))
-    if bool(xp.any(outside)):  # nan is outside too, as in PyTorch
-        value = float(xp.reshape(t.array, (-1,))[int(xp.argmax(xp.astype(outside, xp.int8)))])
-        raise ValueError(f"{op}: {name} values must lie in [0, 1], got {value:g}")
+    backend = t._backend
+    xp = backend.xp
+    outside = xp.logical_not(xp.logical_and(t.array >= 0, t.array <= 1))  # nan is outside too
+    check(backend, (op, name, "[0, 1]"), outside, lambda: (_first_where(xp, outside, t.array),),
+          lambda value: ValueError(f"{op}: {name} values must lie in [0, 1], got {value:g}"))
 
 
 def _class_axis(op, input):
@@ -118,14 +119,26 @@ def _class_index_target(op, input, target, ignore_index):
                          f"{input.shape} (class axis {axis} removed), got {target.shape}")
     if target.dtype.name != "int64":
         target = target.astype("int64")
-    xp, t = target._backend.xp, target.array
+    backend = target._backend
+    xp, t = backend.xp, target.array
     bad = xp.logical_and(t != ignore_index, xp.logical_or(t < 0, t >= n_classes))
-    if bool(xp.any(bad)):
-        flat = xp.reshape(bad, (-1,))
-        value = int(xp.reshape(t, (-1,))[int(xp.argmax(xp.astype(flat, xp.int8)))])
-        raise IndexError(f"{op}: target {value} is out of range; class indices must lie in "
-                         f"[0, {n_classes - 1}] (or equal ignore_index={ignore_index})")
+
+    def out_of_range(value):
+        return IndexError(f"{op}: target {value} is out of range; class indices must lie in "
+                          f"[0, {n_classes - 1}] (or equal ignore_index={ignore_index})")
+
+    if check(backend, (op, "target", n_classes, ignore_index), bad,
+             lambda: (_first_where(xp, bad, t),), out_of_range):
+        # Reported at the next synchronisation; until then the bad targets are ignored.
+        target = Tensor._make(xp.where(bad, xp.asarray(ignore_index, dtype=t.dtype,
+                                                       device=backend.device), t), backend)
     return target
+
+
+def _first_where(xp, bad, values):
+    """The entry of ``values`` at the first True of ``bad`` (a 0-d array; any entry if none)."""
+    flat = xp.reshape(bad, (-1,))
+    return xp.reshape(values, (-1,))[xp.argmax(xp.astype(flat, xp.int8))]
 
 
 def _reduce(loss, reduction):
@@ -685,9 +698,8 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
             raise TypeError(f"{op}: var must be a Tensor or a number, got None")
         if not var.dtype.is_floating_point:
             var = var.astype(input.dtype)
-        xp = var._backend.xp
-        if bool(xp.any(var.array < 0)):
-            raise ValueError(f"{op}: var has negative entries")
+        check(var._backend, (op, "var"), var.array < 0, tuple,
+              lambda: ValueError(f"{op}: var has negative entries"))
     if var.shape != input.shape:
         mismatched = [v for n, v in zip(input.shape, var.shape) if n != v]
         if var.shape == input.shape[:-1]:
@@ -1053,13 +1065,14 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     if weight is not None and (weight.ndim > 1 or weight.numel() != n_classes):
         raise ValueError(f"{op}: weight must have one entry per class, shape ({n_classes},), "
                          f"got {weight.shape}")
-    xp, t = target._backend.xp, target.array
+    backend = target._backend
+    xp, t = backend.xp, target.array
     bad = xp.logical_or(t < 0, t >= n_classes)
-    if bool(xp.any(bad)):
-        value = int(xp.reshape(t, (-1,))[int(xp.argmax(xp.astype(xp.reshape(bad, (-1,)),
-                                                                 xp.int8)))])
-        raise IndexError(f"{op}: target {value} is out of range; class indices must lie in "
-                         f"[0, {n_classes - 1}]")
+    if check(backend, (op, "target", n_classes), bad, lambda: (_first_where(xp, bad, t),),
+             lambda value: IndexError(f"{op}: target {value} is out of range; class indices "
+                                      f"must lie in [0, {n_classes - 1}]")):
+        # Reported at the next synchronisation; until then nothing is read out of range.
+        target = Tensor._make(xp.clip(t, 0, n_classes - 1), backend)
     scores = ops.reshape(input, (rows, n_classes))
     labels = ops.reshape(target.astype("int64"), (rows, 1))
     true_score = ops.take_along_dim(scores, labels, dim=1)

@@ -31,13 +31,13 @@ def _rename(error, op):
 def _selection_positions(op, x, key):
     """The flat position in x of each element of ``x[key]`` (that exact shape), from getitem
     on a tensor of positions, so the rules stay getitem's."""
-    from .indexing import getitem
+    from .indexing import _getitem
     xp = x._backend.xp
     numel = x.numel()
     positions = Tensor._make(xp.reshape(xp.arange(numel, dtype=xp.int64,
                                                   device=x._backend.device), x.shape), x._backend)
     try:
-        return getitem(positions, key).array
+        return _getitem(positions, key, op).array
     except (IndexError, ValueError, TypeError) as error:
         raise _rename(error, op) from None
 

@@ -78,7 +78,7 @@ class Attention(Function):
         keep, drop_scale = None, 1.0
         if dropout_p > 0:
             batch = _broadcast_shapes(query.shape[:-2], key.shape[:-2])
-            keep = generator.bernoulli(backend, (*batch, length, source), 1 - dropout_p)
+            keep = generator.device_bernoulli(backend, (*batch, length, source), 1 - dropout_p)
             drop_scale = 0.0 if dropout_p >= 1 else 1 / (1 - dropout_p)
         # Both halves from the same place, even if fast paths are switched before backward.
         ctx.backward_kernel = get_kernel("attention_backward", backend)

@@ -14,6 +14,7 @@ import numbers
 from xpnet.autograd.function import Function
 from xpnet.autograd.sparse import RowSparseGrad
 from xpnet.autograd.tensor import Tensor
+from xpnet.backend.checks import check
 from xpnet.backend.kernels import get_kernel
 
 __all__ = ["embedding", "embedding_bag"]
@@ -107,12 +108,12 @@ def embedding(indices, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     _check_weight("embedding", indices, weight)
     n = weight.shape[0]
     padding_idx = _padding_index("embedding", padding_idx, n)
-    _check_range("embedding", indices, n)
+    data = _check_range("embedding", indices, n)
     for name, flag in (("scale_grad_by_freq", scale_grad_by_freq), ("sparse", sparse)):
         _check_flag("embedding", name, flag)
     if max_norm is not None:
-        _renormalize(weight, indices.array, max_norm, norm_type)
-    return Embedding.apply(weight, indices.array, padding_idx, scale_grad_by_freq, sparse)
+        _renormalize(weight, data, max_norm, norm_type)
+    return Embedding.apply(weight, data, padding_idx, scale_grad_by_freq, sparse)
 
 
 class EmbeddingBag(Function):
@@ -301,7 +302,9 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2.0,
     else:
         raise ValueError(f"{op}: input must be 1-D (with offsets) or 2-D (bags, length), got "
                          f"shape {input.shape}")
-    _check_range(op, input, n)
+    checked = _check_range(op, input, n)
+    if checked is not input.array:  # clamped until a device-side check reports
+        flat = xp.reshape(checked, (-1,))
     if per_sample_weights is not None:
         per_sample_weights = _check_per_sample_weights(op, per_sample_weights, input, weight,
                                                        mode)
@@ -394,12 +397,18 @@ def _check_weight(op, indices, weight):
 
 
 def _check_range(op, indices, n):
-    xp = indices._backend.xp
-    data = indices.array
-    if indices.numel() and (bool(xp.any(data < 0)) or bool(xp.any(data >= n))):
-        lo, hi = int(xp.min(data)), int(xp.max(data))
-        raise IndexError(f"{op}: indices must be in [0, {n}) (num_embeddings), got values "
-                         f"in [{lo}, {hi}]")
+    """The index array, every entry in [0, n): IndexError otherwise (at the next
+    synchronisation on a device backend, the entries clamped until then)."""
+    backend = indices._backend
+    xp, data = backend.xp, indices.array
+    if not indices.numel():
+        return data
+    if check(backend, (op, "indices", n), xp.logical_or(data < 0, data >= n),
+             lambda: (xp.min(data), xp.max(data)),
+             lambda lo, hi: IndexError(f"{op}: indices must be in [0, {n}) (num_embeddings), "
+                                       f"got values in [{lo}, {hi}]")):
+        return xp.clip(data, 0, n - 1)
+    return data
 
 
 def _check_flag(op, name, flag):

@@ -12,6 +12,7 @@ import numbers
 from xpnet.autograd.function import Function
 from xpnet.autograd.tensor import Tensor
 from xpnet.backend import is_numpy_array
+from xpnet.backend.checks import check
 from xpnet.backend.kernels import get_kernel
 
 from ._util import normalize_axis
@@ -110,14 +111,18 @@ def _index_array(x, obj, op):
 
 def _checked_positions(x, index, size, axis, op):
     """Negative positions wrapped; out-of-range ones raise IndexError (never read past the end)."""
-    xp = x._backend.xp
+    backend = x._backend
+    xp = backend.xp
     if index.shape[0] == 0:
         return index
-    if bool(xp.any(index >= size)) or bool(xp.any(index < -size)):
-        lo, hi = int(xp.min(index)), int(xp.max(index))
-        raise IndexError(f"{op}: index out of range for axis {axis} of size {size} "
-                         f"(indices span {lo}..{hi})")
-    return xp.where(index < 0, index + size, index)
+    deferred = check(
+        backend, (op, "index", size, axis), xp.logical_or(index >= size, index < -size),
+        lambda: (xp.min(index), xp.max(index)),
+        lambda lo, hi: IndexError(f"{op}: index out of range for axis {axis} of size {size} "
+                                  f"(indices span {lo}..{hi})"))
+    index = xp.where(index < 0, index + size, index)
+    # Reported at the next synchronisation on a device; until then nothing is read past the end.
+    return xp.clip(index, 0, size - 1) if deferred else index
 
 
 def _expand_key(x, key):
@@ -166,6 +171,12 @@ def getitem(x, key):
         An index out of range, or a boolean mask whose shape differs from the axes it
         indexes (as PyTorch; a size-1 mask axis is not broadcast).
     """
+    return _getitem(x, key, "getitem")
+
+
+def _getitem(x, key, op):
+    """`getitem`, naming ``op`` (setitem reads its positions through it) in the errors an
+    index check reports at a later synchronisation."""
     parts = _expand_key(x, key)
     if not any(hasattr(p, "shape") for p in parts):
         return _basic(x, parts)
@@ -179,7 +190,7 @@ def getitem(x, key):
     if any(p is None for p in parts):
         raise IndexError("getitem: None cannot be combined with array indices; index in two steps")
     if not masks:
-        return _advanced(x, parts)
+        return _advanced(x, parts, op)
     # Boolean masks become one integer array per masked axis (their nonzero positions).
     xp = backend.xp
     expanded = []
@@ -188,7 +199,7 @@ def getitem(x, key):
             expanded.extend(xp.nonzero(p))
         else:
             expanded.append(p)
-    return _advanced(x, expanded)
+    return _advanced(x, expanded, op)
 
 
 def _check_masks(x, parts):
@@ -277,7 +288,7 @@ def _basic(x, parts):
     return out
 
 
-def _advanced(x, parts):
+def _advanced(x, parts, op="getitem"):
     """NumPy advanced indexing: slices first, then one flat gather over the indexed axes."""
     from .shape import permute, reshape
     xp = x._backend.xp
@@ -302,7 +313,7 @@ def _advanced(x, parts):
     flat = None
     for a, idx in zip(adv_axes, broadcast):
         n = sliced.shape[a]
-        idx = _checked_positions(x, xp.reshape(idx, (-1,)), n, a, "getitem")
+        idx = _checked_positions(x, xp.reshape(idx, (-1,)), n, a, op)
         flat = idx if flat is None else flat * n + idx
     moved = permute(sliced, adv_axes + rest_axes)
     rest_shape = tuple(sliced.shape[a] for a in rest_axes)

@@ -29,6 +29,7 @@ import numbers
 from xpnet.autograd.function import Function
 from xpnet.autograd.tensor import Tensor
 from xpnet.backend import is_numpy_array
+from xpnet.backend.checks import check
 from xpnet.backend.kernels import get_kernel
 
 from ._util import check_broadcast, is_scalar, normalize_axis
@@ -293,18 +294,24 @@ def _index_array(op, x, index, name="index"):
     return arr if arr.dtype == xp.int64 else xp.astype(arr, xp.int64)
 
 
-def _checked(op, xp, index, size, dim, wrap=False):
+def _checked(op, backend, index, size, dim, wrap=False):
     """``index`` with every entry in [0, size) (negative ones wrapped when ``wrap``), or an
-    IndexError naming the op, the dimension and the offending range."""
+    IndexError naming the op, the dimension and the offending range (at the next
+    synchronisation on a device backend, the entries clamped until then)."""
     if math.prod(index.shape) == 0:
         return index
+    xp = backend.xp
     low = -size if wrap else 0
-    if bool(xp.any(index >= size)) or bool(xp.any(index < low)):
-        lo, hi = int(xp.min(index)), int(xp.max(index))
-        allowed = f"[{-size}, {size})" if wrap else f"[0, {size})"
-        raise IndexError(f"{op}: index out of range for dimension {dim} of size {size}: "
-                         f"expected values in {allowed}, got values from {lo} to {hi}")
-    return xp.where(index < 0, index + size, index) if wrap else index
+    allowed = f"[{-size}, {size})" if wrap else f"[0, {size})"
+    deferred = check(
+        backend, (op, "index", size, dim, wrap), xp.logical_or(index >= size, index < low),
+        lambda: (xp.min(index), xp.max(index)),
+        lambda lo, hi: IndexError(f"{op}: index out of range for dimension {dim} of size "
+                                  f"{size}: expected values in {allowed}, got values from {lo} "
+                                  f"to {hi}"))
+    if wrap:
+        index = xp.where(index < 0, index + size, index)
+    return xp.clip(index, 0, size - 1) if deferred else index
 
 
 def _cast_scalar(op, value, dtype):
@@ -434,7 +441,7 @@ def gather(input, dim, index, *, sparse_grad=False):  # noqa: A002 - PyTorch's n
     x = _as_1d(input)
     _check_fits("gather", index_arr.shape, x.shape, dim, "input")
     xp = x._backend.xp
-    index_arr = _checked("gather", xp, index_arr, x.shape[dim], dim)
+    index_arr = _checked("gather", x._backend, index_arr, x.shape[dim], dim)
     positions = _linear_positions(xp, x._backend.device, index_arr, dim, x.shape)
     return Gather.apply(x, positions, shape)
 
@@ -455,7 +462,7 @@ def take_along_dim(input, indices, dim=None):  # noqa: A002 - PyTorch's names
     xp = input._backend.xp
     if dim is None:
         flat = _flat(input)
-        index_arr = _checked(op, xp, xp.reshape(index_arr, (-1,)), flat.shape[0], 0)
+        index_arr = _checked(op, input._backend, xp.reshape(index_arr, (-1,)), flat.shape[0], 0)
         return Gather.apply(flat, index_arr, tuple(index_arr.shape))
     dim = normalize_axis(op, dim, input.ndim)
     if index_arr.ndim != input.ndim:
@@ -471,7 +478,7 @@ def take_along_dim(input, indices, dim=None):  # noqa: A002 - PyTorch's names
     x = broadcast_to(x, tuple(x.shape[dim] if d == dim else n for d, n in enumerate(common)))
     index_arr = xp.broadcast_to(index_arr, tuple(index_arr.shape[dim] if d == dim else n
                                                  for d, n in enumerate(common)))
-    index_arr = _checked(op, xp, index_arr, x.shape[dim], dim, wrap=True)
+    index_arr = _checked(op, x._backend, index_arr, x.shape[dim], dim, wrap=True)
     positions = _linear_positions(xp, x._backend.device, index_arr, dim, x.shape)
     shape = tuple(index_arr.shape) if input.ndim else ()
     return Gather.apply(x, positions, shape)
@@ -484,7 +491,7 @@ def _scatter_source(op, input, dim, index, src, value):  # noqa: A002
     x = _as_1d(input)
     _check_fits(op, index_arr.shape, x.shape, dim, "input")
     xp = x._backend.xp
-    index_arr = _checked(op, xp, index_arr, x.shape[dim], dim)
+    index_arr = _checked(op, x._backend, index_arr, x.shape[dim], dim)
     n = math.prod(index_arr.shape)
     if src is None:
         src = value
@@ -610,7 +617,7 @@ def _index_1d(op, input, dim, index, wrap=False):  # noqa: A002
     xp = input._backend.xp
     arr = xp.reshape(arr, (-1,))
     size = input.shape[dim] if input.ndim else 1
-    return dim, _checked(op, xp, arr, size, dim, wrap=wrap)
+    return dim, _checked(op, input._backend, arr, size, dim, wrap=wrap)
 
 
 def _index_source(op, x, dim, index_arr, source):

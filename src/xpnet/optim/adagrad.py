@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from .optimizer import (
-    Optimizer, add_to_rows, check_implementation_flags, check_number, new_state_tensor, store,
+    Optimizer, add_to_rows, check_implementation_flags, check_number, masked_rows,
+    new_state_tensor, store,
 )
 
 __all__ = ["Adagrad", "adagrad_update", "sparse_adagrad_update"]
@@ -127,5 +128,7 @@ class Adagrad(Optimizer):
             grad.values_data, xp.take(state["sum"].array, index, axis=0), state["step"],
             lr=group["lr"], lr_decay=group["lr_decay"], eps=group["eps"],
             maximize=group["maximize"], xp=xp)
+        if grad._valid is not None:  # zero padding (RowSparseGrad._rows_once): 0/0 with eps=0
+            param_delta = masked_rows(xp, grad._valid, param_delta)
         add_to_rows(state["sum"], index, sum_delta)
         add_to_rows(p, index, param_delta)

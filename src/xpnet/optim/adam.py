@@ -6,7 +6,8 @@ from __future__ import annotations
 import math
 
 from .optimizer import (
-    Optimizer, add_to_rows, check_adam_family, check_bool, lerp, new_state_tensor, store,
+    Optimizer, add_to_rows, check_adam_family, check_bool, lerp, masked_rows, new_state_tensor,
+    store,
 )
 
 __all__ = ["Adam", "AdamW", "adam_update", "sparse_adam_update"]
@@ -71,6 +72,10 @@ def apply_sparse_adam(p, grad, state, group):
         grad.values_data, xp.take(state["exp_avg"].array, index, axis=0),
         xp.take(state["exp_avg_sq"].array, index, axis=0), state["step"], lr=group["lr"],
         beta1=beta1, beta2=beta2, eps=group["eps"], maximize=group["maximize"], xp=xp)
+    if grad._valid is not None:  # zero padding (see RowSparseGrad._rows_once) moves nothing
+        param_delta, exp_avg_delta, exp_avg_sq_delta = (
+            masked_rows(xp, grad._valid, d) for d in (param_delta, exp_avg_delta,
+                                                        exp_avg_sq_delta))
     add_to_rows(state["exp_avg"], index, exp_avg_delta)
     add_to_rows(state["exp_avg_sq"], index, exp_avg_sq_delta)
     add_to_rows(p, index, param_delta)

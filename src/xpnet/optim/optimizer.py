@@ -213,8 +213,9 @@ class Optimizer:
                 if not state:
                     state.update(self._init_state(p, group))
                 if type(grad) is RowSparseGrad:
-                    # The update is not linear in the gradient: repeated rows must be summed.
-                    self._sparse_update(p, grad.coalesce(), state, group)
+                    # The update is not linear in the gradient: repeated rows must be summed
+                    # (on a device, in fixed-size slots: RowSparseGrad._rows_once).
+                    self._sparse_update(p, grad._rows_once(), state, group)
                 else:
                     self._update(p, grad, state, group)
         return loss
@@ -441,6 +442,13 @@ def add_to_rows(t, index, values):
     place where the backend allows it (`add_to_rows` kernel): a sparse step costs O(nnz), not
     O(rows)."""
     store(t, get_kernel("add_to_rows", t._backend)(t._backend.xp, t.array, index, values))
+
+
+def masked_rows(xp, valid, rows):
+    """``rows`` (nnz, ...) with the rows where ``valid`` is False set to zero (the padding of
+    `RowSparseGrad._rows_once`)."""
+    mask = xp.reshape(valid, (-1,) + (1,) * (rows.ndim - 1))
+    return xp.where(mask, rows, xp.zeros_like(rows))
 
 
 def lerp(start, end, weight):

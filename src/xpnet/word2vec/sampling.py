@@ -17,7 +17,9 @@ One job (about ``batch_words`` words) goes through, as whole arrays with no per-
    hierarchical softmax puts the centre's Huffman points with labels ``1 - code``.
 
 Random numbers come from `xpnet.backend.random.Generator` (host draws moved to the device), so
-one seed gives the same rows on every backend. Each job has its own seed, drawn in job order from
+one seed gives the same rows on every backend; the negative samples alone come from the
+device's own generator on torch and CuPy (reproducible from the job's seed, but not the host's
+numbers). Each job has its own seed, drawn in job order from
 the model's stream, and its draws come from a generator started at that seed in a fixed order
 (downsampling, then windows, then negatives): a job's rows do not depend on which thread trains
 it or on what other jobs drew. The compiled NumPy job kernel draws from its own small generator
@@ -165,7 +167,8 @@ class RowSampler:
 
     def negative_rows(self, centre, context, context_weight, error_weight, generator):
         xp, n = self.xp, centre.shape[0]
-        draws = generator.integers(self.backend, 0, self.cum_total, (n, self.negative))
+        # From the device's own generator on torch and CuPy: nothing copied from the host.
+        draws = generator.device_integers(self.backend, 0, self.cum_total, (n, self.negative))
         # Resolved per job, so use_fast_paths() between train() calls takes effect.
         draw = get_kernel("word2vec_negative_draws", self.backend)
         noise = draw(xp, self.cum_table, draws)

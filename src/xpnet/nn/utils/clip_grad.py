@@ -43,11 +43,21 @@ def _grad_array(p):
     return p.grad.array
 
 
+def _norm_array(p):
+    """`_grad_array`, except that on a device a sparse gradient stays as it is and its rows are
+    summed in fixed-size, zero-padded slots (`RowSparseGrad._rows_once`), which changes no
+    norm and, unlike coalescing, reads nothing back from the device."""
+    if isinstance(p.grad, RowSparseGrad) and not p.grad._backend.on_host:
+        return p.grad._rows_once().values_data
+    return _grad_array(p)
+
+
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
     r"""Rescale the gradients so that their total norm is at most ``max_norm``, in place.
 
     Sparse gradients (`xpnet.autograd.RowSparseGrad`) count with their dense values and stay
-    sparse (coalesced).
+    sparse (coalesced on the CPU backends; on a GPU they keep their rows, since coalescing
+    would wait for the device).
 
     The total norm is the ``norm_type``-norm of all gradients seen as one vector. Every gradient
     is multiplied by :math:`\min(1, \mathrm{max\_norm} / (\mathrm{total\_norm} + 10^{-6}))`, as
@@ -107,7 +117,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
                              f"and {g._backend.name}")
     xp = backend.xp
     # The norm of the per-tensor norms is the norm of all entries at once, for every order.
-    norms = [xp.linalg.vector_norm(_grad_array(p), ord=norm_type) for p in with_grad]
+    norms = [xp.linalg.vector_norm(_norm_array(p), ord=norm_type) for p in with_grad]
     dtype = xp.result_type(*norms) if len(norms) > 1 else norms[0].dtype
     total = xp.linalg.vector_norm(xp.stack([xp.astype(n, dtype) for n in norms]), ord=norm_type)
     total_norm = Tensor._make(total, backend)
@@ -118,8 +128,8 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     # Always multiply (by at most 1) rather than branch on the norm: no device-to-host sync.
     coef = xp.clip(max_norm / (total + 1e-6), max=1.0)
     for p in with_grad:
-        g = _grad_array(p)
-        _set_grad(p, g * xp.astype(coef, g.dtype))
+        g = p.grad.values_data if isinstance(p.grad, RowSparseGrad) else p.grad.array
+        _set_grad(p, g * xp.astype(coef, g.dtype))  # linear: repeated rows need no summing
     return total_norm
 
 
