@@ -1,4 +1,4 @@
-"""Attention in xpnet (NumPy backend, with and without fast paths) next to PyTorch CPU.
+"""Attention in xpnet (fast paths on and off) next to PyTorch (default: NumPy, CPU).
 
 The issue's shapes, float32: batch 32, sequence 128, d_model 256, 8 heads (head size 32), the
 same data and weights in both (the torch module's state dict is loaded into xpnet's), the same
@@ -11,6 +11,7 @@ BLAS/OpenMP thread count (set before numpy and torch load):
   masks differ between the libraries, so that case is checked with dropout off).
 
     python asv_benchmarks/attention_vs_torch.py [--threads 1] [--repeat 20] [--no-memory]
+        [--backend numpy] [--torch-device cpu]
 
 Prints a markdown table of milliseconds per call (median over interleaved rounds) for the forward
 (no graph) and forward+backward (inputs and every parameter gradient, from a random output
@@ -34,9 +35,9 @@ CASES = {
 }
 
 
-def _build(case, dtype):
+def _build(case, dtype, device="cpu"):
     """(ours, theirs, inputs, torch inputs, parameters, torch parameters, output gradient,
-    torch output gradient) on the same data and weights, in ``dtype``."""
+    torch output gradient) on the same data and weights, in ``dtype``, torch's on ``device``."""
     import numpy as np
     import torch
 
@@ -60,14 +61,15 @@ def _build(case, dtype):
                                                   dtype=getattr(torch, dtype))
         ours = xpnet.nn.TransformerEncoderLayer(D_MODEL, HEADS, **options, dtype=dtype)
         ours.load_state_dict(theirs.state_dict())
+        theirs.to(device)
         shape = (SEQ, BATCH, D_MODEL)
         arrays = [rng.standard_normal(shape).astype(dtype)]
         params, tparams = list(ours.parameters()), list(theirs.parameters())
     grad_np = rng.standard_normal(shape).astype(dtype)
     inputs = [xpnet.tensor(a, requires_grad=True) for a in arrays]
-    tinputs = [torch.from_numpy(a).requires_grad_() for a in arrays]
+    tinputs = [torch.from_numpy(a).to(device).requires_grad_() for a in arrays]
     return (ours, theirs, inputs, tinputs, params, tparams, xpnet.tensor(grad_np),
-            torch.from_numpy(grad_np))
+            torch.from_numpy(grad_np).to(device))
 
 
 def _step_functions(ours, theirs, inputs, tinputs, params, tparams, grad, tgrad):
@@ -122,7 +124,7 @@ def _check(case):
             assert np.max(np.abs(got - want)) <= 1e-8 * scale, (case, name)
 
 
-def _steps(case, threads, check=True):
+def _steps(case, threads, check=True, backend="numpy", device="cpu"):
     """{implementation: (forward, forward_backward)} closures on the same float32 data."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     import torch
@@ -130,10 +132,10 @@ def _steps(case, threads, check=True):
     import xpnet
 
     torch.set_num_threads(threads)
-    xpnet.set_backend("numpy")
+    xpnet.set_backend(backend)
     if check:
-        _check(case)
-    return _step_functions(*_build(case, "float32"))
+        _check(case)  # torch on the CPU: the check is about xpnet's numbers
+    return _step_functions(*_build(case, "float32", device))
 
 
 def main(argv=None):

@@ -1,4 +1,4 @@
-"""Convolutions in xpnet (NumPy backend, with and without fast paths) next to PyTorch CPU.
+"""Convolutions in xpnet (fast paths on and off) next to PyTorch (default: NumPy, CPU).
 
 The issue's three shapes, float32, the same data and weights in both, the same BLAS/OpenMP thread
 count (set before numpy and torch load):
@@ -8,6 +8,7 @@ count (set before numpy and torch load):
 - text conv1d: N=64, 128 -> 100 channels, length 50, width 3.
 
     python asv_benchmarks/conv_vs_torch.py [--threads 1] [--repeat 20] [--no-memory]
+        [--backend numpy] [--torch-device cpu]
 
 Prints a markdown table of milliseconds per call (median over interleaved rounds) for the forward
 (no graph) and forward+backward (input, weight and bias gradients), the ratios to torch, and the
@@ -32,7 +33,7 @@ CASES = {
 
 
 
-def _steps(case, threads, check=True):
+def _steps(case, threads, check=True, backend="numpy", device="cpu"):
     """{implementation: (forward, forward_backward)} closures on the same float32 data."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     import numpy as np
@@ -42,7 +43,7 @@ def _steps(case, threads, check=True):
     import xpnet.functional as F
 
     torch.set_num_threads(threads)
-    xpnet.set_backend("numpy")
+    xpnet.set_backend(backend)
     function, x_shape, w_shape, options = CASES[case]
     rng = np.random.default_rng(0)
     x_np = rng.standard_normal(x_shape, dtype=np.float32)
@@ -58,10 +59,11 @@ def _steps(case, threads, check=True):
 
     x = xpnet.tensor(x_np, requires_grad=True)
     grad = xpnet.tensor(grad_np)
-    tx = torch.from_numpy(x_np).requires_grad_()
-    tgrad = torch.from_numpy(grad_np)
+    tx = torch.from_numpy(x_np).to(device).requires_grad_()
+    tgrad = torch.from_numpy(grad_np).to(device)
     params = () if pooling else tuple(xpnet.tensor(a, requires_grad=True) for a in (w_np, b_np))
-    tparams = () if pooling else tuple(torch.from_numpy(a).requires_grad_() for a in (w_np, b_np))
+    tparams = () if pooling else tuple(torch.from_numpy(a).to(device).requires_grad_()
+                                       for a in (w_np, b_np))
     f = getattr(F, function)
     tf = getattr(torch.nn.functional, function)
 
@@ -95,7 +97,7 @@ def _steps(case, threads, check=True):
     # Same numbers on both sides (checked here so the table never times a wrong result).
     steps["xpnet"][1](), steps["torch"][1]()
     pairs = [(x.grad, tx.grad)] + [(p.grad, t.grad) for p, t in zip(params, tparams)]
-    for got, want in ((g.numpy(), t.numpy()) for g, t in pairs):
+    for got, want in ((g.numpy(), t.cpu().numpy()) for g, t in pairs):
         scale = float(np.max(np.abs(want)))
         assert np.max(np.abs(got - want)) <= 1e-4 * scale, case
     return steps

@@ -1,4 +1,4 @@
-"""Embedding lookups in xpnet (NumPy backend, with and without fast paths) next to PyTorch CPU.
+"""Embedding lookups in xpnet (fast paths on and off) next to PyTorch (default: NumPy, CPU).
 
 The issue's shape: vocabulary 50,000, dim 128, 8,192 indices drawn from a Zipf law (rank r with
 probability proportional to 1/r, as word frequencies), float32, the same weights and upstream
@@ -10,7 +10,8 @@ gradients in both, the same BLAS/OpenMP thread count (set before numpy and torch
 - embedding_bag mean: the same 8,192 indices cut into 512 bags of random lengths, dense
   gradient; and the same with a sparse gradient.
 
-    python asv_benchmarks/embedding_vs_torch.py [--threads 1] [--repeat 30]
+    python asv_benchmarks/embedding_vs_torch.py [--threads 1] [--repeat 30] [--backend numpy]
+        [--torch-device cpu]
 
 Prints a markdown table of milliseconds per call (median over interleaved rounds) for the forward
 (no graph), forward+backward and, for sparse gradients, forward+backward+``SparseAdam.step()``,
@@ -43,7 +44,7 @@ def zipf_indices(rng, vocabulary=VOCABULARY, lookups=LOOKUPS):
     return rng.choice(vocabulary, size=lookups, p=p / p.sum()).astype(np.int64)
 
 
-def _steps(case, threads, check=True):
+def _steps(case, threads, check=True, backend="numpy", device="cpu"):
     """{implementation: (forward, forward_backward, sparse_step or None)} closures on the same
     float32 data."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
@@ -55,7 +56,7 @@ def _steps(case, threads, check=True):
     from xpnet import optim
 
     torch.set_num_threads(threads)
-    xpnet.set_backend("numpy")
+    xpnet.set_backend(backend)
     function, sparse = CASES[case]
     rng = np.random.default_rng(0)
     w_np = rng.standard_normal((VOCABULARY, DIM), dtype=np.float32)
@@ -68,9 +69,8 @@ def _steps(case, threads, check=True):
     w, idx, grad = xpnet.tensor(w_np, requires_grad=True), xpnet.tensor(idx_np), \
         xpnet.tensor(grad_np)
     offsets = xpnet.tensor(offsets_np)
-    tw, tidx, tgrad = torch.from_numpy(w_np).requires_grad_(), torch.from_numpy(idx_np), \
-        torch.from_numpy(grad_np)
-    toffsets = torch.from_numpy(offsets_np)
+    tw = torch.from_numpy(w_np).to(device).requires_grad_()
+    tidx, tgrad, toffsets = (torch.from_numpy(a).to(device) for a in (idx_np, grad_np, offsets_np))
     if function == "embedding":
         def ours():
             return F.embedding(idx, w, sparse=sparse)
@@ -128,31 +128,36 @@ def _steps(case, threads, check=True):
         got = steps[name][1]()
         got = (got.to_dense() if sparse else got).numpy()
         want = steps["torch"][1]()
-        want = (want.to_dense() if sparse else want).numpy()
+        want = (want.to_dense() if sparse else want).cpu().numpy()
         assert np.max(np.abs(got - want)) <= 1e-4 * float(np.max(np.abs(want))), (case, name)
     return steps
 
 
-def _time(case, threads, repeat):
-    return side_by_side.interleaved_medians(_steps(case, threads), repeat)
+def _time(case, threads, repeat, backend="numpy", device="cpu"):
+    return side_by_side.interleaved_medians(
+        _steps(case, threads, backend=backend, device=device), repeat,
+        sync=side_by_side.synchronizer(backend, device))
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=30)
+    side_by_side.add_device_arguments(parser)
     args = parser.parse_args(argv)
     side_by_side.set_threads(args.threads)
 
     import torch
+    device = side_by_side.torch_device(args.backend, args.torch_device)
     print(f"float32; vocabulary {VOCABULARY}, dim {DIM}, {LOOKUPS} Zipf lookups; threads="
-          f"{args.threads}; median of {args.repeat}; torch {torch.__version__}; xpnet-twin = "
-          f"fast paths off (the standard-only kernels)")
-    print("| case | impl | forward ms | fwd+bwd ms | + SparseAdam step ms | forward / torch "
-          "| fwd+bwd / torch | step / torch |")
+          f"{args.threads}; median of {args.repeat}; xpnet on {args.backend}, torch "
+          f"{torch.__version__} on {device}; xpnet-twin = fast paths off (the standard-only "
+          f"kernels)")
+    print(f"| case | impl | forward ms | fwd+bwd ms | + SparseAdam step ms "
+          f"| forward / torch-{device} | fwd+bwd / torch-{device} | step / torch-{device} |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     for case in CASES:
-        times = _time(case, args.threads, args.repeat)
+        times = _time(case, args.threads, args.repeat, args.backend, device)
         for name in IMPLEMENTATIONS:
             forward, both = times[name, 0], times[name, 1]
             step = times.get((name, 2))

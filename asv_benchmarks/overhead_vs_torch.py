@@ -127,17 +127,23 @@ def time_per_call(fn, repeat, sample_time):
 
 
 def measure(lib, chain, x, n_ops, args):
-    """{mode: (min, median) microseconds per op} for one chain."""
+    """{mode: (min, median) microseconds per op} for one chain (on a GPU, each call waits for
+    its queued work: ``lib.sync``)."""
+    sync = getattr(lib, "sync", None) or (lambda: None)
+
     def forward_no_grad():
         with lib.no_grad():
             chain(x)
+        sync()
 
     def forward():
         chain(x)
+        sync()
 
     def forward_backward():
         x.grad = None
         chain(x).sum().backward()
+        sync()
 
     out = {}
     for mode, fn in (("forward, no_grad", forward_no_grad), ("forward (records graph)", forward),
@@ -180,6 +186,7 @@ def main(argv=None):
                lambda a, requires_grad=False: xpnet.tensor(a, requires_grad=requires_grad,
                                                            backend=backend),
                xpnet.tanh, xpnet.sigmoid, xpnet.no_grad)
+    xnet.sync = xpnet.backend.load(backend).synchronize
     tlib = Lib("torch", lambda a, requires_grad=False: torch.tensor(a, requires_grad=requires_grad),
                torch.tanh, torch.sigmoid, torch.no_grad)
 

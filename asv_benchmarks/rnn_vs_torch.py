@@ -1,4 +1,4 @@
-"""Recurrent layers in xpnet (NumPy backend, with and without fast paths) next to PyTorch CPU.
+"""Recurrent layers in xpnet (fast paths on and off) next to PyTorch (default: NumPy, CPU).
 
 The issue's shapes, float32, seq_len 35, batch 32, input 128, hidden 256, the same data and
 weights in both (the torch module's state dict is loaded into xpnet's), the same BLAS/OpenMP
@@ -8,6 +8,7 @@ thread count (set before numpy and torch load):
 - LSTM, 1 layer, bidirectional.
 
     python asv_benchmarks/rnn_vs_torch.py [--threads 1] [--repeat 20] [--no-memory]
+        [--backend numpy] [--torch-device cpu]
 
 Prints a markdown table of milliseconds per call (median over interleaved rounds) for the forward
 (no graph) and forward+backward (input and every parameter gradient, from a random output
@@ -32,7 +33,7 @@ CASES = {
 
 
 
-def _steps(case, threads, check=True):
+def _steps(case, threads, check=True, backend="numpy", device="cpu"):
     """{implementation: (forward, forward_backward)} closures on the same float32 data."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     import numpy as np
@@ -42,17 +43,19 @@ def _steps(case, threads, check=True):
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    xpnet.set_backend("numpy")
+    xpnet.set_backend(backend)
     kind, layers, bidirectional = CASES[case]
     module = getattr(torch.nn, kind)(INPUT, HIDDEN, num_layers=layers,
                                      bidirectional=bidirectional)
     ours = getattr(xpnet.nn, kind)(INPUT, HIDDEN, num_layers=layers, bidirectional=bidirectional)
     ours.load_state_dict(module.state_dict())
+    module.to(device)
     rng = np.random.default_rng(0)
     x_np = rng.standard_normal((SEQ, BATCH, INPUT), dtype=np.float32)
     grad_np = rng.standard_normal((SEQ, BATCH, HIDDEN * (1 + bidirectional)), dtype=np.float32)
     x, grad = xpnet.tensor(x_np, requires_grad=True), xpnet.tensor(grad_np)
-    tx, tgrad = torch.from_numpy(x_np).requires_grad_(), torch.from_numpy(grad_np)
+    tx = torch.from_numpy(x_np).to(device).requires_grad_()
+    tgrad = torch.from_numpy(grad_np).to(device)
 
     def xpnet_steps(fast):
         def forward():
@@ -86,7 +89,7 @@ def _steps(case, threads, check=True):
         xpnet_steps(fast)[1](), torch_forward_backward()
         pairs = [(x.grad, tx.grad)] + [(p.grad, t.grad) for p, t in
                                        zip(ours.parameters(), module.parameters())]
-        for got, want in ((g.numpy(), t.numpy()) for g, t in pairs):
+        for got, want in ((g.numpy(), t.cpu().numpy()) for g, t in pairs):
             scale = float(np.max(np.abs(want)))
             assert np.max(np.abs(got - want)) <= 1e-4 * scale, case
     return steps

@@ -4,10 +4,12 @@ Equal settings on both sides, gensim's defaults: vector_size 100, window 5, nega
 hierarchical softmax), sample 1e-3, min_count 5, 5 epochs; alpha 0.025 for skip-gram and 0.05
 for CBOW (the C tool's defaults; CBOW learns little in 5 epochs at 0.025 on this corpus). The
 corpus is gensim's ``head500.noblanks.cor`` (331,339 words, Porter-stemmed Wikipedia), repeated
-``--repeat-corpus`` times for a bigger one.
+``--repeat-corpus`` times for a bigger one, or cut to its first ``--max-words`` words for a quick
+run (``./dev gpu-check`` does that).
 
     python asv_benchmarks/word2vec_vs_gensim.py [--workers 1 2] [--runs 3] [--backend numpy]
         [--modes sg-ns cbow-ns sg-hs cbow-hs] [--epochs 5] [--repeat-corpus 1] [--twin]
+        [--max-words N] [--no-quality]
         [--zipf-vocab 10000 200000 --zipf-words 100000]
 
 Each run trains every implementation once, in an order that rotates from run to run (so a busy
@@ -31,6 +33,7 @@ vocabulary.
 """
 
 import argparse
+import itertools
 import os
 import statistics
 import sys
@@ -168,6 +171,8 @@ def main(argv=None):
     parser.add_argument("--runs", type=int, default=3,
                         help="runs per implementation, seeds --seed .. --seed + runs - 1")
     parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--max-words", type=int,
+                        help="keep only the sentences within the corpus's first N words")
     parser.add_argument("--repeat-corpus", type=int, default=1,
                         help="concatenate the corpus this many times (default 1: 331k words)")
     parser.add_argument("--seed", type=int, default=1)
@@ -182,14 +187,17 @@ def main(argv=None):
     _set_threads(args.threads)
     demo = _import_helpers()
 
-    import gensim
-
     import xpnet
 
-    if args.zipf_vocab:
+    if args.zipf_vocab:  # needs no gensim
         _zipf_table(args, args.modes)
         return
+    import gensim
+
     corpus = demo.load_corpus("head500") * args.repeat_corpus
+    if args.max_words:
+        ends = itertools.accumulate(len(sentence) for sentence in corpus)
+        corpus = [s for s, end in zip(corpus, ends) if end <= args.max_words]
     words = sum(len(sentence) for sentence in corpus)
     print(f"head500.noblanks.cor x{args.repeat_corpus} ({words:,} words), {args.epochs} epochs, "
           f"{', '.join(f'{k} {v}' for k, v in COMMON.items())}; BLAS threads={args.threads}; "
