@@ -383,7 +383,7 @@ def _not_a_dtype_name(name):
         with warnings.catch_warnings():  # NumPy 2 deprecates some aliases ("a") as it reads them
             warnings.simplefilter("ignore", DeprecationWarning)
             np.dtype(name)
-    except TypeError:
+    except (TypeError, ValueError, SyntaxError):  # "01a": NumPy's parser fails on its own
         return True
     return False  # NumPy reads it ("f4", "i8", "b"...): not surely bad
 
