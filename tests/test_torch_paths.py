@@ -63,7 +63,7 @@ def test_every_layer_family_holds_the_layers_torch_puts_there():
     (xpnet, "stft", "torch.stft"), (nn, "LazyLinear", "torch.nn.LazyLinear"),
     (F, "grid_sample", "torch.nn.functional.grid_sample"),
     (xpnet.optim, "Adafactor", "torch.optim.Adafactor"),
-    (xpnet.optim.lr_scheduler, "CyclicLR", "torch.optim.lr_scheduler.CyclicLR"),
+    (xpnet.optim.lr_scheduler, "SequentialLR", "torch.optim.lr_scheduler.SequentialLR"),
 ])
 def test_a_torch_name_xpnet_lacks_says_so_and_points_to_the_guide(owner, name, torch_path):
     torch = pytest.importorskip("torch")
