@@ -74,11 +74,10 @@ def _padding_pairs(op, padding, kernel, stride, dilation):
     return tuple((p, p) for p in _tuple(op, "padding", padding, dims, 0))
 
 
-def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, dims, op="conv"):
-    """Convolution over the last ``dims`` axes, with PyTorch's arguments and checks.
-
-    ``x`` is (N, C, *spatial) or unbatched (C, *spatial); see `xpnet.functional.conv2d`.
-    """
+def check_operands(op, x, weight, bias, groups, dims, weight_axes):
+    """The checks a convolution and a transposed one share: Tensors, the weight's and the
+    input's number of dimensions, ``groups`` a positive int. ``weight_axes`` names the
+    weight's first two axes for the message."""
     for name, t in (("input", x), ("weight", weight)):
         if not isinstance(t, Tensor):
             raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
@@ -86,8 +85,8 @@ def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, dim
         raise TypeError(f"{op}: bias must be a Tensor or None, got {type(bias).__name__}")
     axes = {1: "kL", 2: "kH, kW"}.get(dims, "*kernel_size")
     if weight.ndim != dims + 2:
-        raise ValueError(f"{op}: expected weight of {dims + 2} dimensions (out_channels, "
-                         f"in_channels / groups, {axes}), got shape {weight.shape}")
+        raise ValueError(f"{op}: expected weight of {dims + 2} dimensions ({weight_axes}, "
+                         f"{axes}), got shape {weight.shape}")
     if x.ndim not in (dims + 1, dims + 2):
         raise ValueError(f"{op}: expected input of {dims + 1} (unbatched) or {dims + 2} "
                          f"(batched) dimensions, got shape {x.shape}")
@@ -95,6 +94,14 @@ def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, dim
         raise TypeError(f"{op}: groups must be an int, got {groups!r}")
     if groups < 1:
         raise ValueError(f"{op}: groups must be positive, got {groups}")
+
+
+def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, dims, op="conv"):
+    """Convolution over the last ``dims`` axes, with PyTorch's arguments and checks.
+
+    ``x`` is (N, C, *spatial) or unbatched (C, *spatial); see `xpnet.functional.conv2d`.
+    """
+    check_operands(op, x, weight, bias, groups, dims, "out_channels, in_channels / groups")
     out_channels, kernel = weight.shape[0], tuple(weight.shape[2:])
     if out_channels % groups:
         raise ValueError(f"{op}: out_channels (weight.shape[0] = {out_channels}) must be "

@@ -11,14 +11,11 @@ options, so the three kernels of `xpnet.ops.conv` serve it, with roles exchanged
 
 from __future__ import annotations
 
-import numbers
-
 from xpnet.autograd.function import Function
-from xpnet.autograd.tensor import Tensor
 from xpnet.backend.kernels import get_kernel
 from xpnet.backend.kernels.twins import conv_output_size
 
-from .conv import _tuple
+from .conv import _tuple, check_operands
 
 __all__ = ["conv_transpose", "conv_transpose_output_size"]
 
@@ -87,22 +84,7 @@ def conv_transpose(x, weight, bias=None, stride=1, padding=0, output_padding=0, 
     ``x`` is (N, C_in, *spatial) or unbatched (C_in, *spatial); see
     `xpnet.functional.conv_transpose2d`.
     """
-    for name, t in (("input", x), ("weight", weight)):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
-    if bias is not None and not isinstance(bias, Tensor):
-        raise TypeError(f"{op}: bias must be a Tensor or None, got {type(bias).__name__}")
-    axes = {1: "kL", 2: "kH, kW"}.get(dims, "*kernel_size")
-    if weight.ndim != dims + 2:
-        raise ValueError(f"{op}: expected weight of {dims + 2} dimensions (in_channels, "
-                         f"out_channels / groups, {axes}), got shape {weight.shape}")
-    if x.ndim not in (dims + 1, dims + 2):
-        raise ValueError(f"{op}: expected input of {dims + 1} (unbatched) or {dims + 2} "
-                         f"(batched) dimensions, got shape {x.shape}")
-    if isinstance(groups, bool) or not isinstance(groups, numbers.Integral):
-        raise TypeError(f"{op}: groups must be an int, got {groups!r}")
-    if groups < 1:
-        raise ValueError(f"{op}: groups must be positive, got {groups}")
+    check_operands(op, x, weight, bias, groups, dims, "in_channels, out_channels / groups")
     in_channels, kernel = weight.shape[0], tuple(weight.shape[2:])
     if in_channels % groups:
         raise ValueError(f"{op}: in_channels (weight.shape[0] = {in_channels}) must be "
