@@ -223,9 +223,11 @@ def run_backward(roots, grads, retain_graph=False, capture=None, op="backward", 
                 g = dense_array(g)
             want_shape, want_dtype = (leaf.array.shape, leaf.array.dtype) if fn is None \
                 else fn.out_meta[index]
-            if g.dtype != want_dtype:
+            # `is not` first: dtype and shape almost always match, and comparing NumPy dtypes or
+            # building tuples costs more than the identity test (this runs once per edge).
+            if g.dtype is not want_dtype and g.dtype != want_dtype:
                 g = xp.astype(g, want_dtype)
-            if tuple(g.shape) != tuple(want_shape):
+            if g.shape != want_shape and tuple(g.shape) != tuple(want_shape):
                 raise RuntimeError(f"internal error: {node!r} returned a gradient of shape "
                                    f"{tuple(g.shape)} for an input of shape {tuple(want_shape)}")
             fn = deliver(edge, g)

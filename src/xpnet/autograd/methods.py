@@ -96,6 +96,14 @@ bind(*_ELEMENTWISE, "div", "divide", "signbit", "logaddexp", "logaddexp2", "fmax
 bind_inplace(*_ELEMENTWISE)
 
 
+# The forward operators are the functions themselves (their first parameter is the tensor).
+for _name, _fn in (("add", ops.add), ("sub", ops.sub), ("mul", ops.mul), ("truediv", ops.div),
+                   ("pow", ops.pow), ("matmul", ops.matmul), ("neg", ops.neg), ("abs", ops.abs),
+                   ("lt", ops.lt), ("le", ops.le), ("gt", ops.gt), ("ge", ops.ge),
+                   ("getitem", ops.getitem)):
+    setattr(Tensor, f"__{_name}__", _fn)
+
+
 def _operator(fn, reflected=False):
     if reflected:
         return lambda self, other: fn(other, self)

@@ -71,7 +71,7 @@ class Tensor:
     @classmethod
     def _make(cls, data, backend, grad_fn=None, index=0):
         t = object.__new__(cls)
-        if backend.fix_output is not None:
+        if backend.fix_output is not None and type(data) is not backend.array_type:
             data = backend.fix_output(data)
         t.array, t._backend, t._grad, t.grad_fn = data, backend, None, grad_fn
         t._out_index, t._shared, t._hooks = index, None, None
@@ -476,26 +476,15 @@ class Tensor:
     # names xpnet lacks get descriptors that raise instead (xpnet._missing.install_stubs).
 
     # -- operators: all defined in xpnet.ops -------------------------------------------------
-    def __add__(self, other): return _ops.add(self, other)
+    # ``x + y``, ``x * y``, ``x[i]``... are the ops functions themselves (bound in methods.py: a
+    # call less per op); the reflected forms swap the operands here.
     def __radd__(self, other): return _ops.add(other, self)
-    def __sub__(self, other): return _ops.sub(self, other)
     def __rsub__(self, other): return _ops.sub(other, self)
-    def __mul__(self, other): return _ops.mul(self, other)
     def __rmul__(self, other): return _ops.mul(other, self)
-    def __truediv__(self, other): return _ops.div(self, other)
     def __rtruediv__(self, other): return _ops.div(other, self)
-    def __pow__(self, other): return _ops.pow(self, other)
     def __rpow__(self, other): return _ops.pow(other, self)
-    def __matmul__(self, other): return _ops.matmul(self, other)
     def __rmatmul__(self, other): return _ops.matmul(other, self)
-    def __neg__(self): return _ops.neg(self)
     def __pos__(self): return self
-    def __abs__(self): return _ops.abs(self)
-    def __lt__(self, other): return _ops.lt(self, other)
-    def __le__(self, other): return _ops.le(self, other)
-    def __gt__(self, other): return _ops.gt(self, other)
-    def __ge__(self, other): return _ops.ge(self, other)
-    def __getitem__(self, key): return _ops.getitem(self, key)
     # &, |, ^, ~, //, % and their in-place forms are bound in methods.py (bitwise on integers,
     # logical on bools, as PyTorch).
 

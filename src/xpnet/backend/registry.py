@@ -55,12 +55,18 @@ class Backend:
                 if family in ("numpy", "cupy"):  # arrays carry np.dtype('float32'), not np.float32
                     self._from_xp[np.dtype(native)] = dt
         self._float64_ok = None
+        # The native float and complex dtypes, for the per-op "is it inexact?" test.
+        self.inexact_dtypes = frozenset(
+            native for native, dt in self._from_xp.items()
+            if dt.is_floating_point or dt.kind == "complex floating")
         # Whether the arrays live in host memory: reading a value back costs no wait there.
         # array_api_strict's devices other than its CPU one stand in for a GPU.
         self.on_host = family in ("numpy", "torch") or name == "array_api_strict"
         # NumPy (and CuPy through NumPy's rules) turns 0-d results of reductions into scalars,
         # which are immutable and not arrays; ops turn them back (None: nothing to fix).
         self.fix_output = _as_ndarray if family == "numpy" else None
+        # The array type that needs no fixing; Tensor._make tests it inline, a call less per op.
+        self.array_type = np.ndarray if family == "numpy" else None
 
     # dtypes --------------------------------------------------------------------------------
     def dtype(self, dtype):

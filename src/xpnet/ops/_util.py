@@ -12,6 +12,8 @@ SCALAR_TYPES = (bool, int, float)
 
 def sum_to_shape(xp, g, shape):
     """Sum a broadcast gradient back down to ``shape`` (undo broadcasting)."""
+    if g.shape == shape:  # the common case, without building tuples (per-op cost)
+        return g
     shape = tuple(shape)
     if tuple(g.shape) == shape:
         return g
@@ -130,7 +132,7 @@ def promote_operands(op, a, b):
         raise TypeError(f"{op}: expected at least one Tensor, got {type(a).__name__} and "
                         f"{type(b).__name__}")
     t, s, t_first = (a, b, True) if isinstance(a, Tensor) else (b, a, False)
-    if type(s) is float and t.dtype.kind == "real floating":  # the common case, kept cheap
+    if type(s) is float and t.array.dtype in t._backend.inexact_dtypes:  # common, kept cheap
         return a, b
     if not is_scalar(s):
         s = as_tensor_on(s, t._backend)

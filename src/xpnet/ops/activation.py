@@ -25,6 +25,8 @@ __all__ = ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "gelu", "
 
 
 class Sigmoid(Function):
+    compute = staticmethod(lambda backend, x: get_kernel("sigmoid", backend)(backend.xp, x))
+
     @staticmethod
     def forward(ctx, x):
         out = get_kernel("sigmoid", ctx.backend)(ctx.xp, x)
@@ -47,6 +49,8 @@ def sigmoid_kernel(xp, x):
 
 
 class Tanh(Function):
+    compute = staticmethod(lambda backend, x: backend.xp.tanh(x))
+
     @staticmethod
     def forward(ctx, x):
         out = ctx.xp.tanh(x)

@@ -17,12 +17,6 @@ __all__ = ["add", "sub", "mul", "div", "divide", "true_divide", "floor_divide", 
            "clamp_min", "clamp_max"]
 
 
-def _shape(a):
-    """An operand's shape (None for a Python scalar, which promote_operands leaves as the only
-    non-array operand)."""
-    return getattr(a, "shape", None)
-
-
 _NAMES = ("input", "other")  # PyTorch's parameter names of most binary ops
 
 
@@ -49,6 +43,13 @@ def refuse_operand(op, a, b, names=_NAMES):
 
 def _operands(op, a, b, names=_NAMES):
     """`promote_operands`, and two Tensors' shapes checked to broadcast (naming the op)."""
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        # The common case, two tensors of one dtype and backend, without a call (per-op cost).
+        aa, ba = a.array, b.array
+        if a._backend is b._backend and aa.dtype == ba.dtype:
+            if aa.shape != ba.shape:
+                check_broadcast(op, aa.shape, ba.shape)
+            return a, b
     try:
         a, b = promote_operands(op, a, b)
     except TypeError:
@@ -69,10 +70,14 @@ def _grads(ctx, ga, gb):
             sum_to_shape(xp, gb(), sb) if need_b else None)
 
 
+# The binary ops keep both operands' shapes for backward's sum_to_shape; a Python scalar operand
+# (the only non-array one promote_operands leaves) has shape None.
 class Add(Function):
+    compute = staticmethod(lambda backend, a, b: backend.xp.add(a, b))
+
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (_shape(a), _shape(b))
+        ctx.shapes = (getattr(a, "shape", None), getattr(b, "shape", None))
         return ctx.xp.add(a, b)
 
     @staticmethod
@@ -81,9 +86,11 @@ class Add(Function):
 
 
 class Sub(Function):
+    compute = staticmethod(lambda backend, a, b: backend.xp.subtract(a, b))
+
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (_shape(a), _shape(b))
+        ctx.shapes = (getattr(a, "shape", None), getattr(b, "shape", None))
         return ctx.xp.subtract(a, b)
 
     @staticmethod
@@ -92,9 +99,11 @@ class Sub(Function):
 
 
 class Mul(Function):
+    compute = staticmethod(lambda backend, a, b: backend.xp.multiply(a, b))
+
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (_shape(a), _shape(b))
+        ctx.shapes = (getattr(a, "shape", None), getattr(b, "shape", None))
         ctx.save_for_backward(a, b)
         return ctx.xp.multiply(a, b)
 
@@ -106,9 +115,11 @@ class Mul(Function):
 
 
 class Div(Function):
+    compute = staticmethod(lambda backend, a, b: backend.xp.divide(a, b))
+
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (_shape(a), _shape(b))
+        ctx.shapes = (getattr(a, "shape", None), getattr(b, "shape", None))
         out = ctx.xp.divide(a, b)
         ctx.save_for_backward(b, out)
         return out
@@ -122,6 +133,8 @@ class Div(Function):
 
 
 class Neg(Function):
+    compute = staticmethod(lambda backend, a: backend.xp.negative(a))
+
     @staticmethod
     def forward(ctx, a):
         return ctx.xp.negative(a)
@@ -135,7 +148,7 @@ class Pow(Function):
     @staticmethod
     def forward(ctx, a, b):
         xp = ctx.xp
-        ctx.shapes = (_shape(a), _shape(b))
+        ctx.shapes = (getattr(a, "shape", None), getattr(b, "shape", None))
         out = xp.pow(a, b)
         ctx.save_for_backward(a, b, out)
         return out
@@ -180,7 +193,7 @@ def _extremum_grads(ctx, g, a_wins):
 class Maximum(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (_shape(a), _shape(b))
+        ctx.shapes = (getattr(a, "shape", None), getattr(b, "shape", None))
         ctx.save_for_backward(a, b)
         return ctx.xp.maximum(a, b)
 
@@ -193,7 +206,7 @@ class Maximum(Function):
 class Minimum(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (_shape(a), _shape(b))
+        ctx.shapes = (getattr(a, "shape", None), getattr(b, "shape", None))
         ctx.save_for_backward(a, b)
         return ctx.xp.minimum(a, b)
 
@@ -207,7 +220,7 @@ class Where(Function):
     @staticmethod
     def forward(ctx, cond, a, b):
         xp = ctx.xp
-        ctx.shapes = (_shape(a), _shape(b))
+        ctx.shapes = (getattr(a, "shape", None), getattr(b, "shape", None))
         ctx.save_for_backward(cond)
         return xp.where(cond, a, b)
 

@@ -17,6 +17,8 @@ __all__ = ["exp", "log", "sqrt", "abs", "log1p", "expm1", "sin", "cos", "square"
 
 
 class Exp(Function):
+    compute = staticmethod(lambda backend, x: backend.xp.exp(x))
+
     @staticmethod
     def forward(ctx, x):
         out = ctx.xp.exp(x)
@@ -43,6 +45,8 @@ class Expm1(Function):
 
 
 class Log(Function):
+    compute = staticmethod(lambda backend, x: backend.xp.log(x))
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -67,6 +71,8 @@ class Log1p(Function):
 
 
 class Sqrt(Function):
+    compute = staticmethod(lambda backend, x: backend.xp.sqrt(x))
+
     @staticmethod
     def forward(ctx, x):
         out = ctx.xp.sqrt(x)
@@ -291,6 +297,8 @@ class MoveToBackend(Function):
 def _float_input(op, x):
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
+    if x.array.dtype in x._backend.inexact_dtypes:  # the common case, one set lookup
+        return x
     if not (x.dtype.is_floating_point or x.dtype.kind == "complex floating"):
         return x.astype(_dt.get_default_dtype())  # PyTorch: exp(int tensor) is float
     return x
