@@ -58,13 +58,14 @@ SCRIPTS = {
     "rnn_vs_torch": (["--repeat", "3", "--no-memory"], [], 75),
     "embedding_vs_torch": (["--repeat", "3"], [], 75),
     "attention_vs_torch": (["--repeat", "3", "--no-memory"], [], 120),
+    "norm_vs_torch": (["--repeat", "3", "--no-memory"], [], 75),
     "word2vec_vs_gensim": (["--modes", "sg-ns", "cbow-hs", "--workers", "1", "--runs", "1",
                             "--epochs", "1", "--max-words", "100000", "--no-quality"],
                            ["--runs", "1"], 90),
     "distributed_vs_single": ([], [], 60),
 }
 TORCH_DEVICE_SCRIPTS = {"mlp_vs_torch", "conv_vs_torch", "rnn_vs_torch", "embedding_vs_torch",
-                        "attention_vs_torch"}
+                        "attention_vs_torch", "norm_vs_torch"}
 # Without gensim there is no corpus (it ships gensim's test data): xpnet alone on a Zipf corpus.
 WORD2VEC_WITHOUT_GENSIM = (["--modes", "sg-ns", "cbow-hs", "--runs", "1", "--epochs", "1",
                             "--zipf-vocab", "10000", "--zipf-words", "100000"],

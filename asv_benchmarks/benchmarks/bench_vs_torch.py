@@ -13,7 +13,9 @@ xpnet time over the median torch time (unit "ratio": below 1 is faster than torc
 - ``conv2d``, ``lstm``, ``encoder_layer``, ``embedding_bag``: the first case of
   ``conv_vs_torch.py``, ``rnn_vs_torch.py`` (2-layer LSTM), ``attention_vs_torch.py``
   (TransformerEncoderLayer, dropout 0) and ``embedding_vs_torch.py`` (embedding_bag mean, dense
-  gradient).
+  gradient);
+- ``batch_norm2d``, ``layer_norm``, ``group_norm``: the training-mode cases of
+  ``norm_vs_torch.py``.
 
 The closures come from those side-by-side scripts and the timing from
 ``side_by_side.interleaved_medians``, with the garbage collector off. Each track takes about
@@ -40,6 +42,7 @@ if _SCRIPTS not in sys.path:
 import attention_vs_torch  # noqa: E402
 import conv_vs_torch  # noqa: E402
 import embedding_vs_torch  # noqa: E402
+import norm_vs_torch  # noqa: E402
 import overhead_vs_torch  # noqa: E402
 import rnn_vs_torch  # noqa: E402
 import side_by_side  # noqa: E402
@@ -53,6 +56,9 @@ CASES = {
     "lstm": (rnn_vs_torch, "LSTM 2 layers"),
     "encoder_layer": (attention_vs_torch, "encoder layer, dropout 0"),
     "embedding_bag": (embedding_vs_torch, "embedding_bag mean, dense grad"),
+    "batch_norm2d": (norm_vs_torch, "BatchNorm2d(64) on 32x64x32x32"),
+    "layer_norm": (norm_vs_torch, "LayerNorm(256) on 32x128x256"),
+    "group_norm": (norm_vs_torch, "GroupNorm(8, 64) on 32x64x32x32"),
 }
 
 
