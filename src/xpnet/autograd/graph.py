@@ -188,7 +188,10 @@ def run_backward(roots, grads, retain_graph=False, capture=None, op="backward", 
         node = ready.pop()
         slots = pending.pop(node)
         xp = node.xp
-        for i, s in enumerate(slots):
+        # Most nodes have one output, its gradient, no hooks and nothing retained: no loop.
+        plain = len(slots) == 1 and slots[0] is not None and node.hooks is None \
+            and node.retained is None
+        for i, s in () if plain else enumerate(slots):
             if s is None:  # an output nobody used: its gradient is zero
                 shape, dtype = node.out_meta[i]
                 slots[i] = xp.zeros(shape, dtype=dtype, device=node.backend.device)
@@ -230,11 +233,18 @@ def run_backward(roots, grads, retain_graph=False, capture=None, op="backward", 
             if g.shape != want_shape and tuple(g.shape) != tuple(want_shape):
                 raise RuntimeError(f"internal error: {node!r} returned a gradient of shape "
                                    f"{tuple(g.shape)} for an input of shape {tuple(want_shape)}")
-            fn = deliver(edge, g)
-            if fn is not None:
-                consumers[fn] -= 1
-                if consumers[fn] == 0:
-                    ready.append(fn)
+            if fn is None or captured is not None:
+                fn = deliver(edge, g)
+                if fn is None:
+                    continue
+            else:  # deliver's node case, inline: it runs once per edge
+                slots = pending.get(fn)
+                if slots is None:
+                    slots = pending[fn] = [None] * len(fn.out_meta)
+                slots[index] = g if slots[index] is None else slots[index] + g
+            consumers[fn] -= 1
+            if consumers[fn] == 0:
+                ready.append(fn)
     if captured is not None:
         out = []
         for t in capture:
