@@ -134,6 +134,8 @@ def _set_fast_paths(flag):
     if not isinstance(flag, bool):
         raise TypeError(f"use_fast_paths: expected True or False, got {flag!r}")
     _fast_paths = flag
+    from .kernels import forget_resolved
+    forget_resolved()  # the tables hold what the old setting chose
     return flag
 
 

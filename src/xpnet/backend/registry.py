@@ -65,6 +65,9 @@ class Backend:
         # NumPy (and CuPy through NumPy's rules) turns 0-d results of reductions into scalars,
         # which are immutable and not arrays; ops turn them back (None: nothing to fix).
         self.fix_output = _as_ndarray if family == "numpy" else None
+        from .kernels import kernel_table
+        # The family's kernels as attributes (``backend.kernels.sigmoid``), for the hottest ops.
+        self.kernels = kernel_table(family)
         # The array type that needs no fixing; Tensor._make tests it inline, a call less per op.
         self.array_type = np.ndarray if family == "numpy" else None
 

@@ -331,8 +331,14 @@ class Fmod(Function):
 
 # -- user-facing functions -------------------------------------------------------------------
 
+# add, sub and mul test the commonest case, two tensors of one shape, dtype and backend, in
+# line before `_operands` (a call less: 0.1 of a (4,) add's 1.3 us).
 def add(input, other, *, alpha=1):  # noqa: A002 - PyTorch's names
     """``input + alpha * other`` with broadcasting; either may be a Python scalar."""
+    if isinstance(input, Tensor) and isinstance(other, Tensor) and alpha == 1 and \
+            input._backend is other._backend and input.array.dtype == other.array.dtype and \
+            input.array.shape == other.array.shape:
+        return Add.apply(input, other)
     if alpha != 1:
         other = _times("add", input, other, alpha)
     return Add.apply(*_operands("add", input, other))
@@ -340,6 +346,10 @@ def add(input, other, *, alpha=1):  # noqa: A002 - PyTorch's names
 
 def sub(input, other, *, alpha=1):  # noqa: A002
     """``input - alpha * other`` with broadcasting; either may be a Python scalar."""
+    if isinstance(input, Tensor) and isinstance(other, Tensor) and alpha == 1 and \
+            input._backend is other._backend and input.array.dtype == other.array.dtype and \
+            input.array.shape == other.array.shape:
+        return Sub.apply(input, other)
     if alpha != 1:
         other = _times("sub", input, other, alpha)
     return Sub.apply(*_operands("sub", input, other))
@@ -359,6 +369,9 @@ def _times(op, input, other, alpha):  # noqa: A002
 
 
 def mul(a, b):
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a._backend is b._backend and \
+            a.array.dtype == b.array.dtype and a.array.shape == b.array.shape:
+        return Mul.apply(a, b)
     return Mul.apply(*_operands("mul", a, b))
 
 

@@ -26,11 +26,48 @@ _FAST_MODULES = {"numpy": "numpy_kernels", "torch": "torch_kernels"}
 _resolved: dict[tuple[str, str, bool], object] = {}
 
 
+class KernelTable:
+    """A backend family's kernels as attributes: ``backend.kernels.sigmoid`` is
+    ``get_kernel("sigmoid", backend)``, resolved on first use and then a plain attribute read
+    (for ops whose tiny-array cost matters: a (4,) sigmoid's kernel lookup, 0.10 -> 0.03 us).
+    Forgotten whenever a kernel is registered or fast paths are switched."""
+
+    __slots__ = ("family", "__dict__")
+
+    def __init__(self, family):
+        self.family = family
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        fn = _resolve(name, self.family, _settings._fast_paths)
+        self.__dict__[name] = fn
+        return fn
+
+
+_tables: dict[str, KernelTable] = {}
+
+
+def kernel_table(family) -> KernelTable:
+    """The one `KernelTable` of a backend family (`Backend.kernels`)."""
+    table = _tables.get(family)
+    if table is None:
+        table = _tables[family] = KernelTable(family)
+    return table
+
+
+def forget_resolved():
+    """Drop every cached resolution (a kernel was registered, or fast paths were switched)."""
+    _resolved.clear()
+    for table in _tables.values():
+        table.__dict__.clear()
+
+
 def register_generic(name):
     """Register the standard-only twin of kernel ``name``."""
     def register(fn):
         _generic[name] = fn
-        _resolved.clear()
+        forget_resolved()
         return fn
     return register
 
@@ -39,7 +76,7 @@ def register_fast(name, family):
     """Register a fast path of kernel ``name`` for a backend family ('numpy', 'torch', 'cupy')."""
     def register(fn):
         _fast[name, family] = fn
-        _resolved.clear()
+        forget_resolved()
         return fn
     return register
 
