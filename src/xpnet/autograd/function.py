@@ -88,6 +88,10 @@ class Function:
         backend = None
         arrays = []
         needs = []
+        # The graph's edge to each input that needs a gradient (see _link), made here in the
+        # one loop over the arguments: the leaf tensor itself (its .grad is written), or the
+        # node that made it and which output it was.
+        edges = []
         any_needs = False
         for a in args:
             if isinstance(a, Tensor):
@@ -98,13 +102,16 @@ class Function:
                     check_same_backend(cls.__name__.lower(),
                                        [t for t in args if isinstance(t, Tensor)])
                 arrays.append(a.array)
-                need = a.requires_grad
-                needs.append(need)
-                if need:
+                if a.requires_grad:
+                    needs.append(True)
                     any_needs = True
+                    fn = a.grad_fn
+                    edges.append((a, None, 0) if fn is None else (None, fn, a._out_index))
+                    continue
             else:
                 arrays.append(a)
-                needs.append(False)
+            needs.append(False)
+            edges.append(None)
         if backend is None:
             raise TypeError(f"{cls.__name__.lower()}: expected at least one Tensor argument")
         record = any_needs and grad_mode._enabled and cls.differentiable
@@ -131,27 +138,17 @@ class Function:
         if type(out) is tuple:
             if not record:
                 return tuple(Tensor._make(o, backend) for o in out)
-            ctx._link(args, needs, out)
+            ctx._link(edges, out)
             return tuple(Tensor._make(o, backend, ctx, i) for i, o in enumerate(out))
         if record:
-            ctx._link(args, needs, (out,))
+            ctx._link(edges, (out,))
         return Tensor._make(out, backend, ctx if record else None, 0)
 
-    def _link(self, args, needs, outputs):
-        # An edge to each input that needs a gradient: the leaf tensor itself (its .grad is
-        # written), or the node that made it and which output it was. Non-leaf inputs are not
-        # held, so their data is freed unless a backward really saved it.
-        # Plain loops: this runs once per recorded op, and on Python 3.11 a comprehension or a
-        # generator is a call of its own.
-        parents = []
-        for a, need in zip(args, needs):
-            if not need:
-                parents.append(None)
-            elif a.grad_fn is None:
-                parents.append((a, None, 0))
-            else:
-                parents.append((None, a.grad_fn, a._out_index))
-        self.parents = parents
+    def _link(self, edges, outputs):
+        # Non-leaf inputs are not held, only their nodes, so their data is freed unless a
+        # backward really saved it. A plain loop: this runs once per recorded op, and on
+        # Python 3.11 a comprehension or a generator is a call of its own.
+        self.parents = edges
         out_meta = []
         for o in outputs:
             out_meta.append((o.shape, o.dtype))
