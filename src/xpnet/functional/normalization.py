@@ -1,10 +1,10 @@
 """Normalisation functions with PyTorch's names, signatures and semantics: batch, layer and
 group normalisation, and `normalize` (vectors scaled to unit p-norm).
 
-Batch, group and instance normalisation standardise over some axes with the
-`xpnet.ops.normalization.Standardize` primitive and apply the optional per-channel affine map
-with ordinary ops; layer normalisation, on the path of every Transformer block, is one
-`xpnet.ops.normalization.LayerNorm` node with the affine map inside (a fused kernel).
+Each is one node of the graph with its affine map inside (a fused kernel on NumPy): batch
+normalisation is `xpnet.ops.normalization.BatchNorm`, layer normalisation `LayerNorm`, group
+normalisation `GroupNorm`, and instance normalisation is group normalisation with a group per
+channel (or, with running statistics in evaluation, BatchNorm's per-channel map).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from xpnet.autograd import grad_mode
 from xpnet.autograd.function import check_same_backend
 from xpnet.autograd.tensor import Tensor
 from xpnet.ops._util import normalize_axes
-from xpnet.ops.normalization import LayerNorm, Standardize
+from xpnet.ops.normalization import BatchNorm, GroupNorm, LayerNorm
 
 from ._checks import int_arg
 
@@ -48,11 +48,18 @@ def _check_optional(op, x, shape, what, **tensors):
 
 
 def _affine(y, weight, bias, shape):
+    """``y * weight + bias`` with per-channel parameters reshaped to ``shape`` (SyncBatchNorm's
+    affine part; the primitives here have theirs inside)."""
     if weight is not None:
         y = y * (weight if weight.shape == shape else ops.reshape(weight, shape))
     if bias is not None:
         y = y + (bias if bias.shape == shape else ops.reshape(bias, shape))
     return y
+
+
+def _running_rstd(running_var, eps):
+    """``1 / sqrt(running_var + eps)`` as an array (running statistics take no gradient)."""
+    return 1 / running_var._backend.xp.sqrt(running_var.array + eps)
 
 
 def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False,
@@ -63,7 +70,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     the biased variance are the batch's (over every axis but 1), and the running statistics,
     when given, are updated in place: ``running = (1 - momentum) * running + momentum *
     batch``, with the *unbiased* batch variance, as PyTorch does. Otherwise the running
-    statistics are used.
+    statistics are used (as constants: they take no gradient, as in PyTorch).
 
     Parameters
     ----------
@@ -93,25 +100,21 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     channels = x.shape[1]
     _check_optional(op, x, (channels,), "channels on axis 1", running_mean=running_mean,
                     running_var=running_var, weight=weight, bias=bias)
-    shape = (1, channels) + (1,) * (x.ndim - 2)
     if training:
-        axes = (0,) + tuple(range(2, x.ndim))
-        n = math.prod(x.shape[a] for a in axes)
+        n = x.shape[0] * math.prod(x.shape[2:])
         if n <= 1:
             raise ValueError(f"{op}: expected more than 1 value per channel when training, got "
                              f"input of shape {x.shape}")
         stats = [] if running_mean is not None or running_var is not None else None
-        y = Standardize.apply(x, axes, eps, stats=stats)
+        y = BatchNorm.apply(x, weight, bias, None, None, eps=eps, stats=stats)
         if stats:
             _update_running(x._backend.xp, stats, running_mean, running_var, momentum, n)
-    else:
-        if running_mean is None or running_var is None:
-            raise ValueError(f"{op}: running_mean and running_var are needed when training is "
-                             f"False")
-        mean = ops.reshape(running_mean, shape)
-        invstd = 1 / ops.sqrt(ops.reshape(running_var, shape) + eps)
-        y = (x - mean) * invstd
-    return _affine(y, weight, bias, shape)
+        return y
+    if running_mean is None or running_var is None:
+        raise ValueError(f"{op}: running_mean and running_var are needed when training is "
+                         f"False")
+    return BatchNorm.apply(x, weight, bias, running_mean.array, _running_rstd(running_var, eps),
+                           eps=eps)
 
 
 def _update_running(xp, stats, running_mean, running_var, momentum, n):
@@ -178,10 +181,7 @@ def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5):
         raise ValueError(f"{op}: num_groups={num_groups} must divide the number of channels "
                          f"{channels} (input of shape {x.shape})")
     _check_optional(op, x, (channels,), "channels on axis 1", weight=weight, bias=bias)
-    group_size = channels // num_groups * math.prod(x.shape[2:])
-    grouped = ops.reshape(x, (x.shape[0], int(num_groups), group_size))
-    y = ops.reshape(Standardize.apply(grouped, (2,), eps), x.shape)
-    return _affine(y, weight, bias, (1, channels) + (1,) * (x.ndim - 2))
+    return GroupNorm.apply(x, weight, bias, groups=int(num_groups), eps=eps)
 
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None,  # noqa: A002
@@ -220,7 +220,6 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None,  # no
     channels = input.shape[1]
     _check_optional(op, input, (channels,), "channels on axis 1", running_mean=running_mean,
                     running_var=running_var, weight=weight, bias=bias)
-    shape = (1, channels) + (1,) * (input.ndim - 2)
     if use_input_stats:
         n = math.prod(input.shape[2:])
         if n == 1:
@@ -228,20 +227,24 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None,  # no
                              f"statistics, got input of shape {input.shape}")
         track = running_mean is not None or running_var is not None
         stats = [] if track else None
-        y = Standardize.apply(input, tuple(range(2, input.ndim)), eps, stats=stats)
+        y = GroupNorm.apply(input, weight, bias, groups=channels, eps=eps, stats=stats)
         if track:
             xp = input._backend.xp
-            # Per-instance statistics averaged over the batch feed the running ones.
-            mean, var = (xp.mean(xp.reshape(s, input.shape[:2]), axis=0) for s in stats)
-            _update_running(xp, (mean, var), running_mean, running_var, momentum, n)
-    else:
-        if running_mean is None or running_var is None:
-            raise ValueError(f"{op}: running_mean and running_var are needed when "
-                             f"use_input_stats is False")
-        mean = ops.reshape(running_mean, shape)
-        invstd = 1 / ops.sqrt(ops.reshape(running_var, shape) + eps)
-        y = (input - mean) * invstd
-    return _affine(y, weight, bias, shape)
+            # Per-instance statistics averaged over the batch feed the running ones. The
+            # variance is taken again (one more pass, only when tracking): recovering it from
+            # 1/std would lose float32 digits where it is small next to eps.
+            mean = stats[0]
+            centered = (xp.reshape(input.array, (*input.shape[:2], n))
+                        - xp.reshape(mean, (*mean.shape, 1)))
+            var = xp.mean(centered * centered, axis=2)
+            _update_running(xp, (xp.mean(mean, axis=0), xp.mean(var, axis=0)), running_mean,
+                            running_var, momentum, n)
+        return y
+    if running_mean is None or running_var is None:
+        raise ValueError(f"{op}: running_mean and running_var are needed when "
+                         f"use_input_stats is False")
+    return BatchNorm.apply(input, weight, bias, running_mean.array,
+                           _running_rstd(running_var, eps), eps=eps)
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):  # noqa: A002 - PyTorch's names

@@ -72,6 +72,31 @@ def _layer_norm_primitive(g, out, x, weight, bias, ndim, eps):
     g.bind(out, name, g.dims(x))
 
 
+@primitive(_normalization.BatchNorm)  # F.batch_norm (or a layer without running statistics)
+def _batch_norm_primitive(g, out, x, weight, bias, mean, rstd, eps, stats=None):
+    dt = out.dtype.name
+    v = g.value(x, dt)
+    shape = [x.shape[1]] + [1] * (x.ndim - 2)
+    if mean is None:  # the batch's statistics, over every axis but 1
+        name = standardize_nodes(g, v, [0] + list(range(2, x.ndim)), eps, dt)
+    else:  # running statistics, constants of the graph: (x - mean) * rstd
+        centered = g.op("Sub", [v, g.op("Reshape", [g.value(mean, dt), g.ints(shape)])])
+        name = g.op("Mul", [centered, g.op("Reshape", [g.value(rstd, dt), g.ints(shape)])])
+    g.bind(out, _affine(g, name, weight, bias, dt, shape), g.dims(x))
+
+
+@primitive(_normalization.GroupNorm)  # F.group_norm / F.instance_norm in a traced forward
+def _group_norm_primitive(g, out, x, weight, bias, groups, eps, stats=None):
+    dt = out.dtype.name
+    v = g.value(x, dt)
+    # (N, C, *) -> (N, G, rest): each group standardised per sample, then back.
+    grouped = g.op("Reshape", [v, g.ints([0, groups, -1])])
+    name = standardize_nodes(g, grouped, [2], eps, dt)
+    name = g.op("Reshape", [name, g.op("Shape", [v])])
+    name = _affine(g, name, weight, bias, dt, [x.shape[1]] + [1] * (x.ndim - 2))
+    g.bind(out, name, g.dims(x))
+
+
 @layer(nn.GroupNorm)
 def _group_norm(g, module, out, x):
     dt = out.dtype.name

@@ -398,6 +398,7 @@ from . import word2vec_kernels as _word2vec_kernels  # noqa: E402,F401  (registe
 from . import numpy_recurrent as _numpy_recurrent  # noqa: E402,F401  (registers its kernels)
 from . import numpy_attention as _numpy_attention  # noqa: E402,F401  (registers its kernels)
 from . import numba_layer_norm as _numba_layer_norm  # noqa: E402,F401  (registers its kernels)
+from . import numba_norms as _numba_norms  # noqa: E402,F401  (registers its kernels)
 
 
 # -- sigmoid ----------------------------------------------------------------------------------
