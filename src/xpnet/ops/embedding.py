@@ -14,8 +14,8 @@ import numbers
 from xpnet.autograd.function import Function
 from xpnet.autograd.sparse import RowSparseGrad
 from xpnet.autograd.tensor import Tensor
-from xpnet.backend.checks import check
-from xpnet.backend.kernels import get_kernel
+from xpnet.backend.checks import check, defers
+from xpnet.backend.kernels import get_kernel, register_generic
 
 __all__ = ["embedding", "embedding_bag"]
 
@@ -119,22 +119,30 @@ def embedding(indices, weight, padding_idx=None, max_norm=None, norm_type=2.0,
 class EmbeddingBag(Function):
     """Entry i of the flat input adds ``scale[i] * weight[flat[i]]`` to bag ``bag_of[i]``:
     scale is 1 or 0 (padding) for 'sum', 1/len(bag) or 0 for 'mean', times the per-sample
-    weight. Forward and dense backward are one `gather_scale_scatter_add` each (gather words,
-    sum into bags; gather bags, sum into words), with no (N, dim) intermediate on fast paths."""
+    weight. Forward is the `embedding_bag_forward` kernel (one pass over each bag's rows on
+    NumPy; the twin is one `gather_scale_scatter_add`: gather words, sum into bags), which also
+    gives ``bag_of`` and ``scale``; the dense backward is one `gather_scale_scatter_add` (gather
+    bags, sum into words), with no (N, dim) intermediate on fast paths."""
 
     @staticmethod
-    def forward(ctx, weight, per_sample_weights, flat, bag_of, scale, num_bags, padding_idx,
+    def compute(backend, weight, per_sample_weights, flat, starts, mean, padding_idx,
                 scale_grad_by_freq, sparse):
-        xp = ctx.xp
-        mask = scale  # zero exactly at the padding entries
-        if per_sample_weights is not None:
-            scale = scale * per_sample_weights
+        # Nothing records (no_grad): the bags alone, without the per-entry arrays for backward.
+        return get_kernel("embedding_bag_forward", backend)(
+            backend.xp, weight, flat, starts, per_sample_weights, mean=mean,
+            padding_idx=padding_idx, backend=backend, save=False)[0]
+
+    @staticmethod
+    def forward(ctx, weight, per_sample_weights, flat, starts, mean, padding_idx,
+                scale_grad_by_freq, sparse):
+        out, bag_of, scale, mask = get_kernel("embedding_bag_forward", ctx.backend)(
+            ctx.xp, weight, flat, starts, per_sample_weights, mean=mean,
+            padding_idx=padding_idx, backend=ctx.backend)
         ctx.save_for_backward(flat, bag_of, scale, mask,
                               weight if ctx.needs_input_grad[1] else None)
         ctx.num_embeddings, ctx.padding_idx = weight.shape[0], padding_idx
         ctx.scale_grad_by_freq, ctx.sparse = scale_grad_by_freq, sparse
-        return get_kernel("gather_scale_scatter_add", ctx.backend)(
-            xp, weight, flat, bag_of, scale, num_bags)
+        return out
 
     @staticmethod
     def backward(ctx, g):
@@ -143,8 +151,7 @@ class EmbeddingBag(Function):
         grad_weight = grad_per_sample = None
         if ctx.needs_input_grad[0]:
             if ctx.sparse or ctx.scale_grad_by_freq:
-                rows = xp.take(g, bag_of, axis=0)
-                rows *= xp.reshape(scale, (-1, 1))  # in place: one fresh (N, dim) array, not two
+                rows = get_kernel("gather_scale_rows", ctx.backend)(xp, g, bag_of, scale)
                 grad_weight = _weight_grad(ctx, flat, rows, ctx.num_embeddings)
             else:  # the padding entries' scale is zero, so the padding row gets nothing
                 grad_weight = get_kernel("gather_scale_scatter_add", ctx.backend)(
@@ -157,33 +164,14 @@ class EmbeddingBag(Function):
 
 
 class EmbeddingBagMax(Function):
-    """Each bag's elementwise maximum over its entries (padding entries left out), by a
-    segmented doubling scan: after the step with shift s every entry holds the maximum, and
-    which entry gave it, of the last 2s entries of its bag, so ceil(log2(longest bag)) whole-
-    array steps leave each bag's maximum at its last entry. O(N dim log L) work, O(N dim)
-    memory, no loop over bags; ties go to the earliest entry, as in PyTorch."""
+    """Each bag's elementwise maximum over its entries (padding entries left out), from the
+    `embedding_bag_max_forward` kernel, which also says which entry gave each maximum (ties go
+    to the earliest entry, as in PyTorch); that entry gets the gradient."""
 
     @staticmethod
-    def forward(ctx, weight, flat, bag_of, valid, last_entry, filled, longest, padding_idx):
-        xp, device = ctx.xp, ctx.backend.device
-        n, dim = flat.shape[0], weight.shape[1]
-        best = xp.take(weight, flat, axis=0)
-        best = xp.where(xp.reshape(valid, (-1, 1)), best, xp.full_like(best, -math.inf))
-        positions = xp.arange(n, dtype=bag_of.dtype, device=device)
-        source = xp.broadcast_to(xp.reshape(positions, (-1, 1)), (n, dim))
-        shift = 1
-        while shift < longest:
-            earlier = xp.maximum(positions - shift, xp.zeros_like(positions))
-            same_bag = xp.logical_and(positions >= shift, xp.take(bag_of, earlier) == bag_of)
-            candidate = xp.take(best, earlier, axis=0)
-            # >=: on a tie the earlier window's entry wins.
-            better = xp.logical_and(xp.reshape(same_bag, (-1, 1)), candidate >= best)
-            best = xp.where(better, candidate, best)
-            source = xp.where(better, xp.take(source, earlier, axis=0), source)
-            shift *= 2
-        zeros = xp.zeros((1, dim), dtype=weight.dtype, device=device)
-        out = xp.where(xp.reshape(filled, (-1, 1)), xp.take(best, last_entry, axis=0), zeros)
-        winner = xp.take(source, last_entry, axis=0)  # (bags, dim): the entry each value is from
+    def forward(ctx, weight, flat, starts, padding_idx):
+        out, winner, filled = get_kernel("embedding_bag_max_forward", ctx.backend)(
+            ctx.xp, weight, flat, starts, padding_idx=padding_idx, backend=ctx.backend)
         ctx.save_for_backward(flat, winner, filled)
         ctx.num_embeddings, ctx.padding_idx = weight.shape[0], padding_idx
         ctx.scale_grad_by_freq, ctx.sparse = False, False
@@ -284,21 +272,13 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2.0,
                              f"got offsets of shape {tuple(offsets.shape)}")
         num_bags, length = input.shape
         flat = xp.reshape(input.array, (-1,))
-        ends = xp.arange(1, num_bags + 1, dtype=flat.dtype, device=backend.device) * length
-        starts = ends - length
-        bag_of = xp.reshape(xp.broadcast_to(
-            xp.reshape(xp.arange(num_bags, dtype=flat.dtype, device=backend.device), (-1, 1)),
-            (num_bags, length)), (-1,))
+        starts = xp.arange(num_bags, dtype=flat.dtype, device=backend.device) * length
     elif input.ndim == 1:
         if offsets is None:
             raise ValueError(f"{op}: 1-D input needs offsets (the start of each bag); for bags "
                              f"of one length pass 2-D input of shape (bags, length)")
         flat = input.array
-        starts, num_bags = _bag_starts(op, offsets, flat.shape[0], include_last_offset)
-        ends = xp.concat([starts[1:], xp.asarray([flat.shape[0]], dtype=starts.dtype,
-                                                 device=backend.device)])
-        positions = xp.arange(flat.shape[0], dtype=starts.dtype, device=backend.device)
-        bag_of = xp.searchsorted(starts, positions, side="right") - 1
+        starts, _ = _bag_starts(op, offsets, flat.shape[0], include_last_offset)
     else:
         raise ValueError(f"{op}: input must be 1-D (with offsets) or 2-D (bags, length), got "
                          f"shape {input.shape}")
@@ -309,24 +289,84 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2.0,
         per_sample_weights = _check_per_sample_weights(op, per_sample_weights, input, weight,
                                                        mode)
 
-    valid = xp.ones(flat.shape, dtype=weight.array.dtype, device=backend.device)
-    if padding_idx is not None:
-        valid = xp.where(flat != padding_idx, valid, xp.zeros_like(valid))
     if max_norm is not None:
         _renormalize(weight, flat, max_norm, norm_type)
     if mode == "max" and flat.shape[0]:  # (no input: zeros, which the sum path gives too)
-        counts = get_kernel("scatter_add", backend)(xp, bag_of, valid, num_bags)
-        longest = int(xp.max(ends - starts)) if num_bags else 0
-        last_entry = xp.maximum(ends - 1, xp.zeros_like(ends))
-        return EmbeddingBagMax.apply(weight, flat, bag_of, valid > 0, last_entry, counts > 0,
-                                     longest, padding_idx)
-    scale = valid
-    if mode == "mean":
+        return EmbeddingBagMax.apply(weight, flat, starts, padding_idx)
+    return EmbeddingBag.apply(weight, per_sample_weights, flat, starts, mode == "mean",
+                              padding_idx, scale_grad_by_freq, sparse)
+
+
+def _bag_entries(xp, flat, starts, dtype, padding_idx, backend):
+    """Each entry's bag (bags are contiguous, from their starts), and 1 for each entry (0 at
+    padding entries) in the weight's dtype."""
+    device = backend.device
+    positions = xp.arange(flat.shape[0], dtype=starts.dtype, device=device)
+    bag_of = xp.searchsorted(starts, positions, side="right") - 1
+    valid = xp.ones(flat.shape, dtype=dtype, device=device)
+    if padding_idx is not None:
+        valid = xp.where(flat != padding_idx, valid, xp.zeros_like(valid))
+    return bag_of, valid
+
+
+@register_generic("embedding_bag_forward")
+def embedding_bag_forward(xp, weight, flat, starts, per_sample_weights, *, mean,
+                          padding_idx, backend, save=True):
+    """The twin of the sum and mean bags: ``(out, bag_of, scale, mask)``, ``out`` (bags, dim)
+    the bags' sums or means, ``bag_of`` each entry's bag, ``scale`` each entry's factor in its
+    bag's sum (1, or 1/count for 'mean', times its per-sample weight; 0 for padding), ``mask``
+    that factor without the per-sample weight. With ``save=False`` (no backward will run) a
+    fast path may return None for the last three. ``backend`` gives the scatters its fast
+    paths (the twin runs wherever this kernel has none)."""
+    bag_of, valid = _bag_entries(xp, flat, starts, weight.dtype, padding_idx, backend)
+    num_bags = starts.shape[0]
+    mask = valid
+    if mean:
         counts = get_kernel("scatter_add", backend)(xp, bag_of, valid, num_bags)
         counts = xp.take(xp.maximum(counts, xp.ones_like(counts)), bag_of)
-        scale = valid / counts
-    return EmbeddingBag.apply(weight, per_sample_weights, flat, bag_of, scale, num_bags,
-                              padding_idx, scale_grad_by_freq, sparse)
+        mask = valid / counts
+    scale = mask if per_sample_weights is None else mask * per_sample_weights
+    out = get_kernel("gather_scale_scatter_add", backend)(xp, weight, flat, bag_of, scale,
+                                                          num_bags)
+    return out, bag_of, scale, mask
+
+
+@register_generic("embedding_bag_max_forward")
+def embedding_bag_max_forward(xp, weight, flat, starts, *, padding_idx, backend):
+    """The twin of the max bags: ``(out, winner, filled)``, ``winner`` (bags, dim) the entry
+    each maximum came from, ``filled`` whether a bag holds any non-padding entry (empty ones
+    give zeros), by a segmented doubling scan: after the step with shift s every entry holds
+    the maximum, and which entry gave it, of the last 2s entries of its bag, so
+    ceil(log2(longest bag)) whole-array steps leave each bag's maximum at its last entry.
+    O(N dim log L) work, O(N dim) memory, no loop over bags; ties go to the earliest entry, as
+    in PyTorch."""
+    device = backend.device
+    bag_of, valid = _bag_entries(xp, flat, starts, weight.dtype, padding_idx, backend)
+    num_bags = starts.shape[0]
+    ends = xp.concat([starts[1:], xp.asarray([flat.shape[0]], dtype=starts.dtype,
+                                             device=device)])
+    filled = get_kernel("scatter_add", backend)(xp, bag_of, valid, num_bags) > 0
+    longest = int(xp.max(ends - starts)) if num_bags else 0
+    last_entry = xp.maximum(ends - 1, xp.zeros_like(ends))
+    n, dim = flat.shape[0], weight.shape[1]
+    best = xp.take(weight, flat, axis=0)
+    best = xp.where(xp.reshape(valid > 0, (-1, 1)), best, xp.full_like(best, -math.inf))
+    positions = xp.arange(n, dtype=bag_of.dtype, device=device)
+    source = xp.broadcast_to(xp.reshape(positions, (-1, 1)), (n, dim))
+    shift = 1
+    while shift < longest:
+        earlier = xp.maximum(positions - shift, xp.zeros_like(positions))
+        same_bag = xp.logical_and(positions >= shift, xp.take(bag_of, earlier) == bag_of)
+        candidate = xp.take(best, earlier, axis=0)
+        # >=: on a tie the earlier window's entry wins.
+        better = xp.logical_and(xp.reshape(same_bag, (-1, 1)), candidate >= best)
+        best = xp.where(better, candidate, best)
+        source = xp.where(better, xp.take(source, earlier, axis=0), source)
+        shift *= 2
+    zeros = xp.zeros((1, dim), dtype=weight.dtype, device=device)
+    out = xp.where(xp.reshape(filled, (-1, 1)), xp.take(best, last_entry, axis=0), zeros)
+    winner = xp.take(source, last_entry, axis=0)  # (bags, dim): the entry each value is from
+    return out, winner, filled
 
 
 def _bag_starts(op, offsets, length, include_last_offset):
@@ -347,9 +387,8 @@ def _bag_starts(op, offsets, length, include_last_offset):
         if first != 0:
             raise ValueError(f"{op}: offsets[0] must be 0 (the first bag starts the input), "
                              f"got {first}")
-        steps = values[1:] - values[:-1]
-        if values.shape[0] > 1 and bool(xp.any(steps < 0)):
-            at = int(xp.argmax(xp.astype(steps < 0, xp.int8)))
+        at = get_kernel("first_decrease", offsets._backend)(xp, values)
+        if at >= 0:
             raise ValueError(f"{op}: offsets must not decrease, got offsets[{at}] = "
                              f"{int(values[at])} > offsets[{at + 1}] = {int(values[at + 1])}")
         last = int(values[-1])
@@ -403,12 +442,48 @@ def _check_range(op, indices, n):
     xp, data = backend.xp, indices.array
     if not indices.numel():
         return data
+    if not defers(backend):
+        # Read at once: one pass for the smallest and largest index where a fast path has it
+        # (8,192 indices on NumPy: 2 us, where the mask, its any() and the reductions took
+        # 8 us alone and 25 us right after a bag's sums had taken the caches).
+        lo, hi = get_kernel("index_range", backend)(xp, data)
+        if lo < 0 or hi >= n:
+            raise IndexError(f"{op}: indices must be in [0, {n}) (num_embeddings), got values "
+                             f"in [{lo}, {hi}]")
+        return data
     if check(backend, (op, "indices", n), xp.logical_or(data < 0, data >= n),
              lambda: (xp.min(data), xp.max(data)),
              lambda lo, hi: IndexError(f"{op}: indices must be in [0, {n}) (num_embeddings), "
                                        f"got values in [{lo}, {hi}]")):
         return xp.clip(data, 0, n - 1)
     return data
+
+
+@register_generic("gather_scale_rows")
+def gather_scale_rows(xp, source, index, scale):
+    """``source[index[i], :] * scale[i]`` for every i: the (N, dim) per-entry rows of a bag's
+    gradient."""
+    rows = xp.take(source, index, axis=0)
+    rows *= xp.reshape(scale, (-1, 1))  # in place: one fresh (N, dim) array, not two
+    return rows
+
+
+@register_generic("index_range")
+def index_range(xp, data):
+    """``(min, max)`` of a non-empty integer array, as Python ints (read on the host)."""
+    return int(xp.min(data)), int(xp.max(data))
+
+
+@register_generic("first_decrease")
+def first_decrease(xp, values):
+    """The first ``i`` with ``values[i + 1] < values[i]`` in a 1-D array, or -1 (read on the
+    host)."""
+    if values.shape[0] < 2:
+        return -1
+    down = values[1:] < values[:-1]
+    if not bool(xp.any(down)):
+        return -1
+    return int(xp.argmax(xp.astype(down, xp.int8)))
 
 
 def _check_flag(op, name, flag):

@@ -400,6 +400,7 @@ from . import numpy_attention as _numpy_attention  # noqa: E402,F401  (registers
 from . import numba_layer_norm as _numba_layer_norm  # noqa: E402,F401  (registers its kernels)
 from . import numba_norms as _numba_norms  # noqa: E402,F401  (registers its kernels)
 from . import numba_optim as _numba_optim  # noqa: E402,F401  (registers its kernels)
+from . import numba_embedding_bag as _numba_embedding_bag  # noqa: E402,F401  (registers)
 
 
 # -- sigmoid ----------------------------------------------------------------------------------

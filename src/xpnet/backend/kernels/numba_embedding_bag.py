@@ -1,0 +1,366 @@
+"""NumPy fast paths of the embedding-bag kernels with numba (the ``fast`` extra; without numba
+nothing is registered and the twins in `xpnet.ops.embedding` run): ``embedding_bag_forward``
+(sum, mean, per-sample weights), ``embedding_bag_max_forward``, ``gather_scale_rows`` (the
+sparse backward's per-entry rows) and the operand checks ``index_range`` / ``first_decrease``.
+
+Why compiled: the op used to find each entry's bag with a searchsorted, count the bags with a
+scatter, then sum the rows through SciPy's CSR product (a dozen Python calls to set up), as the
+twin still does with its own scatters; PyTorch (FBGEMM) reads each bag's rows once into its
+output row, and so does this: one pass per bag, four rows at a time, the rows asked for ahead
+of use. The per-entry bag numbers and scales
+the backward needs are written only when a backward will run. Vocabulary 50,000, dim 128, 8,192
+Zipf lookups in 512 bags, float32, mean, one thread (asv_benchmarks/embedding_vs_torch.py):
+forward 0.84 -> 0.21 ms (PyTorch 0.25), sparse forward + backward 1.02x -> 0.34x PyTorch's
+time. Max keeps, per bag and column, the first entry holding the largest value (as PyTorch
+and the twin's scan) in one pass instead of the twin's log2(longest bag) whole-array steps:
+forward 46.5 -> 0.47 ms (PyTorch 2.5), with backward 50.6 -> 4.0 ms (PyTorch 7.8).
+
+Large inputs are cut into blocks of contiguous bags holding about equal numbers of entries, one
+per thread of `numpy_threads.thread_count` (the functions release the GIL); see
+_PARALLEL_FROM for what counts as large.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _generic, register_fast
+from .numpy_threads import run_blocks, thread_count
+
+try:
+    import numba
+except ImportError:  # the library works without the extra
+    numba = None
+
+# Below this many entry-columns (entries x dim) one thread does it all. On the 2-core machine
+# these were measured on, shared with other jobs, splitting 8,192 x 128 across two threads took
+# 0.28 ms where one thread took 0.16 (the hand-off: a pool submit, run_blocks' BLAS limit, the
+# second core coming free), and 4x that work did not gain either; 2M entry-columns (0.25 ms on
+# one thread) leaves a hand-off of a few tens of microseconds on an idle core well paid.
+_PARALLEL_FROM = 1 << 21
+_FLOATS = (np.float32, np.float64)  # what the compiled loops are for; others take the twin
+
+
+def _threads(work):
+    """Threads for ``work`` entry-columns: 1 below _PARALLEL_FROM, else the BLAS count."""
+    return 1 if work < _PARALLEL_FROM else thread_count()
+
+
+def _compiled(fn=None, **options):
+    """numba.njit without the GIL, caching the machine code on disk where it can."""
+    if fn is None:
+        return lambda fn: _compiled(fn, **options)
+    try:
+        return numba.njit(cache=True, nogil=True, error_model="numpy", **options)(fn)
+    except RuntimeError:  # numba: "cannot cache function ...: no locator available"
+        return numba.njit(cache=False, nogil=True, error_model="numpy", **options)(fn)
+
+
+def _blocks(starts, entries, width):
+    """(first bag, stop bag) blocks of contiguous bags, one per thread, by entry count."""
+    bags = starts.shape[0]
+    threads = _threads(entries * width) if bags > 1 else 1
+    if threads <= 1:
+        return [(0, bags)]
+    cuts = np.searchsorted(starts, entries * np.arange(1, threads) // threads)
+    bounds = [0, *sorted({int(c) for c in cuts if 0 < c < bags}), bags]
+    return list(zip(bounds[:-1], bounds[1:]))
+
+
+if numba is not None:
+    from llvmlite import ir
+    from numba.core import cgutils
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def _prefetch_row(typingctx, table, row, lines):
+        """Ask the cache for the first ``lines`` 64-byte lines of ``table[row]`` (a hint: it
+        never faults, and does nothing where the CPU has no prefetch)."""
+        def codegen(context, builder, signature, args):
+            table_type = signature.args[0]
+            array = context.make_array(table_type)(context, builder, args[0])
+            zero = context.get_constant(numba.types.intp, 0)
+            start = cgutils.get_item_pointer(context, builder, table_type, array,
+                                             [args[1], zero], wraparound=False)
+            byte_ptr = ir.IntType(8).as_pointer()
+            i32 = ir.IntType(32)
+            # llvm.prefetch(address, write=0, locality=3 (keep in every level), data cache=1)
+            prefetch = cgutils.get_or_insert_function(
+                builder.module, ir.FunctionType(ir.VoidType(), [byte_ptr, i32, i32, i32]),
+                "llvm.prefetch")
+            base = builder.bitcast(start, byte_ptr)
+            with cgutils.for_range(builder, args[2]) as loop:
+                address = builder.gep(base, [builder.mul(loop.index,
+                                                         ir.Constant(loop.index.type, 64))])
+                builder.call(prefetch, [address, i32(0), i32(3), i32(1)])
+            return context.get_dummy_value()
+        return numba.types.void(table, row, numba.types.intp), codegen
+
+    _AHEAD = 16  # entries: 8 and 16 did as well, 32 less well
+
+    @numba.njit(inline="always")
+    def _end(starts, b, flat):
+        """Where bag b ends: where the next starts, or with the input."""
+        return starts[b + 1] if b + 1 < starts.shape[0] else flat.shape[0]
+
+    @numba.njit(inline="always")
+    def _lines(table):
+        """How many 64-byte lines of a row to prefetch: all, up to 9 (the hardware's own
+        prefetcher follows a longer row, and a core has some 16 line fills in flight). A row
+        need not start a line (NumPy aligns to 16 bytes), so it may reach into one more."""
+        return min((table.shape[1] * table.itemsize + 63) // 64 + 1, 9)
+
+    @_compiled
+    def _entries(flat, starts, psw, has_psw, mean, padding_idx, one, bag_of, scale, mask,
+                 first, stop):
+        """What the backward needs of each entry: its bag, and its factor in the bag's sum
+        with (scale) and without (mask) its per-sample weight."""
+        # one comes in the weight's dtype and the counts are kept in it, so that float32 bags
+        # stay in float32 arithmetic (numba types float32 * int64 as float64); float32 counts
+        # are exact up to 2**24 entries a bag.
+        zero = one - one
+        for b in range(first, stop):
+            count = zero
+            for i in range(starts[b], _end(starts, b, flat)):
+                bag_of[i] = b
+                if flat[i] != padding_idx:
+                    count += one
+            share = one / count if mean and count > one else one
+            for i in range(starts[b], _end(starts, b, flat)):
+                if flat[i] == padding_idx:
+                    mask[i] = zero
+                    scale[i] = zero
+                else:
+                    mask[i] = share
+                    scale[i] = share * psw[i] if has_psw else share
+
+    # The sums read four rows at a time: one read-modify-write of the output row per four
+    # entries instead of one per entry (512 bags, 8,192 Zipf entries, dim 128, float32, one
+    # thread: 0.27 -> 0.10 ms), and ask for the rows _AHEAD entries on while they add (0.10
+    # -> 0.087 ms; PyTorch's whole call took 0.10 ms beside them, and the same loop over one
+    # row repeated, no memory traffic, 0.045 ms). Weighted and unweighted sums are two
+    # functions: a branch on the per-sample weights inside the one loop cost a third more.
+    # A group of four holding a padding entry goes one entry at a time. A mean is divided
+    # once at the end, as PyTorch does, not scaled entry by entry. (Summing the four rows
+    # first rounds differently from one at a time: within float32's 1e-7 of each other.)
+
+    @_compiled
+    def _sum_rows(weight, flat, starts, padding_idx, mean, one, out, first, stop):
+        dim = weight.shape[1]
+        lines = _lines(weight)
+        n = flat.shape[0]
+        for b in range(first, stop):
+            acc = out[b]
+            acc[:] = 0
+            count = one - one
+            i, end = starts[b], _end(starts, b, flat)
+            while i < end:
+                if i + 4 <= end:
+                    if i + _AHEAD + 4 <= n:
+                        for q in range(i + _AHEAD, i + _AHEAD + 4):
+                            _prefetch_row(weight, flat[q], lines)
+                    k0, k1, k2, k3 = flat[i], flat[i + 1], flat[i + 2], flat[i + 3]
+                    if k0 != padding_idx and k1 != padding_idx and k2 != padding_idx \
+                            and k3 != padding_idx:
+                        r0, r1, r2, r3 = weight[k0], weight[k1], weight[k2], weight[k3]
+                        for j in range(dim):
+                            acc[j] += (r0[j] + r1[j]) + (r2[j] + r3[j])
+                        count += 4 * one
+                        i += 4
+                        continue
+                if i + _AHEAD < n:
+                    _prefetch_row(weight, flat[i + _AHEAD], lines)
+                k0 = flat[i]
+                if k0 != padding_idx:
+                    r0 = weight[k0]
+                    for j in range(dim):
+                        acc[j] += r0[j]
+                    count += one
+                i += 1
+            if mean and count > one:
+                share = one / count  # times the reciprocal, as PyTorch (FBGEMM) does
+                for j in range(dim):
+                    acc[j] *= share
+
+    # Products and sums may fuse (FMA, one rounding instead of two): 0.143 -> 0.136 ms.
+    @_compiled(fastmath={"contract"})
+    def _weighted_sum_rows(weight, flat, starts, psw, padding_idx, mean, one, out, first,
+                           stop):
+        dim = weight.shape[1]
+        lines = _lines(weight)
+        n = flat.shape[0]
+        for b in range(first, stop):
+            acc = out[b]
+            acc[:] = 0
+            count = one - one
+            i, end = starts[b], _end(starts, b, flat)
+            while i < end:
+                if i + 4 <= end:
+                    if i + _AHEAD + 4 <= n:
+                        for q in range(i + _AHEAD, i + _AHEAD + 4):
+                            _prefetch_row(weight, flat[q], lines)
+                    k0, k1, k2, k3 = flat[i], flat[i + 1], flat[i + 2], flat[i + 3]
+                    if k0 != padding_idx and k1 != padding_idx and k2 != padding_idx \
+                            and k3 != padding_idx:
+                        r0, r1, r2, r3 = weight[k0], weight[k1], weight[k2], weight[k3]
+                        p0, p1, p2, p3 = psw[i], psw[i + 1], psw[i + 2], psw[i + 3]
+                        for j in range(dim):
+                            acc[j] += (p0 * r0[j] + p1 * r1[j]) + (p2 * r2[j] + p3 * r3[j])
+                        count += 4 * one
+                        i += 4
+                        continue
+                if i + _AHEAD < n:
+                    _prefetch_row(weight, flat[i + _AHEAD], lines)
+                k0 = flat[i]
+                if k0 != padding_idx:
+                    r0, p0 = weight[k0], psw[i]
+                    for j in range(dim):
+                        acc[j] += p0 * r0[j]
+                    count += one
+                i += 1
+            if mean and count > one:
+                share = one / count  # times the reciprocal, as PyTorch (FBGEMM) does
+                for j in range(dim):
+                    acc[j] *= share
+
+    @_compiled
+    def _max_bags(weight, flat, starts, padding_idx, zero, out, winner, filled, first,
+                  stop):
+        dim = weight.shape[1]
+        for b in range(first, stop):
+            best, won = out[b], winner[b]
+            seen = False
+            for i in range(starts[b], _end(starts, b, flat)):
+                k = flat[i]
+                if k == padding_idx:
+                    continue
+                row = weight[k]
+                if not seen:
+                    for j in range(dim):
+                        best[j] = row[j]
+                        won[j] = i
+                    seen = True
+                else:
+                    for j in range(dim):
+                        if row[j] > best[j]:  # strict: a tie stays with the earlier entry
+                            best[j] = row[j]
+                            won[j] = i
+            filled[b] = seen
+            if not seen:  # empty (or all padding): zeros, and a gradient that goes nowhere
+                for j in range(dim):
+                    best[j] = zero
+                    won[j] = 0
+
+    def _operands(weight, flat, starts):
+        return (np.ascontiguousarray(weight), np.ascontiguousarray(flat),
+                np.ascontiguousarray(starts, dtype=np.int64))
+
+    def _padding(padding_idx):
+        return -1 if padding_idx is None else int(padding_idx)  # indices are >= 0
+
+    @register_fast("embedding_bag_forward", "numpy")
+    def embedding_bag_forward(xp, weight, flat, starts, per_sample_weights, *, mean,
+                              padding_idx, backend, save=True):
+        if weight.dtype not in _FLOATS:
+            return _generic["embedding_bag_forward"](
+                xp, weight, flat, starts, per_sample_weights, mean=mean,
+                padding_idx=padding_idx, backend=backend)
+        weight, flat, starts = _operands(weight, flat, starts)
+        n, bags, dim = flat.shape[0], starts.shape[0], weight.shape[1]
+        dtype = weight.dtype
+        out = np.empty((bags, dim), dtype=dtype)
+        has_psw = per_sample_weights is not None
+        psw = (np.ascontiguousarray(per_sample_weights, dtype=dtype) if has_psw
+               else np.empty(0, dtype=dtype))
+        padding, one = _padding(padding_idx), dtype.type(1)
+        if save:
+            bag_of = np.empty(n, dtype=np.int64)
+            scale = np.empty(n, dtype=dtype)
+            mask = np.empty(n, dtype=dtype)
+        else:
+            bag_of = scale = mask = None
+
+        def work(block):
+            if save:
+                _entries(flat, starts, psw, has_psw, mean, padding, one, bag_of, scale, mask,
+                         *block)
+            if has_psw:
+                _weighted_sum_rows(weight, flat, starts, psw, padding, mean, one, out, *block)
+            else:
+                _sum_rows(weight, flat, starts, padding, mean, one, out, *block)
+
+        run_blocks(work, _blocks(starts, n, dim))
+        return out, bag_of, scale, mask
+
+    @register_fast("embedding_bag_max_forward", "numpy")
+    def embedding_bag_max_forward(xp, weight, flat, starts, *, padding_idx, backend):
+        if weight.dtype not in _FLOATS:
+            return _generic["embedding_bag_max_forward"](xp, weight, flat, starts,
+                                                         padding_idx=padding_idx,
+                                                         backend=backend)
+        weight, flat, starts = _operands(weight, flat, starts)
+        bags, dim = starts.shape[0], weight.shape[1]
+        out = np.empty((bags, dim), dtype=weight.dtype)
+        winner = np.empty((bags, dim), dtype=np.int64)
+        filled = np.empty(bags, dtype=np.bool_)
+        padding, zero = _padding(padding_idx), weight.dtype.type(0)
+        run_blocks(lambda block: _max_bags(weight, flat, starts, padding, zero, out, winner,
+                                           filled, *block),
+                   _blocks(starts, flat.shape[0], dim))
+        return out, winner, filled
+
+    # The sparse backward's per-entry rows in one pass: NumPy's take, then the scaling in
+    # place, went over the (8,192, 128) rows twice (0.45 -> 0.2 ms, float32, one thread).
+
+    @_compiled
+    def _gather_scale_rows(source, index, scale, rows, first, stop):
+        dim = source.shape[1]
+        for i in range(first, stop):
+            s = scale[i]
+            row, out = source[index[i]], rows[i]
+            for j in range(dim):
+                out[j] = row[j] * s
+
+    @register_fast("gather_scale_rows", "numpy")
+    def gather_scale_rows(xp, source, index, scale):
+        if source.dtype not in _FLOATS:
+            return _generic["gather_scale_rows"](xp, source, index, scale)
+        source = np.ascontiguousarray(source)
+        index = np.ascontiguousarray(index)
+        scale = np.ascontiguousarray(scale, dtype=source.dtype)
+        n, dim = index.shape[0], source.shape[1]
+        rows = np.empty((n, dim), dtype=source.dtype)
+        cuts = np.linspace(0, n, _threads(n * dim) + 1).astype(np.int64).tolist()
+        blocks = list(zip(cuts[:-1], cuts[1:]))
+        run_blocks(lambda block: _gather_scale_rows(source, index, scale, rows, *block), blocks)
+        return rows
+
+    # The operand checks the op makes before every call read each index once here: after a
+    # bag's sums have filled the caches with weight rows, NumPy's mask, any() and reductions
+    # over 8,192 indices took 25 us more than these (8,192 Zipf lookups into 512 bags, forward
+    # 0.22 -> 0.18 ms on one thread).
+
+    @_compiled
+    def _index_range(data):
+        lo = hi = data[0]
+        for i in range(1, data.shape[0]):
+            v = data[i]
+            lo = min(lo, v)
+            hi = max(hi, v)
+        return lo, hi
+
+    @_compiled
+    def _first_decrease(values):
+        for i in range(values.shape[0] - 1):
+            if values[i + 1] < values[i]:
+                return i
+        return -1
+
+    @register_fast("index_range", "numpy")
+    def index_range(xp, data):
+        lo, hi = _index_range(data.reshape(-1))
+        return int(lo), int(hi)
+
+    @register_fast("first_decrease", "numpy")
+    def first_decrease(xp, values):
+        return int(_first_decrease(values))
