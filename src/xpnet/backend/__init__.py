@@ -133,9 +133,10 @@ def _set_fast_paths(flag):
     global _fast_paths
     if not isinstance(flag, bool):
         raise TypeError(f"use_fast_paths: expected True or False, got {flag!r}")
-    _fast_paths = flag
-    from .kernels import forget_resolved
-    forget_resolved()  # the tables hold what the old setting chose
+    changed, _fast_paths = flag != _fast_paths, flag
+    if changed:
+        from .kernels import forget_resolved
+        forget_resolved()  # the tables hold what the old setting chose
     return flag
 
 
