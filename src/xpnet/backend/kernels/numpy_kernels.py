@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import threading
@@ -10,6 +11,7 @@ import numpy as np
 
 from . import register_fast
 from . import numba_pool
+from . import numba_conv
 from . import twins as _twins
 
 try:  # SciPy comes with scikit-learn (the examples extra); without it the twin serves.
@@ -148,10 +150,10 @@ def _scratch(slot, shape, dtype):
 class _ConvGeometry:
     """Shapes and offsets of one convolution in the flat phase layout, and its batch blocks."""
 
-    def __init__(self, x_shape, itemsize, weight, stride, padding, dilation, groups):
+    def __init__(self, x_shape, itemsize, weight_shape, stride, padding, dilation, groups):
         self.n, self.channels = x_shape[:2]
         self.size = tuple(x_shape[2:])
-        self.out_channels, self.kernel = weight.shape[0], tuple(weight.shape[2:])
+        self.out_channels, self.kernel = weight_shape[0], tuple(weight_shape[2:])
         self.groups, self.stride, self.padding, self.dilation = groups, stride, padding, dilation
         padded = tuple(m + lo + hi for m, (lo, hi) in zip(self.size, padding))
         self.out_size = _twins.conv_output_size(self.size, self.kernel, stride, padding,
@@ -197,6 +199,18 @@ class _ConvGeometry:
     def phase_view(self, flat):
         return flat[:, :, :self.row].reshape(flat.shape[0], self.channels, *self.stride,
                                              *self.phase)
+
+
+def _geometry(x_shape, itemsize, weight_shape, stride, padding, dilation, groups):
+    """The geometry of a convolution, made once per shape and options (its Python took
+    ~40 us a call, most of LeNet's 0.5 ms forward's margin). Read-only once made."""
+    return _cached_geometry(x_shape, itemsize, weight_shape, stride, padding, dilation, groups,
+                            _COLUMN_BLOCK_BYTES)
+
+
+@functools.lru_cache(maxsize=128)
+def _cached_geometry(*args):
+    return _ConvGeometry(*args[:-1])
 
 
 def _pad_into(geometry, x):
@@ -248,9 +262,37 @@ def _on_grid(geometry, values):
     return wide.reshape(shape)
 
 
+# With numba and scipy (numba_conv.py), most convolutions skip im2col: one GEMM per kernel
+# position reads the padded rows where they lie (K = C / groups each). One thread,
+# float32, ms, xpnet then torch in the same run (a loaded 2-core machine): conv2d
+# 32x64x32x32 3x3 pad 1 forward 67.7 by im2col -> 24.2 / 15.7-24, forward+backward
+# 187 -> 73.9 / 67.5; conv1d 64x128x50 width 3 forward 6.7 -> 2.6 / 2.5, forward+backward
+# 23.1 -> 7.5 / 7.2. Few channels per group make each GEMM too thin: then a direct numba loop
+# runs the forward while the products are few (LeNet's conv1, 1 -> 6 channels, 5x5:
+# 1.0 ms by im2col -> 0.39 / 0.56), and im2col the rest.
+_MIN_OFFSET_CHANNELS = 8
+_MAX_DIRECT_PRODUCTS = 256  # (C / groups) * prod(kernel) * O
+
+
+def _conv_path(geometry):
+    """'offsets' (numba_conv's GEMM per kernel position), 'direct' (its loop; forward only)
+    or 'im2col'."""
+    g = geometry
+    if not numba_conv.available:
+        return "im2col"
+    if g.channels // g.groups >= _MIN_OFFSET_CHANNELS:
+        return "offsets"
+    return "direct" if g.width * g.out_channels <= _MAX_DIRECT_PRODUCTS else "im2col"
+
+
 @register_fast("conv_forward", "numpy")
 def conv_forward(xp, x, weight, bias, *, stride, padding, dilation, groups):
-    g = _ConvGeometry(x.shape, x.itemsize, weight, stride, padding, dilation, groups)
+    g = _geometry(x.shape, x.itemsize, weight.shape, stride, padding, dilation, groups)
+    path = _conv_path(g)
+    if path == "offsets":
+        return numba_conv.forward(g, x, weight, bias)
+    if path == "direct":
+        return numba_conv.direct_forward(g, lambda block: _pad_into(g, block), x, weight, bias)
     w = weight.reshape(1, groups, g.out_channels // groups, g.width)
     out = np.empty((g.n, g.out_channels, *g.out_size), dtype=x.dtype)
     for block in g.blocks():
@@ -270,7 +312,9 @@ def conv_forward(xp, x, weight, bias, *, stride, padding, dilation, groups):
 @register_fast("conv_backward", "numpy")
 def conv_backward(xp, grad_out, x, weight, *, stride, padding, dilation, groups,
                   need_input=True, need_weight=True):
-    g = _ConvGeometry(x.shape, x.itemsize, weight, stride, padding, dilation, groups)
+    g = _geometry(x.shape, x.itemsize, weight.shape, stride, padding, dilation, groups)
+    if _conv_path(g) == "offsets":
+        return numba_conv.backward(g, grad_out, x, weight, need_input, need_weight)
     w_t = _weight_t(g, weight)
     grad_x = np.empty(x.shape, dtype=x.dtype) if need_input else None
     # Accumulated as (groups, width, O / groups): cols @ grad.T runs 10% faster than
@@ -312,7 +356,7 @@ def conv_transpose_forward(xp, x, weight, bias, *, output_size, stride, padding,
     # The geometry is that of the convolution whose input gradient this is: its input has the
     # transposed convolution's output shape, its output gradient is x.
     out_shape = (x.shape[0], weight.shape[1] * groups, *output_size)
-    g = _ConvGeometry(out_shape, x.itemsize, weight, stride, padding, dilation, groups)
+    g = _geometry(out_shape, x.itemsize, weight.shape, stride, padding, dilation, groups)
     w_t = _weight_t(g, weight)
     out = np.empty(out_shape, dtype=x.dtype)
     for block in g.blocks():
