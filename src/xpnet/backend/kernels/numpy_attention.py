@@ -8,14 +8,27 @@ OpenBLAS. Timings are CPU milliseconds of one forward at the issue's shapes (flo
   reduces over the keys, which is then axis -2: NumPy reduces it as an elementwise maximum /
   sum of contiguous rows (1.1 ms) instead of a short reduction per row along the last axis
   (3.2-7.2 ms). The products that need ``e`` rather than ``e^T`` pass BLAS a transposed view.
+- **Products without a transposed view of length 32.** OpenBLAS multiplies by a transposed
+  view much more slowly when the summed axis is short: ``K (Q scale)^T`` takes 2.6 ms with
+  Q's view, 1.75 ms with (Q scale)^T copied to a contiguous buffer first (0.3 ms; the scaling
+  comes free), and backward's ``V g^T`` likewise 2.6 -> 1.6 ms.
 - **Blocks that stay in cache.** The work runs over blocks of the leading batch axis of about
   1 MiB of scores: each block's product, exp and sum, and the product with V, read the scores
-  from L2 rather than memory (12.2 -> 10.4 ms).
+  from L2 rather than memory (12.2 -> 10.4 ms). Without a backward to keep them for, a block's
+  scores live in a per-thread buffer of the block's size (9.1 -> 7.1 ms: one of the whole
+  batch's size wrote 16 MiB back to memory on every call).
+- **One compiled softmax pass** (numba_softmax.py, with numba): the exponential, the sums over
+  the keys and the causal mask in one pass over each block while it is in cache, 0.9 ms where
+  NumPy's exp and sum took 2.1 ms, and the rows of the output scaled in another. Without
+  numba, NumPy's passes run as described below.
 - **No shift when none is needed.** softmax(s) = exp(s - c) / sum(exp(s - c)) for any per-row
-  c; the row max only keeps exp finite. Without a float mask, |s_ij| <= |q_i| |k_j| scale
-  (Cauchy-Schwarz) bounds every score from two (L, E)-sized passes; when that bound is at most
-  60 no row max is taken at all, and otherwise only blocks with a row max outside [-20, 60]
-  are shifted (10.4 -> 8.4 ms).
+  c; the row max only keeps exp finite. The compiled pass takes exp(s) directly and tells
+  when some query's sum came out of [e^-20, e^60] (an overflow, or every score so negative
+  that precision suffers); only then is the block's product done again and shifted by its
+  maxima. In NumPy, without a float mask, |s_ij| <= |q_i| |k_j| scale (Cauchy-Schwarz)
+  bounds every score from two (L, E)-sized passes; when that bound is at most 60 no row max
+  is taken at all, and otherwise only blocks with a row max outside [-20, 60] are shifted
+  (10.4 -> 8.4 ms).
 - **Contiguous operands.** Heads split from a (L, N, E) projection arrive as strided views; one
   copy of Q, K and V (about 1 ms) makes BLAS read whole cache lines and pages (16.6 -> 11.6 ms
   forward, 22.4 -> 13.7 ms backward in that layout).
@@ -29,7 +42,8 @@ OpenBLAS. Timings are CPU milliseconds of one forward at the issue's shapes (flo
   where the saved scores need them, and backward skips them as well. Shorter sequences run
   whole: their tiles would make BLAS products too small to pay.
 - **Masks as small additive biases**: a bool mask becomes 0 / -inf in its own (broadcast)
-  shape, so the (.., S, L) pass is one add (``np.where`` over the scores is ~5x slower).
+  shape, so the (.., S, L) pass is one add (``np.where`` over the scores is ~5x slower). The
+  compiled pass hides the causal keys by their index instead (exp(-inf) = 0 in its loop).
 - **Dropout and the row normalisation on the (L, Ev) side** where possible; the (S, L)
   temporaries of a block live in per-thread scratch buffers.
 """
@@ -41,6 +55,7 @@ import threading
 
 import numpy as np
 
+from . import numba_softmax as _softmax
 from . import register_fast
 from .numpy_threads import run_blocks as _run_blocks
 
@@ -104,6 +119,19 @@ def _diagonal_bias(tiles, dtype):
     """(t, t) bias of a diagonal tile in the key-major layout: -inf where key > query."""
     size = tiles[0][1] - tiles[0][0]
     return np.where(np.tri(size, dtype=bool).T, dtype.type(0), dtype.type(-np.inf))
+
+
+def _compiled_softmax(dtype):
+    """Whether numba's softmax pass serves this dtype: float32 only. Its float64 exponential
+    is the C library's, one element at a time (4x NumPy's exp), and float64 attention is
+    for checks against the twin, which NumPy's passes match to the last bits."""
+    return _softmax.available and dtype == np.float32
+
+
+def _items(a, *tail):
+    """A contiguous block (..., *tail) as a view of shape (items, *tail), as the numba
+    kernels take it."""
+    return a.reshape(math.prod(a.shape[:a.ndim - len(tail)]), *tail)
 
 
 def _full(a, shape):
@@ -184,62 +212,104 @@ def attention_forward(xp, query, key, value, mask, keep, *, scale, drop_scale, e
     k = np.broadcast_to(key, (*batch, source, key.shape[-1]))
     v = np.broadcast_to(value, (*batch, source, value.shape[-1]))
     tiles = _causal_tiles(length, source) if causal else None
-    if tiles is not None:
-        mask = None  # the tiles apply it
-        diagonal = _diagonal_bias(tiles, dtype)
+    # numba's softmax pass hides the causal keys by their index.
+    compiled = _compiled_softmax(dtype)
+    if tiles is not None or (causal and compiled):
+        mask = None  # the tiles or the softmax pass apply it
+        if not compiled:
+            diagonal = _diagonal_bias(tiles, dtype)
     bias_t = _full(_bias_t(mask, dtype), (*batch, source, length))
     keep_t = None if keep is None else _full(_t(keep), (*batch, source, length))
-    no_shift = _needs_no_shift(sources.get("query", query), sources.get("key", key),
-                               float(scale), mask)
-    # Kept for backward, or scratch when there is no backward.
-    e_t = np.empty((*batch, source, length), dtype=dtype) if save or need_weights else \
-        _scratch("attention_scores", (*batch, source, length), dtype)
+    # numba's softmax pass tells when its scores needed a shift (see exp_keys).
+    no_shift = None if compiled else _needs_no_shift(
+        sources.get("query", query), sources.get("key", key), float(scale), mask)
+    # Kept for backward; without one, each block's scores live in a per-thread buffer of
+    # the block's size, which stays in cache.
+    kept = save or need_weights
+    e_t = np.empty((*batch, source, length), dtype=dtype) if kept else None
     total = np.empty((*batch, 1, length), dtype=dtype)  # row sums, then their reciprocals
     out = np.empty((*batch, length, value.shape[-1]), dtype=dtype)
     factor = dtype.type(drop_scale) if keep_t is not None else 1
 
+    def scores_of(index):
+        if kept:
+            return e_t[index]
+        return _scratch("attention_scores", (*total[index].shape[:-2], source, length), dtype)
+
+    def scaled_query_t(index):
+        """Q^T * scale of the block, contiguous (..., E, L), for OpenBLAS (module docstring)."""
+        q_block = q[index]
+        q_t = _scratch("attention_query", (*q_block.shape[:-2], q_block.shape[-1], length),
+                       dtype)
+        return np.multiply(_t(q_block), scale, out=q_t)
+
+    def normalise(outs, totals):
+        if compiled:
+            _softmax.normalise_rows(_items(outs, length, outs.shape[-1]),
+                                    _items(totals, length), empty_rows=empty_rows,
+                                    factor=factor)
+        else:
+            _normalise(outs, totals, empty_rows, factor)
+
     def block_forward(index):
         copy_block(index)
-        block = e_t[index]
-        q_block = q[index]
-        scaled = np.multiply(q_block, scale, out=_scratch("attention_query", q_block.shape,
-                                                          dtype))
-        np.matmul(k[index], _t(scaled), out=block)
-        if bias_t is not None:
-            block += bias_t[index]
-        if source and not no_shift:
-            _shift_if_needed(block)
-        np.exp(block, out=block)
-        np.sum(block, axis=-2, keepdims=True, out=total[index])
+        block = scores_of(index)
+        query_t = scaled_query_t(index)
+
+        def scores():
+            np.matmul(k[index], query_t, out=block)
+            if bias_t is not None:
+                np.add(block, bias_t[index], out=block)
+
+        scores()
+        if compiled:
+            items, totals = _items(block, source, length), _items(total[index], length)
+            if not _softmax.exp_keys(items, totals, shift=False, causal=causal):
+                scores()  # some query's scores needed the shift (rare): again, with it
+                _softmax.exp_keys(items, totals, shift=True, causal=causal)
+        else:
+            if source and not no_shift:
+                _shift_if_needed(block)
+            np.exp(block, out=block)
+            np.sum(block, axis=-2, keepdims=True, out=total[index])
         weights_block = block
         if keep_t is not None:
             weights_block = _scratch("attention_dropped", block.shape, dtype)
             np.multiply(block, keep_t[index], out=weights_block)
         np.matmul(_t(weights_block), v[index], out=out[index])
-        _normalise(out[index], total[index], empty_rows, factor)
+        normalise(out[index], total[index])
 
     def causal_block_forward(index):
         copy_block(index)
-        block, totals, outs = e_t[index], total[index], out[index]
-        q_block = q[index]
-        scaled = np.multiply(q_block, scale, out=_scratch("attention_query", q_block.shape,
-                                                          dtype))
+        block, totals, outs = scores_of(index), total[index], out[index]
+        query_t = scaled_query_t(index)
         k_block, v_block = k[index], v[index]
+        items, item_totals = _items(block, source, length), _items(totals, length)
         for i0, i1, keys in tiles:
             sub = block[..., :keys, i0:i1]
-            np.matmul(k_block[..., :keys, :], _t(scaled[..., i0:i1, :]), out=sub)
-            if keys > i0:
-                sub[..., i0:, :] += diagonal[:keys - i0, :i1 - i0]
-            if not no_shift:
-                _shift_if_needed(sub)
-            np.exp(sub, out=sub)
-            block[..., keys:, i0:i1] = 0  # hidden: no weight, and nothing for backward
-            np.sum(sub, axis=-2, keepdims=True, out=totals[..., i0:i1])
+
+            def scores():
+                np.matmul(k_block[..., :keys, :], query_t[..., i0:i1], out=sub)
+
+            scores()
+            if compiled:  # also zeroes the keys beyond the tile's
+                tile = dict(causal=True, first=i0, stop=i1, keys=keys)
+                if not _softmax.exp_keys(items, item_totals, shift=False, **tile):
+                    scores()
+                    _softmax.exp_keys(items, item_totals, shift=True, **tile)
+            else:
+                if keys > i0:
+                    sub[..., i0:, :] += diagonal[:keys - i0, :i1 - i0]
+                if not no_shift:
+                    _shift_if_needed(sub)
+                np.exp(sub, out=sub)
+                block[..., keys:, i0:i1] = 0  # hidden: no weight, and nothing for backward
+                np.sum(sub, axis=-2, keepdims=True, out=totals[..., i0:i1])
             weights_sub = sub
             if keep_t is not None:
                 weights_sub = sub * keep_t[index][..., :keys, i0:i1]
             np.matmul(_t(weights_sub), v_block[..., :keys, :], out=outs[..., i0:i1, :])
-        _normalise(outs, totals, empty_rows, factor)
+        normalise(outs, totals)
 
     _run_blocks(block_forward if tiles is None else causal_block_forward,
                 _blocks(batch, source * length * dtype.itemsize))
@@ -263,19 +333,44 @@ def attention_backward(xp, saved, grad_out, grad_weights, *, scale, drop_scale, 
     source, length = e_t.shape[-2:]
     dtype = e_t.dtype
     scale = dtype.type(scale)
+    compiled = _compiled_softmax(dtype)
     q = np.broadcast_to(query, (*batch, length, query.shape[-1]))
     k = np.broadcast_to(key, (*batch, source, key.shape[-1]))
     v = np.broadcast_to(value, (*batch, source, value.shape[-1]))
     grad_out = np.broadcast_to(grad_out, (*batch, length, value.shape[-1]))
     keep_t = None if keep is None else _full(_t(keep), e_t.shape)
-    # (..., L, Ev), contiguous whatever grad_out's layout: the products below come out
-    # normalised.
-    g = np.multiply(grad_out, reciprocal, out=np.empty(grad_out.shape, dtype=dtype))
-    g_drop = g if keep_t is None else g * dtype.type(drop_scale)
     need_scores = need[0] or need[1] or need[3]
-    # D' = rowsum(dout * out) * r, as a row (..., 1, L) of the key-major layout.
-    row_dot = _t(np.sum(grad_out * out, axis=-1, keepdims=True) * reciprocal) \
-        if need_scores else None
+    # Causal without a mask gradient: only the tiles' visible keys (the rest of e is 0).
+    tiles = _causal_tiles(length, source) if causal and not need[3] else None
+    # g = dout * r (* the dropout scale), (..., L, Ev) and contiguous whatever grad_out's
+    # layout: the products below come out normalised. Made by each block in its own buffer,
+    # in cache, except for the causal tiles.
+    g_drop = None
+    if tiles is not None:
+        g_drop = np.multiply(grad_out, reciprocal, out=np.empty(grad_out.shape, dtype=dtype))
+        if keep_t is not None:
+            g_drop *= dtype.type(drop_scale)
+
+    def grad_block(index):
+        go_block = grad_out[index]
+        g_block = np.multiply(go_block, reciprocal[index],
+                              out=_scratch("attention_grad", go_block.shape, dtype))
+        if keep_t is not None:
+            g_block *= dtype.type(drop_scale)
+        return g_block
+
+    # The float32 compiled pass scales dscores by `scale` too, so that neither Q nor dQ needs
+    # a pass of its own for it (unless dscores itself is wanted, for a float mask).
+    folded = compiled and not need[3]
+    # D' = rowsum(dout * out) * r, as a row (..., 1, L) of the key-major layout. In float32
+    # by einsum, which makes no (L, Ev) temporary (0.3 against 1.05 ms at the benchmark's
+    # shapes); float64 sums as the twin does, whose tests compare gradients made of rounding
+    # noise (scores so large that P is 0 or 1) to 1e-12.
+    row_dot = None
+    if need_scores:
+        dots = np.einsum("...i,...i->...", grad_out, out)[..., None] if dtype == np.float32 \
+            else np.sum(grad_out * out, axis=-1, keepdims=True)
+        row_dot = _t(dots * reciprocal)
     weights_grad_t = None if grad_weights is None else _t(grad_weights)
     dquery = np.empty(q.shape, dtype=dtype) if need[0] else None
     dkey = np.empty(k.shape, dtype=dtype) if need[1] else None
@@ -288,12 +383,16 @@ def attention_backward(xp, saved, grad_out, grad_weights, *, scale, drop_scale, 
         if keep_t is not None:
             dropped = _scratch("attention_dropped", block.shape, dtype)
             np.multiply(block, keep_t[index], out=dropped)
+        g_block = grad_block(index)
         if need[2]:
-            np.matmul(dropped, g_drop[index], out=dvalue[index])
+            np.matmul(dropped, g_block, out=dvalue[index])
         if not need_scores:
             return
         ds = dscores_t[index] if need[3] else _scratch("attention_dscores", block.shape, dtype)
-        np.matmul(v_block, _t(g_drop[index]), out=ds)  # dP^T * r, before the dropout mask
+        # dP^T * r, before the dropout mask; g^T copied first, as Q^T in forward
+        g_t = _scratch("attention_grad_t", _t(g_block).shape, dtype)
+        np.copyto(g_t, _t(g_block))
+        np.matmul(v_block, g_t, out=ds)
         shift = row_dot[index]
         if weights_grad_t is not None:
             gw = weights_grad_t[index] * _t(reciprocal[index])
@@ -305,21 +404,26 @@ def attention_backward(xp, saved, grad_out, grad_weights, *, scale, drop_scale, 
             ds += gw
         if keep_t is not None:
             ds *= keep_t[index]
-        ds -= shift
-        ds *= block  # dscores^T
-        # dK = dscores^T (Q scale), dQ = dscores K scale: the scale goes on the (L, E) sides.
+        if compiled:  # dscores^T = (ds - shift) * e in one pass (times scale if folded)
+            _softmax.shifted_products(_items(ds, source, length), _items(shift, length),
+                                      _items(block, source, length),
+                                      factor=scale if folded else 1)
+        else:
+            ds -= shift
+            ds *= block  # dscores^T
+        # dK = dscores^T (Q scale), dQ = dscores K scale: the scale goes on the (L, E) sides
+        # unless dscores has it.
         if need[1]:
             q_block = q[index]
-            scaled = np.multiply(q_block, scale, out=_scratch("attention_query", q_block.shape,
-                                                              dtype))
-            np.matmul(ds, scaled, out=dkey[index])
+            if not folded:
+                q_block = np.multiply(q_block, scale, out=_scratch(
+                    "attention_query", q_block.shape, dtype))
+            np.matmul(ds, q_block, out=dkey[index])
         if need[0]:
             dq = dquery[index]
             np.matmul(_t(ds), k[index], out=dq)
-            dq *= scale
-
-    # Causal without a mask gradient: only the tiles' visible keys (the rest of e is 0).
-    tiles = _causal_tiles(length, source) if causal and not need[3] else None
+            if not folded:
+                dq *= scale
 
     def causal_block_backward(index):
         block = e_t[index]
