@@ -32,6 +32,8 @@ import threading
 
 import numpy as np
 
+from .numba_jit import compiled
+
 try:
     import numba
     from llvmlite import binding
@@ -41,13 +43,6 @@ except ImportError:  # the library works without them
     numba = None
 
 available = numba is not None
-
-
-def _compiled(fn):
-    try:
-        return numba.njit(cache=True, nogil=True, error_model="numpy")(fn)
-    except RuntimeError:  # numba: "cannot cache function ...: no locator available"
-        return numba.njit(cache=False, nogil=True, error_model="numpy")(fn)
 
 
 if available:
@@ -61,7 +56,7 @@ if available:
     _sgemm = numba.types.ExternalFunction("xpnet_scipy_sgemm", _signature)
     _dgemm = numba.types.ExternalFunction("xpnet_scipy_dgemm", _signature)
 
-    @_compiled
+    @compiled
     def _gemm(trans_a, trans_b, m, n, k, a, a_at, lda, b, b_at, ldb, beta, c, c_at, ldc,
               ints, scalars, flags):
         """Row-major c[c_at:] (m x n, ldc) = op(a[a_at:]) @ op(b[b_at:]) + beta * c, on flat
@@ -87,11 +82,11 @@ if available:
         else:
             _dgemm(*args)
 
-    @_compiled
+    @compiled
     def _gemm_arguments(like):
         return np.empty(6, np.int32), np.empty(2, like.dtype), np.empty(2, np.uint8)
 
-    @_compiled
+    @compiled
     def _forward(flat, ld, weight, offsets, wide, ldw, columns, groups):
         """wide[g] (O/g, columns) = sum_k weight[g, k] @ flat[g rows, offsets[k]:]."""
         kernel, o_g, c_g = weight.shape[1], weight.shape[2], weight.shape[3]
@@ -103,7 +98,7 @@ if available:
                       flat, g * c_g * ld + offsets[k], ld, 0.0 if k == 0 else 1.0,
                       wide, g * o_g * ldw, ldw, ints, scalars, flags)
 
-    @_compiled
+    @compiled
     def _weight_grad(flat, ld, grad, ldw, offsets, grad_weight, columns, groups):
         """grad_weight[g, k] (O/g, C/g) += grad[g] @ flat[g rows, offsets[k]:].T."""
         kernel, o_g, c_g = grad_weight.shape[1], grad_weight.shape[2], grad_weight.shape[3]
@@ -115,7 +110,7 @@ if available:
                       flat, g * c_g * ld + offsets[k], ld, 1.0,
                       gw, (g * kernel + k) * o_g * c_g, c_g, ints, scalars, flags)
 
-    @_compiled
+    @compiled
     def _input_grad(grad, ldw, weight, offsets, grad_flat, ld, columns, groups):
         """grad_flat[g rows, offsets[k]:] += weight[g, k].T @ grad[g], for every k."""
         kernel, o_g, c_g = weight.shape[1], weight.shape[2], weight.shape[3]
@@ -128,7 +123,7 @@ if available:
                       grad_flat, g * c_g * ld + offsets[k], ld, ints, scalars, flags)
 
 
-    @_compiled
+    @compiled
     def _grid_out(wide, row, starts, bias, out, s0, n):
         """out[s0 + s, o, r, :] = wide[o, s * row + starts[r]:][:width] (+ bias[o]): the
         output rows of the wide grid, out as (N, O, rows, width). NumPy's strided copy with
@@ -142,7 +137,7 @@ if available:
                     for j in range(width):
                         out[s0 + s, o, r, j] = wide[o, at + j] + add
 
-    @_compiled
+    @compiled
     def _grid_in(grad, row, starts, wide, s0, n):
         """The inverse of `_grid_out` without bias: grad (N, O, rows, width) into the wide
         grid (O, n * row), every other (junk) column zero."""
@@ -155,7 +150,7 @@ if available:
                     for j in range(width):
                         wide[o, at + j] = grad[s0 + s, o, r, j]
 
-    @_compiled
+    @compiled
     def _scatter(x, s0, n, row, bases, cols, unit, flat):
         """x[s0:s0 + n] (N, C, rows, width) zero-padded into flat phase rows (C, ld): input
         row r's element j goes to s * row + bases[r] + cols[j] (unit: cols[j] = cols[0] + j).
@@ -176,7 +171,7 @@ if available:
                         for j in range(width):
                             flat[c, at + cols[j]] = x[s0 + s, c, r, j]
 
-    @_compiled
+    @compiled
     def _gather(flat, s0, n, row, bases, cols, unit, x):
         """The inverse of `_scatter`: x[s0:s0 + n] from the flat phase rows."""
         channels, rows, width = x.shape[1], x.shape[2], x.shape[3]
@@ -193,7 +188,7 @@ if available:
                         for j in range(width):
                             x[s0 + s, c, r, j] = flat[c, at + cols[j]]
 
-    @_compiled
+    @compiled
     def _forward_range(x, first, stop, size, weight, offsets, layout, starts, bias,
                        flat_buffer, wide_buffer, out, groups):
         """Samples first:stop of the forward, `size` at a time: pad, a GEMM per kernel
@@ -212,7 +207,7 @@ if available:
             _grid_out(wide, row, starts, bias, out, s0, n)
             s0 += n
 
-    @_compiled
+    @compiled
     def _backward_range(grad_out, x, first, stop, size, weight, offsets, layout, starts,
                         flat_buffer, wide_buffer, grad_weight, grad_x, groups):
         """Samples first:stop of the backward: the output gradient into the wide grid, the
@@ -239,7 +234,7 @@ if available:
                 _gather(flat, s0, n, row, bases, cols, unit, grad_x)
             s0 += n
 
-    @_compiled
+    @compiled
     def _direct(flat, weight, offsets, run, starts, bias, out):
         """A convolution with few input channels per group, without BLAS: output channels
         two at a time accumulate weight * (the input row from each kernel position's offset)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _generic, register_fast
+from .numba_jit import compiled
 from .numpy_threads import run_blocks, thread_count
 
 try:
@@ -44,16 +45,6 @@ _FLOATS = (np.float32, np.float64)  # what the compiled loops are for; others ta
 def _threads(work):
     """Threads for ``work`` entry-columns: 1 below _PARALLEL_FROM, else the BLAS count."""
     return 1 if work < _PARALLEL_FROM else thread_count()
-
-
-def _compiled(fn=None, **options):
-    """numba.njit without the GIL, caching the machine code on disk where it can."""
-    if fn is None:
-        return lambda fn: _compiled(fn, **options)
-    try:
-        return numba.njit(cache=True, nogil=True, error_model="numpy", **options)(fn)
-    except RuntimeError:  # numba: "cannot cache function ...: no locator available"
-        return numba.njit(cache=False, nogil=True, error_model="numpy", **options)(fn)
 
 
 def _blocks(starts, entries, width):
@@ -110,7 +101,7 @@ if numba is not None:
         need not start a line (NumPy aligns to 16 bytes), so it may reach into one more."""
         return min((table.shape[1] * table.itemsize + 63) // 64 + 1, 9)
 
-    @_compiled
+    @compiled
     def _entries(flat, starts, psw, has_psw, mean, padding_idx, one, bag_of, scale, mask,
                  first, stop):
         """What the backward needs of each entry: its bag, and its factor in the bag's sum
@@ -144,7 +135,7 @@ if numba is not None:
     # once at the end, as PyTorch does, not scaled entry by entry. (Summing the four rows
     # first rounds differently from one at a time: within float32's 1e-7 of each other.)
 
-    @_compiled
+    @compiled
     def _sum_rows(weight, flat, starts, padding_idx, mean, one, out, first, stop):
         dim = weight.shape[1]
         lines = _lines(weight)
@@ -183,7 +174,7 @@ if numba is not None:
                     acc[j] *= share
 
     # Products and sums may fuse (FMA, one rounding instead of two): 0.143 -> 0.136 ms.
-    @_compiled(fastmath={"contract"})
+    @compiled(fastmath={"contract"})
     def _weighted_sum_rows(weight, flat, starts, psw, padding_idx, mean, one, out, first,
                            stop):
         dim = weight.shape[1]
@@ -223,7 +214,7 @@ if numba is not None:
                 for j in range(dim):
                     acc[j] *= share
 
-    @_compiled
+    @compiled
     def _max_bags(weight, flat, starts, padding_idx, zero, out, winner, filled, first,
                   stop):
         dim = weight.shape[1]
@@ -312,7 +303,7 @@ if numba is not None:
     # The sparse backward's per-entry rows in one pass: NumPy's take, then the scaling in
     # place, went over the (8,192, 128) rows twice (0.45 -> 0.2 ms, float32, one thread).
 
-    @_compiled
+    @compiled
     def _gather_scale_rows(source, index, scale, rows, first, stop):
         dim = source.shape[1]
         for i in range(first, stop):
@@ -340,7 +331,7 @@ if numba is not None:
     # over 8,192 indices took 25 us more than these (8,192 Zipf lookups into 512 bags, forward
     # 0.22 -> 0.18 ms on one thread).
 
-    @_compiled
+    @compiled
     def _index_range(data):
         lo = hi = data[0]
         for i in range(1, data.shape[0]):
@@ -349,7 +340,7 @@ if numba is not None:
             hi = max(hi, v)
         return lo, hi
 
-    @_compiled
+    @compiled
     def _first_decrease(values):
         for i in range(values.shape[0] - 1):
             if values[i + 1] < values[i]:

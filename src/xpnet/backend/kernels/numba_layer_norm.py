@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import register_fast
+from .numba_jit import compiled
 from .numpy_threads import run_shared, thread_count
 
 try:
@@ -30,11 +31,7 @@ _ROWS_PER_BLOCK = 512  # a block's rows: enough work to outweigh a thread hand-o
 
 
 def _compiled(fn):
-    """numba.njit without the GIL, caching the machine code on disk where it can."""
-    try:
-        return numba.njit(cache=True, nogil=True, fastmath=True, error_model="numpy")(fn)
-    except RuntimeError:  # numba: "cannot cache function ...: no locator available"
-        return numba.njit(cache=False, nogil=True, fastmath=True, error_model="numpy")(fn)
+    return compiled(fn, fastmath=True)
 
 
 def _blocks(rows):

@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _generic, register_fast
+from .numba_jit import compiled
 from .numpy_threads import run_shared, thread_count
 
 try:
@@ -47,11 +48,7 @@ _FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
 
 
 def _compiled(fn):
-    """numba.njit without the GIL, caching the machine code on disk where it can."""
-    try:
-        return numba.njit(cache=True, nogil=True, fastmath=_FASTMATH, error_model="numpy")(fn)
-    except RuntimeError:  # numba: "cannot cache function ...: no locator available"
-        return numba.njit(cache=False, nogil=True, fastmath=_FASTMATH, error_model="numpy")(fn)
+    return compiled(fn, fastmath=_FASTMATH)
 
 
 def _blocks(count, size):

@@ -37,6 +37,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import register_fast
+from .numba_jit import compiled  # no fastmath: FMAs and reordered sums would part from the twin
 
 try:
     import numba
@@ -44,15 +45,6 @@ except ImportError:  # the library works without the extra
     numba = None
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-
-
-def _compiled(fn):
-    """numba.njit without the GIL, caching the machine code on disk where it can. No
-    fastmath: it would let LLVM contract products into FMAs and reorder the twin's sums."""
-    try:
-        return numba.njit(cache=True, nogil=True, error_model="numpy")(fn)
-    except RuntimeError:  # numba: "cannot cache function ...: no locator available"
-        return numba.njit(cache=False, nogil=True, error_model="numpy")(fn)
 
 
 def _flat(a, dtype):
@@ -85,7 +77,7 @@ def _writable(a, dtype):
 # turns the vector loads into gathers (1.0 -> 0.4 ms at 400k). LLVM inlines the per-element
 # helpers (the same 0.30 ms as with numba's inline="always").
 if numba is not None:
-    @_compiled
+    @compiled
     def _adam_moments(p, g, m, v, c, f):
         """The decayed parameter and the new moments of one element (before the maximum)."""
         # c (constants, in the arrays' dtype): lerp weight, 1 - lerp weight, beta2, 1 - beta2,
@@ -104,12 +96,12 @@ if numba is not None:
         v = c[2] * v + c[3] * g * g
         return p, m, v
 
-    @_compiled
+    @compiled
     def _adam_param(p, m, v, c):
         denom = np.sqrt(v) / c[6] + c[7]
         return p + (c[8] * m) / denom
 
-    @_compiled
+    @compiled
     def _adam_elements(param, grad, exp_avg, exp_avg_sq, out_param, c, f):
         for i in range(param.size):
             p, m, v = _adam_moments(param[i], grad[i], exp_avg[i], exp_avg_sq[i], c, f)
@@ -117,7 +109,7 @@ if numba is not None:
             exp_avg_sq[i] = v
             out_param[i] = _adam_param(p, m, v, c)
 
-    @_compiled
+    @compiled
     def _amsgrad_elements(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, out_param, c, f):
         for i in range(param.size):
             p, m, v = _adam_moments(param[i], grad[i], exp_avg[i], exp_avg_sq[i], c, f)
@@ -129,7 +121,7 @@ if numba is not None:
             max_exp_avg_sq[i] = top
             out_param[i] = _adam_param(p, m, top, c)
 
-    @_compiled
+    @compiled
     def _sgd_grad(p, g, c, f):
         # c: lr, momentum, 1 - dampening, weight_decay; f: maximize, weight decay, a buffer
         # to start from (else it starts as the gradient), nesterov.
@@ -139,7 +131,7 @@ if numba is not None:
             g = g + c[3] * p
         return g
 
-    @_compiled
+    @compiled
     def _sgd_momentum_elements(param, grad, buffer, out_param, c, f):
         for i in range(param.size):
             p = param[i]
@@ -149,7 +141,7 @@ if numba is not None:
             g = g + c[1] * b if f[3] else b
             out_param[i] = p - c[0] * g
 
-    @_compiled
+    @compiled
     def _sgd_elements(param, grad, out_param, c, f):
         for i in range(param.size):
             p = param[i]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .numba_jit import compiled
 from .numpy_threads import run_blocks, thread_count
 
 try:
@@ -25,15 +26,8 @@ available = numba is not None
 _PLANES_PER_BLOCK = 64
 
 
-def _compiled(fn):
-    try:
-        return numba.njit(cache=True, nogil=True, error_model="numpy")(fn)
-    except RuntimeError:  # numba: "cannot cache function ...: no locator available"
-        return numba.njit(cache=False, nogil=True, error_model="numpy")(fn)
-
-
 if available:
-    @_compiled
+    @compiled
     def _forward_planes(x, geometry, best, arg, start, stop):
         kh, kw, sh, sw, ph, pw, dh, dw = geometry
         height, width = x.shape[1], x.shape[2]
@@ -59,7 +53,7 @@ if available:
                     best[b, i, j] = m
                     arg[b, i, j] = k
 
-    @_compiled
+    @compiled
     def _backward_planes(g, arg, geometry, grad, start, stop):
         kh, kw, sh, sw, ph, pw, dh, dw = geometry
         for b in range(start, stop):

@@ -29,6 +29,8 @@ import math
 
 import numpy as np
 
+from .numba_jit import compiled
+
 try:
     import numba
 except ImportError:  # the library works without the extra
@@ -42,11 +44,7 @@ _FLAGS = {"contract", "afn", "arcp", "nsz"}
 
 
 def _compiled(fn):
-    """numba.njit without the GIL, caching the machine code on disk where it can."""
-    try:
-        return numba.njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")(fn)
-    except RuntimeError:  # numba: "cannot cache function ...: no locator available"
-        return numba.njit(cache=False, nogil=True, fastmath=_FLAGS, error_model="numpy")(fn)
+    return compiled(fn, fastmath=_FLAGS)
 
 
 def _float32_constant(value):
