@@ -119,9 +119,7 @@ def _check(case):
     for name in ("xpnet", "xpnet-twin"):
         steps[name][1](), steps["torch"][1]()
         pairs = [(x.grad, t.grad) for x, t in zip(inputs + params, tinputs + tparams)]
-        for got, want in ((g.numpy(), t.numpy()) for g, t in pairs):
-            scale = float(np.max(np.abs(want)))
-            assert np.max(np.abs(got - want)) <= 1e-8 * scale, (case, name)
+        side_by_side.assert_same_gradients(pairs, (case, name), rtol=1e-8)
 
 
 def _steps(case, threads, check=True, backend="numpy", device="cpu"):

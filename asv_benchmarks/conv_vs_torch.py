@@ -97,9 +97,7 @@ def _steps(case, threads, check=True, backend="numpy", device="cpu"):
     # Same numbers on both sides (checked here so the table never times a wrong result).
     steps["xpnet"][1](), steps["torch"][1]()
     pairs = [(x.grad, tx.grad)] + [(p.grad, t.grad) for p, t in zip(params, tparams)]
-    for got, want in ((g.numpy(), t.cpu().numpy()) for g, t in pairs):
-        scale = float(np.max(np.abs(want)))
-        assert np.max(np.abs(got - want)) <= 1e-4 * scale, case
+    side_by_side.assert_same_gradients(pairs, case)
     return steps
 
 

@@ -94,9 +94,7 @@ def _steps(case, threads, check=True, backend="numpy", device="cpu"):
     steps["xpnet"][1](), steps["torch"][1]()
     pairs = [(x.grad, tx.grad)] + [(p.grad, tp.grad) for p, tp in
                                    zip(layer.parameters(), tlayer.parameters())]
-    for got, want in ((g.numpy(), t.cpu().numpy()) for g, t in pairs):
-        scale = float(np.max(np.abs(want)))
-        assert np.max(np.abs(got - want)) <= 1e-4 * scale, case
+    side_by_side.assert_same_gradients(pairs, case)
     return steps
 
 

@@ -89,9 +89,7 @@ def _steps(case, threads, check=True, backend="numpy", device="cpu"):
         xpnet_steps(fast)[1](), torch_forward_backward()
         pairs = [(x.grad, tx.grad)] + [(p.grad, t.grad) for p, t in
                                        zip(ours.parameters(), module.parameters())]
-        for got, want in ((g.numpy(), t.cpu().numpy()) for g, t in pairs):
-            scale = float(np.max(np.abs(want)))
-            assert np.max(np.abs(got - want)) <= 1e-4 * scale, case
+        side_by_side.assert_same_gradients(pairs, case)
     return steps
 
 

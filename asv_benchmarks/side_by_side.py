@@ -90,6 +90,16 @@ def interleaved_medians(steps, repeat, burst=3, sync=None):
     return {key: 1e3 * statistics.median(values) for key, values in timings.items()}
 
 
+def assert_same_gradients(pairs, label, rtol=1e-4):
+    """Each (xpnet tensor, torch tensor) pair equal within ``rtol`` of the torch side's largest
+    magnitude, so that a table never times a wrong result."""
+    import numpy as np
+
+    for got, want in ((g.numpy(), t.detach().cpu().numpy()) for g, t in pairs):
+        scale = float(np.max(np.abs(want)))
+        assert np.max(np.abs(got - want)) <= rtol * scale, label
+
+
 def _rss_kib(field):
     with open("/proc/self/status") as status:
         for line in status:
