@@ -8,6 +8,7 @@ from .tensor import Tensor
 __all__ = ["Function", "check_same_backend"]
 
 _new = object.__new__
+_NEEDS_FIRST = (True,)
 
 
 def check_same_backend(op: str, tensors) -> object:
@@ -128,11 +129,89 @@ class Function:
         ctx.backend = backend
         ctx.needs_input_grad = needs
         ctx._saved = ()
-        out = cls.forward(ctx, *arrays, **kwargs)
+        return ctx._outputs(cls.forward(ctx, *arrays, **kwargs), backend, edges, record)
+
+    # The hot unary and binary ops (sigmoid, tanh, exp..., add, mul...) call these rather than
+    # apply once they have checked their operands: the same result without apply's general loop
+    # and its lists. A (4,) sigmoid under no_grad: 0.99 -> 0.55 us (CPU time).
+
+    @classmethod
+    def apply_one(cls, x):
+        """`apply(x)` for one Tensor ``x`` and no keywords."""
+        backend = x._backend
+        if x.requires_grad and grad_mode._enabled and cls.differentiable:
+            if anomaly._enabled:
+                return cls.apply(x)
+            ctx = cls()
+            ctx.xp = backend.xp
+            ctx.backend = backend
+            ctx.needs_input_grad = _NEEDS_FIRST
+            ctx._saved = ()
+            fn = x.grad_fn
+            edges = [(x, None, 0) if fn is None else (None, fn, x._out_index)]
+            return ctx._outputs(cls.forward(ctx, x.array), backend, edges, True)
+        if cls.compute is None or anomaly._enabled:
+            return cls.apply(x)
+        out = cls.compute(backend, x.array)
+        if backend.fix_output is not None and type(out) is not backend.array_type:
+            out = backend.fix_output(out)
+        t = _new(Tensor)
+        t.array, t._backend, t._grad, t.grad_fn = out, backend, None, None
+        t._out_index, t._shared, t._hooks, t.requires_grad = 0, None, None, False
+        return t
+
+    @classmethod
+    def apply_two(cls, a, b):
+        """`apply(a, b)` for two Tensors of one backend and no keywords."""
+        backend = a._backend
+        if (a.requires_grad or b.requires_grad) and grad_mode._enabled and cls.differentiable:
+            if anomaly._enabled:
+                return cls.apply(a, b)
+            ctx = cls()
+            ctx.xp = backend.xp
+            ctx.backend = backend
+            ctx._saved = ()
+            if a.requires_grad:
+                fn = a.grad_fn
+                edge_a = (a, None, 0) if fn is None else (None, fn, a._out_index)
+            else:
+                edge_a = None
+            if b.requires_grad:
+                fn = b.grad_fn
+                edge_b = (b, None, 0) if fn is None else (None, fn, b._out_index)
+            else:
+                edge_b = None
+            ctx.needs_input_grad = (edge_a is not None, edge_b is not None)
+            return ctx._outputs(cls.forward(ctx, a.array, b.array), backend, [edge_a, edge_b],
+                                True)
+        if cls.compute is None or anomaly._enabled:
+            return cls.apply(a, b)
+        out = cls.compute(backend, a.array, b.array)
+        if backend.fix_output is not None and type(out) is not backend.array_type:
+            out = backend.fix_output(out)
+        t = _new(Tensor)
+        t.array, t._backend, t._grad, t.grad_fn = out, backend, None, None
+        t._out_index, t._shared, t._hooks, t.requires_grad = 0, None, None, False
+        return t
+
+    def _outputs(ctx, out, backend, edges, record):
+        """The Tensors of forward's ``out``, linked into the graph when ``record``."""
+        if record and type(out) is not tuple and ctx.out_backend is None \
+                and (backend.fix_output is None or type(out) is backend.array_type) \
+                and not anomaly._enabled:
+            # The commonest recorded call, one output array: _link and Tensor._make in line.
+            ctx.parents = edges
+            ctx.out_meta = [(out.shape, out.dtype)]
+            ctx.retained = ctx.hooks = None
+            ctx.freed = False
+            t = _new(Tensor)
+            t.array, t._backend, t._grad, t.grad_fn = out, backend, None, ctx
+            t._out_index, t._shared, t._hooks, t.requires_grad = 0, None, None, True
+            return t
         if anomaly._enabled:
             ctx.layer = anomaly.current_layer()
             anomaly.check(ctx.xp, out if type(out) is tuple else (out,), "output",
-                          cls.__name__, ctx.layer)
+                          type(ctx).__name__, ctx.layer)
         if ctx.out_backend is not None:
             backend = ctx.out_backend
         if type(out) is tuple:

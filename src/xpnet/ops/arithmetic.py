@@ -338,7 +338,7 @@ def add(input, other, *, alpha=1):  # noqa: A002 - PyTorch's names
     if isinstance(input, Tensor) and isinstance(other, Tensor) and alpha == 1 and \
             input._backend is other._backend and input.array.dtype == other.array.dtype and \
             input.array.shape == other.array.shape:
-        return Add.apply(input, other)
+        return Add.apply_two(input, other)
     if alpha != 1:
         other = _times("add", input, other, alpha)
     return Add.apply(*_operands("add", input, other))
@@ -349,7 +349,7 @@ def sub(input, other, *, alpha=1):  # noqa: A002
     if isinstance(input, Tensor) and isinstance(other, Tensor) and alpha == 1 and \
             input._backend is other._backend and input.array.dtype == other.array.dtype and \
             input.array.shape == other.array.shape:
-        return Sub.apply(input, other)
+        return Sub.apply_two(input, other)
     if alpha != 1:
         other = _times("sub", input, other, alpha)
     return Sub.apply(*_operands("sub", input, other))
@@ -371,7 +371,7 @@ def _times(op, input, other, alpha):  # noqa: A002
 def mul(a, b):
     if isinstance(a, Tensor) and isinstance(b, Tensor) and a._backend is b._backend and \
             a.array.dtype == b.array.dtype and a.array.shape == b.array.shape:
-        return Mul.apply(a, b)
+        return Mul.apply_two(a, b)
     return Mul.apply(*_operands("mul", a, b))
 
 
@@ -523,7 +523,7 @@ def clamp_max(input, max):  # noqa: A002 - PyTorch's names
 
 
 def neg(a):
-    return Neg.apply(a)
+    return Neg.apply_one(a) if isinstance(a, Tensor) else Neg.apply(a)
 
 
 def pow(a, b):  # noqa: A001 - the standard's name

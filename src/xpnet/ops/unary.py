@@ -305,7 +305,7 @@ def _float_input(op, x):
 
 
 def exp(x):
-    return Exp.apply(_float_input("exp", x))
+    return Exp.apply_one(_float_input("exp", x))
 
 
 def expm1(x):
@@ -314,7 +314,7 @@ def expm1(x):
 
 
 def log(x):
-    return Log.apply(_float_input("log", x))
+    return Log.apply_one(_float_input("log", x))
 
 
 def log1p(x):
@@ -323,7 +323,7 @@ def log1p(x):
 
 
 def sqrt(x):
-    return Sqrt.apply(_float_input("sqrt", x))
+    return Sqrt.apply_one(_float_input("sqrt", x))
 
 
 def sin(x):
