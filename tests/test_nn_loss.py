@@ -1,4 +1,4 @@
-"""Losses (xpnet/functional/loss.py, xpnet/ops/loss.py, xpnet/nn/loss.py) against PyTorch's
+"""Losses (xpnet/functional/loss/, xpnet/ops/loss.py, xpnet/nn/loss.py) against PyTorch's
 functions and modules, gradient checks on every backend, numerics at the edges, and bad input."""
 
 from __future__ import annotations

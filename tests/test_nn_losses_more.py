@@ -1,4 +1,4 @@
-"""The losses beyond the core ones (xpnet/functional/loss.py, xpnet/ops/loss.py,
+"""The losses beyond the core ones (xpnet/functional/loss/, xpnet/ops/loss.py,
 xpnet/nn/loss.py): KLDivLoss, PoissonNLLLoss, GaussianNLLLoss, CosineEmbeddingLoss,
 MarginRankingLoss, TripletMarginLoss, MultiLabelSoftMarginLoss, HingeEmbeddingLoss,
 SoftMarginLoss and MultiMarginLoss, against PyTorch's functions and modules in every reduction,

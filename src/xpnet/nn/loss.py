@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from xpnet.autograd.tensor import Tensor
 from xpnet.functional import loss as F
+from xpnet.functional.loss.checks import _legacy_reduction
 
 from .module import Module
 
@@ -206,7 +207,7 @@ class _TorchLoss(_Loss):
     """A loss taking PyTorch's deprecated ``size_average``/``reduce`` beside ``reduction``."""
 
     def __init__(self, size_average=None, reduce=None, reduction="mean"):
-        super().__init__(F._legacy_reduction(size_average, reduce, reduction))
+        super().__init__(_legacy_reduction(size_average, reduce, reduction))
 
     def extra_repr(self):
         return ""
