@@ -278,6 +278,55 @@ def test_max_pool_fast_path_matches_the_twin(case, ties, numba, threads, monkeyp
     np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-14, atol=1e-15)
 
 
+AVG_POOL_CASES = {
+    # name: (input shape, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override)
+    "tiled 2x2": ((2, 3, 8, 6), (2, 2), (2, 2), (0, 0), False, True, None),
+    "2x2, odd sizes": ((2, 3, 7, 5), (2, 2), (2, 2), (0, 0), False, True, None),
+    "2x2, odd sizes, ceil mode": ((2, 3, 7, 5), (2, 2), (2, 2), (0, 0), True, False, None),
+    "overlapping, padded, counts without padding": (
+        (2, 3, 7, 7), (3, 3), (2, 2), (1, 1), False, False, None),
+    "uneven, ceil mode": ((2, 2, 9, 8), (3, 2), (2, 1), (1, 1), True, False, None),
+    "divisor override": ((1, 2, 6, 5), (2, 3), (1, 2), (1, 1), False, True, 5),
+    "1-D padded, strided, counts without padding": (
+        (3, 2, 10), (4,), (3,), (2,), True, False, None),
+    "1-D tiled": ((2, 3, 9), (3,), (3,), (0,), False, True, None),
+}
+
+
+@pytest.mark.parametrize("case", list(AVG_POOL_CASES))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("numba", [True, False])  # the numba kernel, or the twin's form
+@pytest.mark.parametrize("threads", [1, 2])
+def test_avg_pool_fast_path_matches_the_twin(case, dtype, numba, threads, monkeypatch):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from xpnet.backend.kernels import numba_pool
+    from xpnet.functional.pooling import avg_pool1d, avg_pool2d
+
+    if numba and not numba_pool.available:
+        pytest.skip("numba is not installed (the fast extra)")
+    monkeypatch.setattr(numba_pool, "available", numba)
+    monkeypatch.setattr(numba_pool, "_PLANES_PER_BLOCK", 2)  # several blocks on 2 threads
+    shape, kernel, stride, padding, ceil_mode, include_pad, override = AVG_POOL_CASES[case]
+    values = np.random.default_rng(5).standard_normal(shape).astype(dtype)
+    pool = avg_pool2d if len(kernel) == 2 else avg_pool1d
+    options = dict(ceil_mode=ceil_mode, count_include_pad=include_pad)
+    if override is not None:
+        options["divisor_override"] = override
+    results = []
+    for fast in (True, False):
+        with xpnet.use_fast_paths(fast), threadpoolctl.threadpool_limits(threads, "blas"):
+            x = xpnet.tensor(values, requires_grad=True)
+            out = pool(x, kernel, stride, padding, **options)
+            upstream = np.random.default_rng(6).standard_normal(out.shape).astype(dtype)
+            out.backward(xpnet.tensor(upstream))
+            results.append((out.numpy(), x.grad.numpy()))
+    # The same sums in the same order, divided by the same divisors: equal to the bit.
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    # Overlapping windows add their gradients in another order.
+    tolerance = 1e-6 if dtype == np.float32 else 1e-14
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=tolerance, atol=tolerance)
+
+
 @pytest.mark.parametrize("numba", [True, False])
 def test_max_pool_fast_path_lets_nan_win_as_the_twin(numba, monkeypatch):
     from xpnet.backend.kernels import numba_pool

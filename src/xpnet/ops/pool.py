@@ -157,29 +157,48 @@ class MaxPool(Function):
         return grad, None, None, None, None, None
 
 
+@register_generic("avg_pool_forward")
+def avg_pool_forward(xp, x, kernel, stride, padding, out_sizes, divisor, device):
+    """The generic twin: the sum of the window's strided views over the zero-padded input,
+    divided by ``divisor`` (a number, or nested lists of shape out_sizes)."""
+    win = _Windows(x.shape, kernel, stride, padding, out_sizes)
+    padded = win.pad(xp, x, 0, device)
+    if not isinstance(divisor, (int, float)):
+        divisor = xp.asarray(divisor, dtype=x.dtype, device=device)
+    total = None
+    for offset in win.offsets:
+        v = padded[win.key(offset)]
+        total = v if total is None else total + v
+    return total / divisor
+
+
+@register_generic("avg_pool_backward")
+def avg_pool_backward(xp, g, in_shape, kernel, stride, padding, out_sizes, divisor, device):
+    """The generic twin: ``g / divisor`` added back to every position of its window."""
+    win = _Windows(in_shape, kernel, stride, padding, out_sizes)
+    if not isinstance(divisor, (int, float)):
+        divisor = xp.asarray(divisor, dtype=g.dtype, device=device)
+    share = g / divisor
+    return win.scatter(xp, (share for _ in win.offsets), g.dtype, device)
+
+
 class AvgPool(Function):
-    """Mean over each window; ``divisor`` is a Python number or an array of shape out_sizes."""
+    """Mean over each window; ``divisor`` is a Python number or nested lists of shape
+    out_sizes (PyTorch's counts without the padding, or ``divisor_override``)."""
 
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, out_sizes, divisor):
-        xp, device = ctx.xp, ctx.backend.device
-        win = _Windows(x.shape, kernel, stride, padding, out_sizes)
-        padded = win.pad(xp, x, 0, device)
-        if not isinstance(divisor, (int, float)):
-            divisor = xp.asarray(divisor, dtype=x.dtype, device=device)
-        total = None
-        for offset in win.offsets:
-            v = padded[win.key(offset)]
-            total = v if total is None else total + v
-        ctx.win, ctx.divisor = win, divisor
-        return total / divisor
+        forward = get_kernel("avg_pool_forward", ctx.backend)
+        ctx.backward_kernel = get_kernel("avg_pool_backward", ctx.backend,
+                                         fast_paths=forward is not avg_pool_forward)
+        ctx.geometry = (tuple(x.shape), kernel, stride, padding, out_sizes, divisor)
+        return forward(ctx.xp, x, kernel, stride, padding, out_sizes, divisor,
+                       ctx.backend.device)
 
     @staticmethod
     def backward(ctx, g):
-        xp, win = ctx.xp, ctx.win
-        share = g / ctx.divisor
-        pieces = (share for _ in win.offsets)
-        return win.scatter(xp, pieces, g.dtype, ctx.backend.device), None, None, None, None, None
+        grad = ctx.backward_kernel(ctx.xp, g, *ctx.geometry, ctx.backend.device)
+        return grad, None, None, None, None, None
 
 
 class AdaptiveAvgPool(Function):

@@ -436,6 +436,25 @@ def max_pool_backward(xp, g, arg, in_shape, kernel, stride, padding, dilation, o
     return grad
 
 
+@register_fast("avg_pool_forward", "numpy")
+def avg_pool_forward(xp, x, kernel, stride, padding, out_sizes, divisor, device):
+    from . import _generic
+    if numba_pool.available and len(kernel) <= 2:
+        return numba_pool.avg_pool_forward(x, kernel, stride, padding, out_sizes, divisor)
+    return _generic["avg_pool_forward"](xp, x, kernel, stride, padding, out_sizes, divisor,
+                                        device)
+
+
+@register_fast("avg_pool_backward", "numpy")
+def avg_pool_backward(xp, g, in_shape, kernel, stride, padding, out_sizes, divisor, device):
+    from . import _generic
+    if numba_pool.available and len(kernel) <= 2:
+        return numba_pool.avg_pool_backward(g, in_shape, kernel, stride, padding, out_sizes,
+                                            divisor)
+    return _generic["avg_pool_backward"](xp, g, in_shape, kernel, stride, padding, out_sizes,
+                                         divisor, device)
+
+
 from . import word2vec_kernels as _word2vec_kernels  # noqa: E402,F401  (registers its fast paths)
 
 
