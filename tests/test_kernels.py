@@ -348,3 +348,31 @@ def test_max_pool_fast_path_lets_nan_win_as_the_twin(numba, monkeypatch):
     np.testing.assert_array_equal(results[0][0], results[1][0])
     np.testing.assert_array_equal(results[0][1], results[1][1])
     assert np.isnan(results[0][0][0, 0, 0, 0]) and np.isnan(results[0][0][0, 0, 1, 1])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["contiguous", "transposed"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_relu_backward_fast_path_matches_the_twin(dtype, layout, threads, monkeypatch):
+    """The fast path passes g where the output is positive and 0 elsewhere (NaN and -0.0
+    outputs included), on one thread and split among two."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from xpnet.backend.kernels import numba_activation
+
+    monkeypatch.setattr(numba_activation, "_MIN_PARALLEL_SIZE", 16)  # several blocks
+    rng = np.random.default_rng(7)
+    values = rng.standard_normal((37, 29)).astype(dtype)
+    values[3, :5] = [np.nan, -0.0, 0.0, np.inf, -np.inf]
+    upstream = rng.standard_normal((37, 29)).astype(dtype)
+    if layout == "transposed":
+        values, upstream = values.T, upstream.T
+    results = []
+    for fast in (True, False):
+        with xpnet.use_fast_paths(fast), threadpoolctl.threadpool_limits(threads, "blas"):
+            x = xpnet.tensor(values, requires_grad=True)
+            out = xpnet.nn.functional.relu(x)
+            out.backward(xpnet.tensor(upstream))
+            results.append((out.numpy(), x.grad.numpy()))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+    assert results[0][1][3, 0] == 0 and results[0][1][3, 3] == upstream[3, 3]

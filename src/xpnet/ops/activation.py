@@ -88,8 +88,15 @@ class LeakyRelu(Function):
         (saved,) = ctx.saved_tensors
         xp = ctx.xp
         if ctx.slope == 0:
-            return g * xp.astype(saved > 0, g.dtype), None
+            return get_kernel("relu_backward", ctx.backend)(xp, g, saved), None
         return xp.where(saved, g, g * ctx.slope), None
+
+
+@register_generic("relu_backward")
+def relu_backward_kernel(xp, g, out):
+    """ReLU's input gradient from its output: ``g`` where ``out > 0``, else 0 (also for a NaN
+    output, as in PyTorch)."""
+    return g * xp.astype(out > 0, g.dtype)
 
 
 class Elu(Function):

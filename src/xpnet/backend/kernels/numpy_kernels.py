@@ -10,8 +10,8 @@ import threading
 import numpy as np
 
 from . import register_fast
-from . import numba_pool
-from . import numba_conv
+from . import numba_activation, numba_conv, numba_pool
+from . import numba_winograd
 from . import twins as _twins
 
 try:  # SciPy comes with scikit-learn (the examples extra); without it the twin serves.
@@ -272,14 +272,21 @@ def _on_grid(geometry, values):
 # 1.0 ms by im2col -> 0.39 / 0.56), and im2col the rest.
 _MIN_OFFSET_CHANNELS = 8
 _MAX_DIRECT_PRODUCTS = 256  # (C / groups) * prod(kernel) * O
+_MIN_WINOGRAD_CHANNELS = 16
+_MIN_WINOGRAD_WIDTH = 8
 
 
-def _conv_path(geometry):
-    """'offsets' (numba_conv's GEMM per kernel position), 'direct' (its loop; forward only)
-    or 'im2col'."""
+def _conv_path(geometry, dtype=np.float32):
+    """'winograd' (numba_winograd.py; float32 3x3 or width-3 kernels, stride 1), 'offsets'
+    (numba_conv's GEMM per kernel position), 'direct' (its loop; forward only) or
+    'im2col'."""
     g = geometry
     if not numba_conv.available:
         return "im2col"
+    if (dtype == np.float32 and numba_winograd.available and numba_winograd.applies(g)
+            and min(g.channels, g.out_channels) >= _MIN_WINOGRAD_CHANNELS
+            and g.out_size[-1] >= _MIN_WINOGRAD_WIDTH):
+        return "winograd"
     if g.channels // g.groups >= _MIN_OFFSET_CHANNELS:
         return "offsets"
     return "direct" if g.width * g.out_channels <= _MAX_DIRECT_PRODUCTS else "im2col"
@@ -288,7 +295,9 @@ def _conv_path(geometry):
 @register_fast("conv_forward", "numpy")
 def conv_forward(xp, x, weight, bias, *, stride, padding, dilation, groups):
     g = _geometry(x.shape, x.itemsize, weight.shape, stride, padding, dilation, groups)
-    path = _conv_path(g)
+    path = _conv_path(g, x.dtype)
+    if path == "winograd":
+        return numba_winograd.forward(x, weight, bias, padding)
     if path == "offsets":
         return numba_conv.forward(g, x, weight, bias)
     if path == "direct":
@@ -313,7 +322,12 @@ def conv_forward(xp, x, weight, bias, *, stride, padding, dilation, groups):
 def conv_backward(xp, grad_out, x, weight, *, stride, padding, dilation, groups,
                   need_input=True, need_weight=True):
     g = _geometry(x.shape, x.itemsize, weight.shape, stride, padding, dilation, groups)
-    if _conv_path(g) == "offsets":
+    path = _conv_path(g, x.dtype)
+    if path == "winograd":
+        return (numba_winograd.input_grad(grad_out, weight, padding) if need_input else None,
+                numba_winograd.weight_grad(grad_out, x, weight.shape, padding)
+                if need_weight else None)
+    if path == "offsets":
         return numba_conv.backward(g, grad_out, x, weight, need_input, need_weight)
     w_t = _weight_t(g, weight)
     grad_x = np.empty(x.shape, dtype=x.dtype) if need_input else None
@@ -453,6 +467,15 @@ def avg_pool_backward(xp, g, in_shape, kernel, stride, padding, out_sizes, divis
                                             divisor)
     return _generic["avg_pool_backward"](xp, g, in_shape, kernel, stride, padding, out_sizes,
                                          divisor, device)
+
+
+@register_fast("relu_backward", "numpy")
+def relu_backward(xp, g, out):
+    from . import _generic
+    if numba_activation.available and g.shape == out.shape and g.dtype == out.dtype \
+            and g.flags.c_contiguous and out.flags.c_contiguous:
+        return numba_activation.relu_backward(g, out)
+    return _generic["relu_backward"](xp, g, out)
 
 
 from . import word2vec_kernels as _word2vec_kernels  # noqa: E402,F401  (registers its fast paths)
