@@ -159,11 +159,15 @@ def test_the_benchmark_shapes_take_the_compiled_paths():
     if not numba_conv.available:
         pytest.skip("numba or scipy is not installed")
     one = ((1, 1), (1, 1))
-    for x_shape, w_shape, padding, path in [((32, 64, 32, 32), (64, 64, 3, 3), one, "offsets"),
+    # float32 3x3 / width-3 convolutions take Winograd (numba_winograd.py), float64 the
+    # exact GEMM per kernel position.
+    for x_shape, w_shape, padding, path in [((32, 64, 32, 32), (64, 64, 3, 3), one, "winograd"),
                                             ((64, 1, 28, 28), (6, 1, 5, 5), ((0, 0),) * 2,
                                              "direct"),
                                             ((64, 128, 50), (100, 128, 3), ((0, 0),),
-                                             "offsets")]:
+                                             "winograd")]:
         dims = len(x_shape) - 2
         g = numpy_kernels._geometry(x_shape, 4, w_shape, (1,) * dims, padding, (1,) * dims, 1)
-        assert numpy_kernels._conv_path(g) == path
+        assert numpy_kernels._conv_path(g, np.float32) == path
+        g = numpy_kernels._geometry(x_shape, 8, w_shape, (1,) * dims, padding, (1,) * dims, 1)
+        assert numpy_kernels._conv_path(g, np.float64) == path.replace("winograd", "offsets")

@@ -10,8 +10,7 @@ import threading
 import numpy as np
 
 from . import register_fast
-from . import numba_activation, numba_conv, numba_pool
-from . import numba_winograd
+from . import numba_activation, numba_conv, numba_pool, numba_winograd
 from . import twins as _twins
 
 try:  # SciPy comes with scikit-learn (the examples extra); without it the twin serves.
@@ -270,10 +269,20 @@ def _on_grid(geometry, values):
 # 23.1 -> 7.5 / 7.2. Few channels per group make each GEMM too thin: then a direct numba loop
 # runs the forward while the products are few (LeNet's conv1, 1 -> 6 channels, 5x5:
 # 1.0 ms by im2col -> 0.39 / 0.56), and im2col the rest.
+#
+# Float32 3x3 and width-3 kernels of stride 1 take Winograd (numba_winograd.py) instead
+# where it measured faster than the offsets path, forward and backward, one thread (time
+# ratios): 32x32 with 64 channels 0.55 (the conv2d above: forward 21-26 -> 11.8-12.3 ms,
+# forward+backward 68-81 -> 36-39, torch 15-24 and 58-73 in the same runs), 16x16 with 32
+# 0.64, 12x12 with 64 0.75, 10x10 with 64 0.88, 14x14 with 128 0.98, 8x8 1.45-1.55 (tiles of
+# 4 on 8 outputs: a third of the products are edge waste), 7x7 with 256 1.9, 32x32 with 16
+# channels 1.0; 1-D, length 50-100 with 32-256 channels 0.8-0.95 (the conv1d above:
+# forward 2.6-3.0 -> 2.0-2.3, forward+backward 7.4-8.1 -> 5.8-6.5, torch 2.3-2.5 and
+# 6.8-7.4), length 20 1.1.
 _MIN_OFFSET_CHANNELS = 8
 _MAX_DIRECT_PRODUCTS = 256  # (C / groups) * prod(kernel) * O
-_MIN_WINOGRAD_CHANNELS = 16
-_MIN_WINOGRAD_WIDTH = 8
+_MIN_WINOGRAD_CHANNELS = 32
+_MIN_WINOGRAD_SIZE = {1: 40, 2: 10}  # output size along every axis, by spatial axes
 
 
 def _conv_path(geometry, dtype=np.float32):
@@ -285,7 +294,7 @@ def _conv_path(geometry, dtype=np.float32):
         return "im2col"
     if (dtype == np.float32 and numba_winograd.available and numba_winograd.applies(g)
             and min(g.channels, g.out_channels) >= _MIN_WINOGRAD_CHANNELS
-            and g.out_size[-1] >= _MIN_WINOGRAD_WIDTH):
+            and min(g.out_size) >= _MIN_WINOGRAD_SIZE[len(g.out_size)]):
         return "winograd"
     if g.channels // g.groups >= _MIN_OFFSET_CHANNELS:
         return "offsets"
@@ -323,6 +332,9 @@ def conv_backward(xp, grad_out, x, weight, *, stride, padding, dilation, groups,
                   need_input=True, need_weight=True):
     g = _geometry(x.shape, x.itemsize, weight.shape, stride, padding, dilation, groups)
     path = _conv_path(g, x.dtype)
+    if path == "winograd" and x.ndim == 3:
+        return numba_winograd.backward_1d(grad_out, x, weight, padding, need_input,
+                                          need_weight)
     if path == "winograd":
         return (numba_winograd.input_grad(grad_out, weight, padding) if need_input else None,
                 numba_winograd.weight_grad(grad_out, x, weight.shape, padding)
