@@ -13,7 +13,8 @@ import pytest
 
 import xpnet
 from xpnet import nn
-from xpnet.backend.kernels import get_kernel, numba_recurrent, numpy_blas, numpy_buffers
+from xpnet.backend.kernels import (get_kernel, numba_atomics, numba_gemm, numba_recurrent,
+                                   numpy_blas, numpy_buffers)
 from xpnet.ops import recurrent as twin
 
 needs_numba = pytest.mark.skipif(numba_recurrent.numba is None,
@@ -147,19 +148,22 @@ def test_registered_fast_path_matches_the_twin(mode, dtype, lengths):
 
 
 @pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
-def test_bidirectional_stacked_layers_in_float32_match_the_twin(kind):
-    """Whole modules, both directions (the reversed one runs the kernels on flipped views)
-    and ragged lengths, fast paths on and off."""
+@pytest.mark.parametrize("batch, hidden", [(4, 6), (16, 16)], ids=["blas", "tiles"])
+def test_bidirectional_stacked_layers_in_float32_match_the_twin(kind, batch, hidden):
+    """Whole modules, both directions (the reversed one runs the kernels on flipped views,
+    and the tiled LSTM reads its output gradient strided) and ragged lengths, fast paths on
+    and off; at batch 16 and hidden 16 the steps run in numba_gemm's tiles where it can."""
     rng = np.random.default_rng(2)
-    x_np = rng.uniform(-2, 2, (7, 4, 5)).astype(np.float32)
+    x_np = rng.uniform(-2, 2, (7, batch, 5)).astype(np.float32)
     results = []
     with xpnet.use_backend("numpy"):
-        module = getattr(nn, kind)(5, 6, num_layers=2, bidirectional=True, dtype="float32")
+        module = getattr(nn, kind)(5, hidden, num_layers=2, bidirectional=True,
+                                   dtype="float32")
         for fast in (True, False):
             with xpnet.use_fast_paths(fast):
                 module.zero_grad()
                 x = xpnet.tensor(x_np, requires_grad=True)
-                out, h = module(x, lengths=[7, 2, 5, 6])
+                out, h = module(x, lengths=([7, 2, 5, 6] * 4)[:batch])
                 states = h if isinstance(h, tuple) else (h,)
                 (out.sum() * 2 + sum((s * s).sum() for s in states)).backward()
                 results.append([out.numpy(), *(s.numpy() for s in states), x.grad.numpy(),
@@ -254,3 +258,106 @@ def test_empty_and_single_step_shapes_match_the_twin(mode, sizes):
     got, _ = _run(_numba_forward, _numba_backward, mode, arrays, mask)
     want, _ = _run(twin.rnn_forward, twin.rnn_backward, mode, reference, mask)
     _assert_all_close(got, want, **_tolerance("float32"))
+
+
+# -- numba_gemm's tiles (AVX-512) in the float32 loops ------------------------------------------
+
+needs_tiles = pytest.mark.skipif(not numba_gemm.available(),
+                                 reason="numba_gemm's tiles need numba and an AVX-512 CPU")
+
+
+@needs_tiles
+@pytest.mark.parametrize("shape", [(64, 20, 48), (16, 600, 16), (24, 256, 64), (8, 1, 32)])
+@pytest.mark.parametrize("accumulate", [False, True])
+def test_tiled_product_matches_numpy(shape, accumulate):
+    """Column panels of 32 and 16, K over several passes of _DEPTH rows, a range of tiles,
+    accumulating or not; the rows outside the range are left alone."""
+    rows, depth, columns = shape
+    rng = np.random.default_rng(3)
+    a = rng.uniform(-1, 1, (rows, depth)).astype(np.float32)
+    b = rng.uniform(-1, 1, (depth, columns)).astype(np.float32)
+    c = rng.uniform(-1, 1, (rows, columns)).astype(np.float32)
+    first, last = (1, rows // 8) if rows > 8 else (0, 1)
+    want = c.astype(np.float64)
+    block = a[8 * first:8 * last].astype(np.float64) @ b
+    want[8 * first:8 * last] = block + want[8 * first:8 * last] if accumulate else block
+    numba_gemm.product(numba_gemm.pack(a), b, c, first, last, accumulate)
+    np.testing.assert_allclose(c, want, rtol=1e-5, atol=1e-5 * np.sqrt(depth))
+
+
+@needs_tiles
+def test_tiled_product_of_no_depth_is_zero():
+    c = np.ones((8, 16), dtype=np.float32)
+    numba_gemm.product(np.zeros((1, 0, 8), np.float32), np.zeros((0, 16), np.float32), c, 0, 1,
+                       False)
+    assert not c.any()
+
+
+@needs_tiles
+@pytest.mark.parametrize("mode", list(GATES))
+@pytest.mark.parametrize("lengths", ["full", "ragged"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_tiled_steps_match_the_twin(mode, lengths, threads):
+    """Shapes the tiles take (batch a multiple of 16, hidden of 8): the LSTM's steps forward
+    and back in tiles, shared by `threads` threads in blocks of 8 hidden units (GRU and RNN
+    multiply in tiles going back, on one thread); the threads change no bit of the result."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    sizes = dict(batch=48, hidden=32, features=20)
+    ragged = None if lengths == "full" else [7, 2, 5, 1, 6, 7] * 8
+    arrays, mask = _case(mode, "float32", ragged, **sizes)
+    reference, _ = _case(mode, "float64", ragged, **sizes)
+    with threadpoolctl.threadpool_limits(limits=threads, user_api="blas"):
+        assert numba_recurrent._sharing(32) == ((2, 8) if threads == 2 else (1, 32))
+        got, tape = _run(_numba_forward, _numba_backward, mode, arrays, mask)
+    assert tape.cells.shape[0] == (8 if mode == "lstm" else 0)
+    want, _ = _run(twin.rnn_forward, twin.rnn_backward, mode, reference, mask)
+    # float32 sums over 7 x 48 steps and sequences for the weight gradients (the ReLU RNN's
+    # reach 20): an error relative to each array's largest value
+    for g, w in zip(got, want):
+        assert (g is None) == (w is None)
+        if g is not None:
+            np.testing.assert_allclose(g, w, rtol=2e-5, atol=1e-6 * max(1, np.abs(w).max()))
+    if threads == 2:
+        with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
+            alone, _ = _run(_numba_forward, _numba_backward, mode, arrays, mask)
+        for g, a in zip(got, alone):
+            if g is not None:
+                np.testing.assert_array_equal(g, a)
+
+
+@needs_numba
+def test_claims_take_each_block_once_from_either_end():
+    """numba_atomics.claim: the front end counts up, the back end down, each block once, then
+    -1 for both."""
+    counters = np.zeros(2 * numba_atomics.ROUND, dtype=np.int64)
+    at = numba_atomics.ROUND  # the second round's counters
+    order = [numba_atomics.claim(counters, at, 5, front) for front in
+             (True, False, False, True, True, False, True)]
+    assert order == [0, 4, 3, 1, 2, -1, -1]
+    assert not counters[:at].any()
+    for _ in range(5):
+        numba_atomics.finish(counters, at)
+    numba_atomics.wait_round(counters, at, 5, numba_atomics.GIVE_WAY)  # returns: all done
+
+
+@needs_tiles
+@pytest.mark.parametrize("lengths", ["full", "ragged"])
+def test_shared_loops_from_the_back_end_match_the_twin(lengths, monkeypatch):
+    """The threads' loops as the pool's threads run them (blocks taken from the back end),
+    here alone so that the order is known: the same numbers as from the front."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    monkeypatch.setattr(numba_recurrent, "_share", lambda loop, threads: loop(False))
+    sizes = dict(batch=16, hidden=32, features=20)
+    ragged = None if lengths == "full" else [7, 2, 5, 1] * 4
+    arrays, mask = _case("lstm", "float32", ragged, **sizes)
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
+        got, _ = _run(_numba_forward, _numba_backward, "lstm", arrays, mask)
+    monkeypatch.setattr(numba_recurrent, "_share", lambda loop, threads: loop(True))
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
+        front, _ = _run(_numba_forward, _numba_backward, "lstm", arrays, mask)
+    for g, f in zip(got, front):
+        np.testing.assert_array_equal(g, f)
+    reference, _ = _case("lstm", "float64", ragged, **sizes)
+    want, _ = _run(twin.rnn_forward, twin.rnn_backward, "lstm", reference, mask)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=2e-5, atol=1e-6 * max(1, np.abs(w).max()))

@@ -25,6 +25,19 @@ forward reading its gates from a (G*H, T, B) array took 3 ms more).
   dW_ih and dW_hh; the bias gradients are summed as they come.
 - Memory comes from `numpy_buffers`, reused from call to call (fresh pages fault).
 
+Tiled (float32 on AVX-512, batch a multiple of 16, hidden of 8: `numba_gemm`): the per-step
+products take numba_gemm's register tiles, with the weights packed once per call, instead of
+BLAS. The LSTM's forward multiplies each step's input too (``W_ih @ x_t``, then ``+= W_hh @
+h``: no projections), and its loop back through time multiplies ``W_hh^T`` by the gate
+gradients in tiles; GRU and RNN take the tiles going back on one thread. LSTM layer at the
+benchmark's shapes, one thread, CPU time, interleaved: forward 7.0-7.4 -> 5.6-5.8 ms (128 ->
+256) and 9.5-9.8 -> 7.5-8.0 ms (256 -> 256), the backward loop ~1 ms less; PyTorch's
+(oneDNN) forward 6.0-6.3 and 8.0-8.2. On several threads (`_sharing`) every thread runs the
+same loop and each step's hidden units are shared out in blocks (`_lstm_forward_shared`,
+`_lstm_backward_shared`, claimed through `numba_atomics`), so that no thread waits on a pool
+call between steps: 1.3-1.5x one thread's speed when the second core is free (forward 6.0-6.4
+-> 4.0-4.9 ms; backward loop 5.65 -> 4.29 ms).
+
 NumPy's tanh is vectorised, numba's (libm, one value at a time) 50x slower: 450 us against
 8 us over 32k float32. The activations are therefore computed from a rational approximation
 of tanh (`_tanh32`, within 6 ulp of float32's tanh; sigmoid(a) = tanh(a/2)/2 + 1/2, which
@@ -39,7 +52,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import numpy_blas, numpy_buffers
+from . import numba_atomics, numba_gemm, numpy_blas, numpy_buffers, numpy_threads
 from .numba_jit import compiled
 
 try:
@@ -137,28 +150,57 @@ if numba is not None:
     def _transpose_into(out, a):
         """out (B, R) = a (R, B), in blocks of 16 rows that stay in L1 (17 against 23 us at
         (1024, 32) float32)."""
-        rows, batch = a.shape
-        for start in range(0, rows, 16):
-            stop = min(start + 16, rows)
+        _transpose_rows(out, a, 0, a.shape[0])
+
+    @_compiled
+    def _transpose_rows(out, a, first, last):
+        """out[:, first:last] = a[first:last].T, on C-ordered arrays (slices of them would be
+        strided arrays to numba, whose loops it leaves scalar)."""
+        batch = a.shape[1]
+        for start in range(first, last, 16):
+            stop = min(start + 16, last)
             for b in range(batch):
                 for r in range(start, stop):
                     out[b, r] = a[r, b]
 
     @_compiled
+    def _activate_sums(rec, bias, gates, start, stop, tanh_start, tanh_stop):
+        """`_activate_rows` where rec already holds the input projection (numba_gemm's
+        tiled steps)."""
+        batch = gates.shape[1]
+        for r in range(start, stop):
+            bias_r = bias[r]
+            if tanh_start <= r < tanh_stop:
+                for b in range(batch):
+                    gates[r, b] = _tanh(rec[r, b] + bias_r)
+            else:
+                for b in range(batch):
+                    gates[r, b] = _sigmoid(rec[r, b] + bias_r)
+
+    @_compiled
     def _lstm_forward_step(proj, k, rec, bias, gates, h_prev, h_new, c_prev, c_new, y, mask,
                            masked):
-        hidden, batch = h_prev.shape
+        hidden = h_prev.shape[0]
         _activate_rows(proj, k, rec, bias, gates, 0, 4 * hidden, 2 * hidden, 3 * hidden)
-        for j in range(hidden):  # gates i, f, g, o
+        _lstm_cell(gates, h_prev, h_new, c_prev, c_new, mask, masked, 0, hidden)
+        _transpose_into(y, h_new)
+
+    @_compiled
+    def _lstm_cell(gates, h_prev, h_new, c_prev, c_new, mask, masked, start, stop):
+        """The cell and state updates of hidden units start..stop-1 from the activated
+        gates."""
+        hidden, batch = h_prev.shape
+        for j in range(start, stop):  # gates i, f, g, o
             for b in range(batch):
                 c_new[j, b] = (gates[hidden + j, b] * c_prev[j, b]
                                + gates[j, b] * gates[2 * hidden + j, b])
             for b in range(batch):
                 h_new[j, b] = gates[3 * hidden + j, b] * _tanh(c_new[j, b])
-        if masked:
-            _keep_padded(c_new, c_prev, mask)
-            _keep_padded(h_new, h_prev, mask)
-        _transpose_into(y, h_new)
+            if masked:
+                for b in range(batch):
+                    c_new[j, b] = c_new[j, b] if mask[b] else c_prev[j, b]
+                for b in range(batch):
+                    h_new[j, b] = h_new[j, b] if mask[b] else h_prev[j, b]
 
     @_compiled
     def _gru_forward_step(proj, k, rec, bias, b_hn, gates, h_prev, h_new, hn, y, mask,
@@ -280,6 +322,91 @@ if numba is not None:
         _finish(d_gates, d_out, d_bias)
 
     @_compiled
+    def _lstm_backward_rows(gates, c_prev, c_new, g_out, rec, carry, dc, d_gates, d_out,
+                            d_bias, dh, tc, mask, masked, start, stop):
+        """`_lstm_backward_step` for hidden units start..stop-1 only (their rows of each gate),
+        so that threads can share a step."""
+        hidden, batch = dh.shape
+        one, zero = dh.dtype.type(1), dh.dtype.type(0)
+        for j in range(start, stop):
+            for b in range(batch):
+                dh[j, b] = rec[j, b] + carry[j, b]
+        for b in range(batch):  # g_out is (B, H)
+            if mask[b] or not masked:
+                for j in range(start, stop):
+                    dh[j, b] += g_out[b, j]
+        for j in range(start, stop):
+            for b in range(batch):
+                tc[0, b] = _tanh(c_new[j, b])
+            for b in range(batch):  # the cell's whole gradient
+                o, tanh_c = gates[3 * hidden + j, b], tc[0, b]
+                tc[1, b] = dc[j, b] + dh[j, b] * o * (one - tanh_c * tanh_c)
+            for b in range(batch):
+                i = gates[j, b]
+                d_gates[j, b] = tc[1, b] * gates[2 * hidden + j, b] * i * (one - i)
+            for b in range(batch):
+                f = gates[hidden + j, b]
+                d_gates[hidden + j, b] = tc[1, b] * c_prev[j, b] * f * (one - f)
+            for b in range(batch):
+                g = gates[2 * hidden + j, b]
+                d_gates[2 * hidden + j, b] = tc[1, b] * gates[j, b] * (one - g * g)
+            for b in range(batch):
+                o = gates[3 * hidden + j, b]
+                d_gates[3 * hidden + j, b] = dh[j, b] * tc[0, b] * o * (one - o)
+            if masked:  # padded columns: no gate gradient, the state gradients pass through
+                for b in range(batch):
+                    dc[j, b] = tc[1, b] * gates[hidden + j, b] if mask[b] else dc[j, b]
+                for b in range(batch):
+                    carry[j, b] = zero if mask[b] else dh[j, b]
+                for gate in range(4):
+                    for b in range(batch):
+                        d_gates[gate * hidden + j, b] = (d_gates[gate * hidden + j, b]
+                                                         if mask[b] else zero)
+            else:
+                for b in range(batch):
+                    dc[j, b] = tc[1, b] * gates[hidden + j, b]
+                for b in range(batch):
+                    carry[j, b] = zero
+        for gate in range(4):
+            first, last = gate * hidden + start, gate * hidden + stop
+            for r in range(first, last):
+                acc = zero
+                for b in range(batch):
+                    acc += d_gates[r, b]
+                d_bias[r] += acc
+            _transpose_rows(d_out, d_gates, first, last)
+
+    @_compiled
+    def _lstm_backward_shared(packed, gates, cells, g_out, rec, carry, dc, d_slots, d_out,
+                              d_bias, dh, tc, mask, masked, group, counters, give_way, front):
+        """The LSTM's loop back through time with numba_gemm's tiles, run by one thread or
+        several at once as `_lstm_forward_shared` (blocks of ``group`` hidden units, counters
+        per round). Round i multiplies W_hh^T by the gate gradients of step T - i (rows
+        rec[block]; none in round 0, where rec is zero) and then computes step T - 1 - i's
+        for the block's units, which need only those rows: one wait a step. The gate
+        gradients alternate between the two d_slots, as a thread may start the next step's
+        while another still multiplies the last's; the last round only multiplies (dh0)."""
+        steps, hidden = g_out.shape[0], dh.shape[0]
+        groups = hidden // group
+        for i in range(steps + 1):
+            t = steps - 1 - i
+            at = numba_atomics.ROUND * i
+            while True:
+                block = numba_atomics.claim(counters, at, groups, front)
+                if block < 0:
+                    break
+                start, stop = block * group, (block + 1) * group
+                if i > 0:
+                    numba_gemm.product(packed, d_slots[(i - 1) % 2], rec,
+                                       start // numba_gemm.ROWS, stop // numba_gemm.ROWS, False)
+                if t >= 0:
+                    _lstm_backward_rows(gates[t], cells[t], cells[t + 1], g_out[t], rec, carry,
+                                        dc, d_slots[i % 2], d_out[t], d_bias, dh, tc[block],
+                                        mask[t], masked, start, stop)
+                numba_atomics.finish(counters, at)
+            numba_atomics.wait_round(counters, at, groups, give_way)
+
+    @_compiled
     def _gru_backward_step(gates, hn, h_prev, g_out, rec, carry, d_gates, d_out, d_bias,
                            d_rec, d_rec_out, d_bias_n, dh, mask, masked):
         """d_rec (G*H, B) receives what goes through W_hh (dr, dz, dn * r); its n rows go to
@@ -379,23 +506,99 @@ if numba is not None:
                                       masked, mode == 3)
 
     @_compiled
+    def _backward_step(mode, t, gates, states, cells, hn, g_out, rec, carry, dc, d_gates,
+                       d_out, d_bias, d_rec, d_rec_out, d_bias_n, dh, tc, mask, masked):
+        """Step t's gate gradients; returns what W_hh^T multiplies next."""
+        if mode == 0:
+            _lstm_backward_step(gates[t], cells[t], cells[t + 1], g_out[t], rec, carry, dc,
+                                d_gates, d_out[t], d_bias, dh, tc, mask[t], masked)
+            return d_gates
+        if mode == 1:
+            _gru_backward_step(gates[t], hn[t], states[t], g_out[t], rec, carry, d_gates,
+                               d_out[t], d_bias, d_rec, d_rec_out[t], d_bias_n, dh, mask[t],
+                               masked)
+            return d_rec
+        _rnn_backward_step(gates[t], g_out[t], rec, carry, d_gates, d_out[t], d_bias, dh,
+                           mask[t], masked, mode == 3)
+        return d_gates
+
+    @_compiled
     def _backward_loop(gemm, mode, gates, states, cells, hn, g_out, w_hh_t, blocks, rec, carry,
                        dc, d_gates, d_out, d_bias, d_rec, d_rec_out, d_bias_n, dh, tc, mask,
                        masked):
         for t in range(g_out.shape[0] - 1, -1, -1):
-            if mode == 0:
-                _lstm_backward_step(gates[t], cells[t], cells[t + 1], g_out[t], rec, carry, dc,
-                                    d_gates, d_out[t], d_bias, dh, tc, mask[t], masked)
-                _product(gemm, w_hh_t, d_gates, rec, blocks)
-            elif mode == 1:
-                _gru_backward_step(gates[t], hn[t], states[t], g_out[t], rec, carry, d_gates,
-                                   d_out[t], d_bias, d_rec, d_rec_out[t], d_bias_n, dh, mask[t],
-                                   masked)
-                _product(gemm, w_hh_t, d_rec, rec, blocks)
-            else:
-                _rnn_backward_step(gates[t], g_out[t], rec, carry, d_gates, d_out[t], d_bias,
-                                   dh, mask[t], masked, mode == 3)
-                _product(gemm, w_hh_t, d_gates, rec, blocks)
+            operand = _backward_step(mode, t, gates, states, cells, hn, g_out, rec, carry, dc,
+                                     d_gates, d_out, d_bias, d_rec, d_rec_out, d_bias_n, dh, tc,
+                                     mask, masked)
+            _product(gemm, w_hh_t, operand, rec, blocks)
+
+    # -- the same loops with numba_gemm's tiles for the per-step products (float32 only, as
+    # the tiles are). The LSTM's forward multiplies the step's input too: its (1024, 128)
+    # product at batch 32 takes 43.5 us in tiles, a 35th of the whole-sequence GEMM 52 us, and
+    # no projection is written and read back.
+
+    @_compiled
+    def _lstm_forward_tiled(ih_packed, hh_packed, xt, bias, gates, keep_gates, states, cells,
+                            ys, rec, mask, masked):
+        hidden = states.shape[1]
+        for t in range(xt.shape[0]):
+            _lstm_tiled_rows(ih_packed, hh_packed, xt, bias, gates, keep_gates, states, cells,
+                             ys, rec, mask, masked, t, 0, hidden)
+
+    @_compiled
+    def _lstm_tiled_rows(ih_packed, hh_packed, xt, bias, gates, keep_gates, states, cells, ys,
+                         rec, mask, masked, t, start, stop):
+        """Step t for hidden units start..stop-1 (multiples of 8): their 4 gates' rows of the
+        products, then their activations and states. (Each group of 8 units multiplied and
+        updated at once, while in L1, took 6.2 against 5.6 ms a layer: the step's operands
+        were read once per tile then.)"""
+        hidden = states.shape[1]
+        h_prev, h_new = states[t % 2], states[1 - t % 2]
+        step_gates = gates[t] if keep_gates else gates[0]
+        for gate in range(4):
+            first = (gate * hidden + start) // numba_gemm.ROWS
+            last = (gate * hidden + stop) // numba_gemm.ROWS
+            numba_gemm.product(ih_packed, xt[t], rec, first, last, False)
+            numba_gemm.product(hh_packed, h_prev, rec, first, last, True)
+        for gate in range(4):
+            _activate_sums(rec, bias, step_gates, gate * hidden + start, gate * hidden + stop,
+                           2 * hidden, 3 * hidden)
+        _lstm_cell(step_gates, h_prev, h_new, cells[t], cells[t + 1], mask[t], masked, start,
+                   stop)
+        _transpose_into(ys[t + 1][:, start:stop], h_new[start:stop])
+
+    @_compiled
+    def _lstm_forward_shared(ih_packed, hh_packed, xt, bias, gates, keep_gates, states, cells,
+                             ys, rec, mask, masked, group, counters, give_way, front):
+        """`_lstm_forward_tiled` run by several threads at once: each step's hidden units in
+        blocks of ``group``, each done by the thread that claims it (`numba_atomics.claim`:
+        this thread from the front if ``front``, else from the back), the next step begun once
+        the step's blocks are all done. A thread that starts late finds the early steps
+        claimed and catches up, and a thread held up by the machine's load holds back at most
+        the block it took."""
+        groups = states.shape[1] // group
+        for t in range(xt.shape[0]):
+            at = numba_atomics.ROUND * t
+            while True:
+                block = numba_atomics.claim(counters, at, groups, front)
+                if block < 0:
+                    break
+                _lstm_tiled_rows(ih_packed, hh_packed, xt, bias, gates, keep_gates, states,
+                                 cells, ys, rec, mask, masked, t, block * group,
+                                 (block + 1) * group)
+                numba_atomics.finish(counters, at)
+            numba_atomics.wait_round(counters, at, groups, give_way)
+
+    @_compiled
+    def _backward_loop_tiled(packed, mode, gates, states, cells, hn, g_out, rec, carry, dc,
+                             d_gates, d_out, d_bias, d_rec, d_rec_out, d_bias_n, dh, tc, mask,
+                             masked):
+        tiles = rec.shape[0] // numba_gemm.ROWS
+        for t in range(g_out.shape[0] - 1, -1, -1):
+            operand = _backward_step(mode, t, gates, states, cells, hn, g_out, rec, carry, dc,
+                                     d_gates, d_out, d_bias, d_rec, d_rec_out, d_bias_n, dh, tc,
+                                     mask, masked)
+            numba_gemm.product(packed, operand, rec, 0, tiles, False)
 
 
 # -- the drivers -------------------------------------------------------------------------------
@@ -415,6 +618,29 @@ def _gemm(dtype, *sizes):
     return numpy_blas.gemm(dtype) if all(sizes) else None
 
 
+def _sharing(hidden):
+    """(threads, hidden units per block) for the tiled steps: the block is the largest of 32,
+    16, 8 units that gives each thread two blocks or more; one block on one thread."""
+    threads = numpy_threads.thread_count()
+    if threads > 1 and numba_atomics.GIVE_WAY is not None:
+        for group in (32, 16, 8):
+            if hidden % group == 0 and hidden // group >= 2 * threads:
+                return threads, group
+    return 1, max(hidden, 1)
+
+
+def _share(loop, threads):
+    """loop(True) in this thread and loop(False) in threads - 1 of the pool's, at once (the
+    argument says which end of each step's blocks a thread takes). Returns when this
+    thread's loop does (the loops return once every step is done): a helper that has not
+    started yet finds every block claimed and touches nothing but the counters."""
+    if threads > 1:
+        pool = numpy_threads.pool(threads - 1)
+        for _ in range(threads - 1):
+            pool.submit(loop, False)
+    loop(True)
+
+
 class Tape:
     """What `forward` keeps for `backward`, in the layout above."""
 
@@ -428,7 +654,6 @@ def forward(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask):
     steps, batch, features = x.shape
     gate_rows, hidden = w_hh.shape
     dtype = x.dtype
-    x_rows = np.ascontiguousarray(x.reshape(steps * batch, features))
     w_ih, w_hh = np.ascontiguousarray(w_ih), np.ascontiguousarray(w_hh)
     bias = np.zeros(gate_rows, dtype=dtype) if b_ih is None else b_ih + b_hh
     b_hn = np.zeros(hidden, dtype=dtype)
@@ -441,13 +666,21 @@ def forward(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask):
     chunk = _chunk_steps(gate_rows, batch, dtype.itemsize, steps)
     state_shape = (steps + 1, hidden, batch)  # h_t in slot t+1
     rnn = mode not in ("lstm", "gru")
+    tiled = (mode == "lstm" and steps > 0 and hidden % numba_gemm.ROWS == 0
+             and numba_gemm.usable(gate_rows, batch, dtype))
+    none = (0, 0, 0)
     # LSTM's backward needs no (H, B) states (ys has them): two slots, used in turn, do.
-    gates, states, cells, hn, proj, rec = numpy_buffers.arrays(
-        dtype, (0, 0, 0) if rnn else (steps, gate_rows, batch),
+    # The tiled steps take each step's input as a (features, batch) block and need no
+    # projections.
+    gates, states, cells, hn, proj, rec, xt, ih_packed, hh_packed = numpy_buffers.arrays(
+        dtype, none if rnn else (steps, gate_rows, batch),
         (2, hidden, batch) if mode == "lstm" else state_shape,
-        state_shape if mode == "lstm" else (0, 0, 0),
-        (steps, hidden, batch) if mode == "gru" else (0, 0, 0),
-        (gate_rows, chunk, batch), (gate_rows, batch))  # proj whole, so that it is C-ordered
+        state_shape if mode == "lstm" else none,
+        (steps, hidden, batch) if mode == "gru" else none,
+        none if tiled else (gate_rows, chunk, batch),  # proj whole, so that it is C-ordered
+        (gate_rows, batch), (steps, features, batch) if tiled else none,
+        (gate_rows // numba_gemm.ROWS, features, numba_gemm.ROWS) if tiled else none,
+        (gate_rows // numba_gemm.ROWS, hidden, numba_gemm.ROWS) if tiled else none)
     states[0] = h0.T
     if rnn:  # an RNN's gates are its states
         gates = states[1:]
@@ -456,19 +689,41 @@ def forward(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask):
     # The output (and h_n) in a block of its own, as the caller may keep it.
     ys = numpy_buffers.array(dtype, (steps + 1, batch, hidden))
     ys[0] = h0
+    if tiled:
+        xt[...] = x.transpose(0, 2, 1)  # no copy of a reversed direction's flipped view first
+        args = (numba_gemm.pack(w_ih, ih_packed), numba_gemm.pack(w_hh, hh_packed), xt, bias,
+                gates, True, states, cells, ys, rec, step_mask, masked)
+        threads, group = _sharing(hidden)
+        if threads > 1:
+            counters = np.zeros(numba_atomics.ROUND * steps, dtype=np.int64)
+            _share(lambda front: _lstm_forward_shared(*args, group, counters,
+                                                      numba_atomics.GIVE_WAY, front), threads)
+        else:
+            _lstm_forward_tiled(*args)
+    else:
+        _forward_blas(mode, x, w_ih, w_hh, bias, b_hn, gates, states, cells, hn, ys, proj, rec,
+                      step_mask, masked)
+    out = ys[1:]
+    if masked:
+        out = np.where(mask, out, np.zeros((), dtype=dtype))
+    c_n = None if mode != "lstm" else cells[steps].T.copy()  # not a view that holds the block
+    return out, ys[steps], c_n, Tape(mode, gates, states, ys, cells, hn, step_mask)
+
+
+def _forward_blas(mode, x, w_ih, w_hh, bias, b_hn, gates, states, cells, hn, ys, proj, rec,
+                  step_mask, masked):
+    """The loop over time with BLAS's products: compiled, or from Python."""
+    steps, batch, features = x.shape
+    gate_rows, hidden = w_hh.shape
+    x_rows = np.ascontiguousarray(x.reshape(steps * batch, features))
     blocks = numpy_blas.row_blocks(gate_rows, hidden, batch)
-    gemm = _gemm(dtype, steps, batch, features, hidden)
+    gemm = _gemm(x.dtype, steps, batch, features, hidden)
     if gemm is not None:
         _forward_loop(gemm, _MODES[mode], x_rows, w_ih, w_hh, bias, b_hn, blocks, gates, states,
                       cells, hn, ys, proj, rec, step_mask, masked)
     else:
         _forward_from_python(mode, x_rows, w_ih, w_hh, bias, b_hn, blocks, gates, states, cells,
                              hn, ys, proj, rec, step_mask, masked)
-    out = ys[1:]
-    if masked:
-        out = np.where(mask, out, np.zeros((), dtype=dtype))
-    c_n = None if mode != "lstm" else cells[steps].T.copy()  # not a view that holds the block
-    return out, ys[steps], c_n, Tape(mode, gates, states, ys, cells, hn, step_mask)
 
 
 def _forward_from_python(mode, x_rows, w_ih, w_hh, bias, b_hn, blocks, gates, states, cells, hn,
@@ -503,7 +758,6 @@ def backward(tape, g_out, g_hn, g_cn, x, w_ih, w_hh, *, need_input, need_weights
     steps, batch, features = x.shape
     gate_rows, hidden = w_hh.shape
     dtype = x.dtype
-    g_out = np.ascontiguousarray(g_out)
     gru = mode == "gru"
     d_gates, d_out, d_rec, d_rec_out, dh, tc = numpy_buffers.arrays(
         dtype, (gate_rows, batch), (steps, batch, gate_rows),
@@ -516,14 +770,37 @@ def backward(tape, g_out, g_hn, g_cn, x, w_ih, w_hh, *, need_input, need_weights
     dc = np.zeros((hidden if mode == "lstm" else 0, batch), dtype=dtype)
     if mode == "lstm" and g_cn is not None:
         dc[...] = g_cn.T
-    blocks = numpy_blas.row_blocks(hidden, gate_rows, batch)
-    w_hh_t = np.ascontiguousarray(w_hh.T)  # for the small kernels (numpy_blas.SMALL_PRODUCT)
     gemm = _gemm(dtype, steps, batch, features, hidden)
     mask = tape.step_mask
     masked = not mask.all()
-    loop = _backward_loop if gemm is not None else _backward_from_python
-    loop(gemm, _MODES[mode], gates, states, tape.cells, tape.hn, g_out, w_hh_t, blocks, rec, carry,
-         dc, d_gates, d_out, d_bias, d_rec, d_rec_out, d_bias_n, dh, tc, mask, masked)
+    threads, group = _sharing(hidden)
+    tiled = steps and numba_gemm.usable(hidden, batch, dtype)
+    shared = tiled and mode == "lstm" and threads > 1
+    if not shared:  # (that loop reads a strided g_out: no copy to fault)
+        g_out = np.ascontiguousarray(g_out)
+    if shared:
+        packed, d_slots, tcs = numpy_buffers.arrays(
+            dtype, (hidden // numba_gemm.ROWS, gate_rows, numba_gemm.ROWS),
+            (2, gate_rows, batch), (hidden // group, 2, batch))
+        numba_gemm.pack(w_hh.T, packed)
+        counters = np.zeros(numba_atomics.ROUND * (steps + 1), dtype=np.int64)
+        args = (packed, gates, tape.cells, g_out, rec, carry, dc, d_slots, d_out, d_bias, dh,
+                tcs, mask, masked, group, counters, numba_atomics.GIVE_WAY)
+        _share(lambda front: _lstm_backward_shared(*args, front), threads)
+    elif tiled and threads == 1:  # (one thread's tiles are slower than two threads' BLAS;
+        # one thread takes 0.2-0.6 ms less a layer here than in _lstm_backward_shared)
+        packed = numba_gemm.pack(w_hh.T, numpy_buffers.array(
+            dtype, (hidden // numba_gemm.ROWS, gate_rows, numba_gemm.ROWS)))
+        _backward_loop_tiled(packed, _MODES[mode], gates, states, tape.cells, tape.hn, g_out,
+                             rec, carry, dc, d_gates, d_out, d_bias, d_rec, d_rec_out, d_bias_n,
+                             dh, tc, mask, masked)
+    else:
+        blocks = numpy_blas.row_blocks(hidden, gate_rows, batch)
+        w_hh_t = np.ascontiguousarray(w_hh.T)  # for the small kernels (SMALL_PRODUCT)
+        loop = _backward_loop if gemm is not None else _backward_from_python
+        loop(gemm, _MODES[mode], gates, states, tape.cells, tape.hn, g_out, w_hh_t, blocks,
+             rec, carry, dc, d_gates, d_out, d_bias, d_rec, d_rec_out, d_bias_n, dh, tc, mask,
+             masked)
     dh0 = rec + carry
     flat = d_out.reshape(steps * batch, gate_rows)
     dx = dw_ih = dw_hh = db_ih = db_hh = None

@@ -46,9 +46,9 @@ def run_blocks(work, blocks):
         for index in blocks:
             work(index)
         return
-    pool = _pool(threads)
+    workers = pool(threads)
     with _blas().limit(limits=1):
-        for future in [pool.submit(_run_serial, work, blocks[i::threads])
+        for future in [workers.submit(_run_serial, work, blocks[i::threads])
                        for i in range(threads)]:
             future.result()
 
@@ -82,9 +82,9 @@ def run_shared(work, blocks):
                 unfinished[0] -= 1
                 if not unfinished[0]:
                     done.set()
-    pool = _pool(threads - 1)
+    workers = pool(threads - 1)
     for _ in range(threads - 1):
-        pool.submit(drain)
+        workers.submit(drain)
     drain()
     done.wait()
     if errors:
@@ -96,8 +96,9 @@ def _run_serial(work, blocks):
         work(index)
 
 
-def _pool(threads):
-    """A process-wide pool of ``threads`` workers, made once and reused."""
+def pool(threads):
+    """A process-wide pool of ``threads`` workers, made once and reused (for kernels that
+    schedule their own work, as the recurrent loops' shared steps)."""
     with _pools_lock:
         pool = _pools.get(threads)
         if pool is None:
