@@ -220,6 +220,9 @@ class Tracer:
 
         self._set(Module, "__call__", module_call)
         self._set(Function, "apply", classmethod(apply))
+        # The hot ops' shortcuts past apply (apply_one / apply_two) go through it while tracing.
+        self._set(Function, "apply_one", classmethod(lambda cls, x: cls.apply(x)))
+        self._set(Function, "apply_two", classmethod(lambda cls, a, b: cls.apply(a, b)))
         self._set(Tensor, "shape", property(shape))
         self._set(Tensor, "size", size)
         for name in ("item", "tolist", "numpy", "__bool__", "__int__", "__float__", "__len__"):

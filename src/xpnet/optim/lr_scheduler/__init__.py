@@ -34,3 +34,8 @@ __all__ = ["ConstantLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "Cy
 for _name in __all__:
     globals()[_name].__module__ = __name__
 del _name
+
+# A PyTorch name that is not here yet says so (see xpnet/_missing.py).
+from xpnet._missing import module_getattr as _module_getattr  # noqa: E402
+
+__getattr__ = _module_getattr("xpnet.optim.lr_scheduler", "torch.optim.lr_scheduler")

@@ -341,9 +341,3 @@ class OneCycleLR(LRScheduler):
 def _phase(end_step, start_lr, end_lr, start_momentum, end_momentum):
     return {"end_step": end_step, "start_lr": start_lr, "end_lr": end_lr,
             "start_momentum": start_momentum, "end_momentum": end_momentum}
-
-
-# A PyTorch name that is not here yet says so (see xpnet/_missing.py).
-from xpnet._missing import module_getattr as _module_getattr  # noqa: E402
-
-__getattr__ = _module_getattr("xpnet.optim.lr_scheduler", "torch.optim.lr_scheduler")
