@@ -285,35 +285,45 @@ if numba is not None:
         _transpose_into(d_out, d)
 
     @_compiled
+    def _lstm_unit_gradient(j, gates, c_prev, c_new, dh, dc, d_gates, tc, mask, masked):
+        """Hidden unit j of an LSTM step going back: its four gate gradients (all columns,
+        padded ones too) and its cell gradient carried to the step before (kept in padded
+        columns); tc is (2, batch) scratch. The one-thread step and the shared rows both
+        call it."""
+        hidden, batch = dh.shape
+        one = dh.dtype.type(1)
+        for b in range(batch):
+            tc[0, b] = _tanh(c_new[j, b])
+        for b in range(batch):  # the cell's whole gradient
+            o, tanh_c = gates[3 * hidden + j, b], tc[0, b]
+            tc[1, b] = dc[j, b] + dh[j, b] * o * (one - tanh_c * tanh_c)
+        for b in range(batch):
+            i = gates[j, b]
+            d_gates[j, b] = tc[1, b] * gates[2 * hidden + j, b] * i * (one - i)
+        for b in range(batch):
+            f = gates[hidden + j, b]
+            d_gates[hidden + j, b] = tc[1, b] * c_prev[j, b] * f * (one - f)
+        for b in range(batch):
+            g = gates[2 * hidden + j, b]
+            d_gates[2 * hidden + j, b] = tc[1, b] * gates[j, b] * (one - g * g)
+        for b in range(batch):
+            o = gates[3 * hidden + j, b]
+            d_gates[3 * hidden + j, b] = dh[j, b] * tc[0, b] * o * (one - o)
+        if masked:
+            for b in range(batch):
+                dc[j, b] = tc[1, b] * gates[hidden + j, b] if mask[b] else dc[j, b]
+        else:
+            for b in range(batch):
+                dc[j, b] = tc[1, b] * gates[hidden + j, b]
+
+    @_compiled
     def _lstm_backward_step(gates, c_prev, c_new, g_out, rec, carry, dc, d_gates, d_out,
                             d_bias, dh, tc, mask, masked):
         hidden, batch = dh.shape
         _state_gradient(dh, rec, carry, g_out, mask, masked)
-        one, zero = dh.dtype.type(1), dh.dtype.type(0)
+        zero = dh.dtype.type(0)
         for j in range(hidden):
-            for b in range(batch):
-                tc[0, b] = _tanh(c_new[j, b])
-            for b in range(batch):  # the cell's whole gradient
-                o, tanh_c = gates[3 * hidden + j, b], tc[0, b]
-                tc[1, b] = dc[j, b] + dh[j, b] * o * (one - tanh_c * tanh_c)
-            for b in range(batch):
-                i = gates[j, b]
-                d_gates[j, b] = tc[1, b] * gates[2 * hidden + j, b] * i * (one - i)
-            for b in range(batch):
-                f = gates[hidden + j, b]
-                d_gates[hidden + j, b] = tc[1, b] * c_prev[j, b] * f * (one - f)
-            for b in range(batch):
-                g = gates[2 * hidden + j, b]
-                d_gates[2 * hidden + j, b] = tc[1, b] * gates[j, b] * (one - g * g)
-            for b in range(batch):
-                o = gates[3 * hidden + j, b]
-                d_gates[3 * hidden + j, b] = dh[j, b] * tc[0, b] * o * (one - o)
-            if masked:
-                for b in range(batch):
-                    dc[j, b] = tc[1, b] * gates[hidden + j, b] if mask[b] else dc[j, b]
-            else:
-                for b in range(batch):
-                    dc[j, b] = tc[1, b] * gates[hidden + j, b]
+            _lstm_unit_gradient(j, gates, c_prev, c_new, dh, dc, d_gates, tc, mask, masked)
         if masked:
             _padded_backward(d_gates, dh, carry, mask)
         for j in range(hidden):  # padded columns were set above
@@ -327,7 +337,7 @@ if numba is not None:
         """`_lstm_backward_step` for hidden units start..stop-1 only (their rows of each gate),
         so that threads can share a step."""
         hidden, batch = dh.shape
-        one, zero = dh.dtype.type(1), dh.dtype.type(0)
+        zero = dh.dtype.type(0)
         for j in range(start, stop):
             for b in range(batch):
                 dh[j, b] = rec[j, b] + carry[j, b]
@@ -336,26 +346,8 @@ if numba is not None:
                 for j in range(start, stop):
                     dh[j, b] += g_out[b, j]
         for j in range(start, stop):
-            for b in range(batch):
-                tc[0, b] = _tanh(c_new[j, b])
-            for b in range(batch):  # the cell's whole gradient
-                o, tanh_c = gates[3 * hidden + j, b], tc[0, b]
-                tc[1, b] = dc[j, b] + dh[j, b] * o * (one - tanh_c * tanh_c)
-            for b in range(batch):
-                i = gates[j, b]
-                d_gates[j, b] = tc[1, b] * gates[2 * hidden + j, b] * i * (one - i)
-            for b in range(batch):
-                f = gates[hidden + j, b]
-                d_gates[hidden + j, b] = tc[1, b] * c_prev[j, b] * f * (one - f)
-            for b in range(batch):
-                g = gates[2 * hidden + j, b]
-                d_gates[2 * hidden + j, b] = tc[1, b] * gates[j, b] * (one - g * g)
-            for b in range(batch):
-                o = gates[3 * hidden + j, b]
-                d_gates[3 * hidden + j, b] = dh[j, b] * tc[0, b] * o * (one - o)
+            _lstm_unit_gradient(j, gates, c_prev, c_new, dh, dc, d_gates, tc, mask, masked)
             if masked:  # padded columns: no gate gradient, the state gradients pass through
-                for b in range(batch):
-                    dc[j, b] = tc[1, b] * gates[hidden + j, b] if mask[b] else dc[j, b]
                 for b in range(batch):
                     carry[j, b] = zero if mask[b] else dh[j, b]
                 for gate in range(4):
@@ -363,8 +355,6 @@ if numba is not None:
                         d_gates[gate * hidden + j, b] = (d_gates[gate * hidden + j, b]
                                                          if mask[b] else zero)
             else:
-                for b in range(batch):
-                    dc[j, b] = tc[1, b] * gates[hidden + j, b]
                 for b in range(batch):
                     carry[j, b] = zero
         for gate in range(4):
