@@ -14,8 +14,10 @@ import numbers
 from xpnet import creation
 from xpnet import functional as F
 from xpnet.functional._checks import int_arg
+from xpnet.autograd import anomaly
 from xpnet.autograd.tensor import Tensor
 from xpnet.backend import device as _device
+from xpnet.ops.linalg import linear_relu
 
 from . import init
 from .attention import MultiheadAttention
@@ -79,6 +81,29 @@ def _detect_causal(mask, is_causal, size):
     else:
         same = xp.where(above, values == -math.inf, values == 0)
     return bool(xp.all(same))
+
+
+def _feed_forward_hidden(layer, x):
+    """``dropout(activation(linear1(x)))``, the feed-forward block's hidden layer. When the
+    activation is ReLU and the dropout is off (p = 0, or eval mode), linear1 and the ReLU run
+    as one node (`linear_relu`: bias and ReLU in one pass over the product, ~8 ms of the
+    encoder layer's 100 at batch 32, sequence 128, width 2048), unless a user could see the
+    difference: hooks on linear1 or the dropout, a linear1 or dropout that is not the plain
+    module, anomaly mode (which names the layer that failed)."""
+    if layer.activation is F.relu and _fusable(layer.linear1, layer.dropout):
+        return linear_relu(x, layer.linear1.weight, layer.linear1.bias)
+    return layer.dropout(layer.activation(layer.linear1(x)))
+
+
+def _fusable(linear1, dropout):
+    if type(linear1) is not Linear or type(dropout) is not Dropout or anomaly._enabled:
+        return False
+    if dropout.training and dropout.p != 0:
+        return False
+    return not any(getattr(m, name) for m in (linear1, dropout) for name in _HOOKS)
+
+
+_HOOKS = ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks", "_backward_pre_hooks")
 
 
 def _clones(module, n):
@@ -160,8 +185,7 @@ class TransformerEncoderLayer(Module):
         return self.dropout1(x)
 
     def _ff_block(self, x):
-        x = self.linear2(self.dropout(self.activation(self.linear1(x))))
-        return self.dropout2(x)
+        return self.dropout2(self.linear2(_feed_forward_hidden(self, x)))
 
 
 class TransformerDecoderLayer(Module):
@@ -234,8 +258,7 @@ class TransformerDecoderLayer(Module):
         return self.dropout2(x)
 
     def _ff_block(self, x):
-        x = self.linear2(self.dropout(self.activation(self.linear1(x))))
-        return self.dropout3(x)
+        return self.dropout3(self.linear2(_feed_forward_hidden(self, x)))
 
 
 class TransformerEncoder(Module):

@@ -139,9 +139,12 @@ def linear_nodes(g, x, w, b, dt):
 
 
 @primitive(_linalg.Linear)
-def _linear(g, out, x, w, b):
+def _linear(g, out, x, w, b, *, relu=False):
     dims = g.dims(x)
-    g.bind(out, linear_nodes(g, x, w, b, out.dtype.name), tuple(dims[:-1]) + (w.shape[0],))
+    name = linear_nodes(g, x, w, b, out.dtype.name)
+    if relu:  # `linear_relu`, the Transformer layers' feed-forward block
+        name = g.op("Relu", [name])
+    g.bind(out, name, tuple(dims[:-1]) + (w.shape[0],))
 
 
 @primitive(_embedding.Embedding)

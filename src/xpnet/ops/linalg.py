@@ -12,6 +12,7 @@ import numbers
 
 from xpnet.autograd.function import Function
 from xpnet.autograd.tensor import Tensor
+from xpnet.backend.kernels import get_kernel, register_generic
 
 from ._util import check_broadcast, normalize_axes, normalize_axis, promote_operands, sum_to_shape
 
@@ -80,26 +81,36 @@ def _short_repr(value):
 
 class Linear(Function):
     """``x @ weight.T + bias`` over the last axis, as one node: one GEMM forward, two backward
-    (leading axes are folded into one batch axis, so the weight gradient is a single GEMM)."""
+    (leading axes are folded into one batch axis, so the weight gradient is a single GEMM).
+    With ``relu`` the node is ``relu(x @ weight.T + bias)``: the bias and the ReLU are one pass
+    over the fresh product (the ``bias_relu`` kernel), and backward reads the signs from the
+    output, as ReLU's own node does."""
 
     @staticmethod
-    def forward(ctx, x, weight, bias):
+    def forward(ctx, x, weight, bias, *, relu=False):
         xp = ctx.xp
         lead = x.shape[:-1]
         x2 = xp.reshape(x, (-1, x.shape[-1])) if x.ndim != 2 else x
         out = xp.matmul(x2, xp.matrix_transpose(weight))
-        if bias is not None:
-            out += bias  # into the fresh product: no second (N, out_features) array
-        ctx.save_for_backward(x2, weight)
+        if relu:
+            out = get_kernel("bias_relu", ctx.backend)(xp, out, bias)
+            ctx.save_for_backward(x2, weight, out)
+        else:
+            if bias is not None:
+                out += bias  # into the fresh product: no second (N, out_features) array
+            ctx.save_for_backward(x2, weight)
         ctx.lead = lead
         ctx.has_bias = bias is not None
+        ctx.relu = relu
         return xp.reshape(out, (*lead, weight.shape[0])) if x.ndim != 2 else out
 
     @staticmethod
     def backward(ctx, g):
-        x2, weight = ctx.saved_tensors
+        x2, weight, *activation = ctx.saved_tensors
         xp = ctx.xp
         g2 = xp.reshape(g, (-1, weight.shape[0])) if g.ndim != 2 else g
+        if ctx.relu:
+            g2 = get_kernel("relu_backward", ctx.backend)(xp, g2, activation[0])
         need_x, need_w, need_b = ctx.needs_input_grad
         grad_x = grad_w = grad_b = None
         if need_x:
@@ -113,6 +124,15 @@ class Linear(Function):
         return grad_x, grad_w, grad_b
 
 
+@register_generic("bias_relu")
+def bias_relu_kernel(xp, out, bias):
+    """``relu(out + bias)`` for a fresh 2-D product ``out`` (features last) and a bias of its
+    features, or None; a fast path may write the result over ``out``."""
+    if bias is not None:
+        out += bias
+    return xp.maximum(out, 0)
+
+
 def linear(x, weight, bias=None):
     """Affine map over the last axis: ``x @ weight.T + bias``.
 
@@ -122,23 +142,35 @@ def linear(x, weight, bias=None):
     weight : Tensor of shape (out_features, in_features)
     bias : Tensor of shape (out_features,), optional
     """
+    _check_linear("linear", x, weight, bias)
+    return Linear.apply(x, weight, bias)
+
+
+def linear_relu(x, weight, bias=None):
+    """``relu(linear(x, weight, bias))`` as one node (see `Linear`): what a feed-forward block
+    such as the Transformer layers' runs when nothing sits between the two. Arguments are
+    `linear`'s."""
+    _check_linear("linear_relu", x, weight, bias)
+    return Linear.apply(x, weight, bias, relu=True)
+
+
+def _check_linear(op, x, weight, bias):
     for name, t in (("x", x), ("weight", weight)):
         if not isinstance(t, Tensor):
-            raise TypeError(f"linear: {name} must be a Tensor, got {type(t).__name__}")
+            raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
     if weight.ndim != 2:
-        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape "
+        raise ValueError(f"{op}: weight must be 2-D (out_features, in_features), got shape "
                          f"{weight.shape}")
     if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
-        raise ValueError(f"linear: expected x.shape[-1] == weight.shape[1] ({weight.shape[1]}), "
+        raise ValueError(f"{op}: expected x.shape[-1] == weight.shape[1] ({weight.shape[1]}), "
                          f"got x of shape {x.shape}")
     if bias is not None and (not isinstance(bias, Tensor) or bias.shape != (weight.shape[0],)):
         got = bias.shape if isinstance(bias, Tensor) else type(bias).__name__
-        raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {got}")
+        raise ValueError(f"{op}: bias must have shape ({weight.shape[0]},), got {got}")
     dtypes = {t.dtype for t in (x, weight, bias) if t is not None}
     if len(dtypes) > 1:
-        raise TypeError(f"linear: x, weight and bias must share a dtype, got "
+        raise TypeError(f"{op}: x, weight and bias must share a dtype, got "
                         f"{', '.join(sorted(d.name for d in dtypes))}")
-    return Linear.apply(x, weight, bias)
 
 
 # -- PyTorch's fixed-shape products --------------------------------------------------------------

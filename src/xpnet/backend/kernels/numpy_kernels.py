@@ -10,7 +10,7 @@ import threading
 import numpy as np
 
 from . import register_fast
-from . import numba_activation, numba_conv, numba_pool, numba_winograd
+from . import numba_activation, numba_conv, numba_linear, numba_pool, numba_winograd
 from . import twins as _twins
 
 try:  # SciPy comes with scikit-learn (the examples extra); without it the twin serves.
@@ -488,6 +488,15 @@ def relu_backward(xp, g, out):
             and g.flags.c_contiguous and out.flags.c_contiguous:
         return numba_activation.relu_backward(g, out)
     return _generic["relu_backward"](xp, g, out)
+
+
+@register_fast("bias_relu", "numpy")
+def bias_relu(xp, out, bias):
+    from . import _generic
+    if numba_linear.available and out.ndim == 2 and out.flags.c_contiguous \
+            and (bias is None or bias.dtype == out.dtype):
+        return numba_linear.bias_relu_(out, bias)
+    return _generic["bias_relu"](xp, out, bias)
 
 
 from . import word2vec_kernels as _word2vec_kernels  # noqa: E402,F401  (registers its fast paths)
