@@ -75,6 +75,37 @@ def test_bias_relu_fast_path_matches_the_twin(dtype, threads, with_bias, monkeyp
     assert np.isnan(results[0][3]).all() and (results[0] >= 0)[~np.isnan(results[0])].all()
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_relu_backward_bias_fast_path_matches_the_twin(dtype, threads, monkeypatch):
+    """The input gradient equal to the bit (NaN outputs, whose gradient is 0, included); the
+    bias gradient, summed by row blocks and then across them, to rounding."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from xpnet.backend.kernels import numba_linear
+
+    if not numba_linear.available:
+        pytest.skip("numba is not installed (the fast extra)")
+    monkeypatch.setattr(numba_linear, "_MIN_PARALLEL_SIZE", 16)  # several blocks
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((41, 6)).astype(dtype)
+    weight = rng.standard_normal((23, 6)).astype(dtype)
+    bias = rng.standard_normal(23).astype(dtype)
+    upstream = rng.standard_normal((41, 23)).astype(dtype)
+    x[2] = [np.nan, 0, 0, 0, 0, 0]
+    results = []
+    for fast in (True, False):
+        with xpnet.use_fast_paths(fast), threadpoolctl.threadpool_limits(threads, "blas"):
+            tensors = [xpnet.tensor(a, requires_grad=True) for a in (x, weight, bias)]
+            linear_relu(*tensors).backward(xpnet.tensor(upstream))
+            results.append([t.grad.numpy() for t in tensors])
+    (fast_x, fast_w, fast_b), (twin_x, twin_w, twin_b) = results
+    np.testing.assert_array_equal(fast_x, twin_x)
+    np.testing.assert_array_equal(fast_w, twin_w)
+    tolerance = 1e-6 if dtype == np.float32 else 1e-14
+    np.testing.assert_allclose(fast_b, twin_b, rtol=tolerance, atol=tolerance)
+    assert np.isnan(fast_w).any() and not np.isnan(fast_b).any()
+
+
 def _layers(cls, **options):
     torch = pytest.importorskip("torch")
     torch.manual_seed(0)

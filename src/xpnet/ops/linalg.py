@@ -109,18 +109,21 @@ class Linear(Function):
         x2, weight, *activation = ctx.saved_tensors
         xp = ctx.xp
         g2 = xp.reshape(g, (-1, weight.shape[0])) if g.ndim != 2 else g
-        if ctx.relu:
-            g2 = get_kernel("relu_backward", ctx.backend)(xp, g2, activation[0])
         need_x, need_w, need_b = ctx.needs_input_grad
+        need_b = need_b and ctx.has_bias
         grad_x = grad_w = grad_b = None
+        if ctx.relu and need_b:  # the bias gradient summed in the same pass
+            g2, grad_b = get_kernel("relu_backward_bias", ctx.backend)(xp, g2, activation[0])
+        elif ctx.relu:
+            g2 = get_kernel("relu_backward", ctx.backend)(xp, g2, activation[0])
+        elif need_b:
+            grad_b = xp.sum(g2, axis=0)
         if need_x:
             grad_x = xp.matmul(g2, weight)
             if len(ctx.lead) != 1:
                 grad_x = xp.reshape(grad_x, (*ctx.lead, weight.shape[1]))
         if need_w:
             grad_w = xp.matmul(xp.matrix_transpose(g2), x2)
-        if need_b and ctx.has_bias:
-            grad_b = xp.sum(g2, axis=0)
         return grad_x, grad_w, grad_b
 
 
@@ -131,6 +134,14 @@ def bias_relu_kernel(xp, out, bias):
     if bias is not None:
         out += bias
     return xp.maximum(out, 0)
+
+
+@register_generic("relu_backward_bias")
+def relu_backward_bias_kernel(xp, g, out):
+    """ReLU's input gradient from its 2-D output (``g`` where ``out > 0``, else 0) and that
+    gradient's column sums (the bias gradient of `linear_relu`)."""
+    grad = g * xp.astype(out > 0, g.dtype)
+    return grad, xp.sum(grad, axis=0)
 
 
 def linear(x, weight, bias=None):

@@ -499,6 +499,15 @@ def bias_relu(xp, out, bias):
     return _generic["bias_relu"](xp, out, bias)
 
 
+@register_fast("relu_backward_bias", "numpy")
+def relu_backward_bias(xp, g, out):
+    from . import _generic
+    if numba_linear.available and g.ndim == 2 and g.shape == out.shape \
+            and g.dtype == out.dtype and g.flags.c_contiguous and out.flags.c_contiguous:
+        return numba_linear.relu_backward_bias(g, out)
+    return _generic["relu_backward_bias"](xp, g, out)
+
+
 from . import word2vec_kernels as _word2vec_kernels  # noqa: E402,F401  (registers its fast paths)
 
 
