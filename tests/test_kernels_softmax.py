@@ -149,7 +149,11 @@ def _attention(fast, arrays, options, grad_out, grad_weights, threads, need):
         out, weights, saved = forward(np, *arrays, **options)
         grads = backward(np, saved, grad_out, None if weights is None else grad_weights,
                          scale=options["scale"], drop_scale=options["drop_scale"], need=need,
-                         causal=options.get("causal", False))
+                         causal=options.get("causal", False), layout=options.get("layout"))
+    layout = options.get("layout")
+    if fast and layout is not None:  # the hint taken: the caller's permutation is a view
+        for a in (out, *grads[:3]):
+            assert a.transpose(layout).flags.c_contiguous
     return out, weights, *grads
 
 
@@ -170,6 +174,11 @@ FAST_CASES = {
     "large scores": ("none", {"large": True}),
     "large scores, bool mask, 2 threads": ("bool", {"large": True, "threads": 2}),
     "no mask, 2 threads": ("none", {"threads": 2}),
+    # MultiheadAttention's hint: the output's and gradients' heads merged as (L, N, H, Ev)
+    "sequence-first layout, 2 threads": ("none", {"layout": (2, 0, 1, 3), "threads": 2}),
+    "batch-first layout, bool mask": ("bool", {"layout": (0, 2, 1, 3)}),
+    "causal tiles, sequence-first layout, dropout": ("causal", {"tiles": True, "dropout": True,
+                                                                "layout": (2, 0, 1, 3)}),
 }
 
 
@@ -199,7 +208,8 @@ def test_attention_fast_path_matches_the_twin(case, dtype, compiled, monkeypatch
     if extra.get("dropout"):
         keep, drop_scale = rng.random((*batch, length, source)) > 0.2, 1 / 0.8
     options = dict(scale=0.4, drop_scale=drop_scale, empty_rows=extra.get("empty_rows", "zero"),
-                   need_weights=extra.get("weights", False), causal=causal)
+                   need_weights=extra.get("weights", False), causal=causal,
+                   layout=extra.get("layout"))
     grad_out = rng.normal(size=(*batch, length, 4)).astype(dtype)
     grad_weights = rng.normal(size=(*batch, length, source)).astype(dtype)
     need = (True, True, True, mask is not None and mask.dtype.kind == "f")

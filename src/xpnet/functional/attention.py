@@ -399,14 +399,16 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         attn_mask = padding if attn_mask is None else attn_mask + padding
     if not training:
         dropout_p = 0.0
+    merge = (0, 2, 1, 3) if batch_first else (2, 0, 1, 3)
     result = Attention.apply(q, k, v, attn_mask, scale=1 / math.sqrt(head_dim) if head_dim else 1.0,
                              causal=causal, dropout_p=float(dropout_p),
                              generator=default_generator,
                              empty_rows="nan" if need_weights else "zero",
-                             need_weights=bool(need_weights))
+                             need_weights=bool(need_weights), layout=merge)
     out, weights = result if need_weights else (result, None)
-    # (N, H, L, D) -> (L, N, E) or (N, L, E): the one copy of the attention output.
-    out = out.permute(0, 2, 1, 3) if batch_first else out.permute(2, 0, 1, 3)
+    # (N, H, L, D) -> (L, N, E) or (N, L, E): a view where the kernel took the layout hint,
+    # else the one copy of the attention output.
+    out = out.permute(*merge)
     out = linear(out.reshape(out.shape[0], out.shape[1], embed_dim), out_proj_weight,
                  out_proj_bias)
     if weights is not None and average_attn_weights:

@@ -49,7 +49,7 @@ def _attend(g, q, k, v, q_rank, scale, dt, bool_keep=None, additive=(), causal=N
 
 @primitive(_Attention)
 def _attention(g, out, query, key, value, mask, *, scale, causal=False, dropout_p=0.0,
-               generator=None, empty_rows="zero", need_weights=False):
+               generator=None, empty_rows="zero", need_weights=False, layout=None):
     first = out[0] if need_weights else out
     dt = first.dtype.name
     qd, kd, vd = g.dims(query), g.dims(key), g.dims(value)

@@ -63,12 +63,16 @@ class Attention(Function):
     changing their shape; batch axes broadcast. Options: ``scale`` (float), ``causal`` (key j
     is hidden from query i when j > i), ``dropout_p`` with ``generator`` (dropout on the
     probabilities), ``empty_rows`` ('zero' or 'nan': the output of a row with every key
-    masked), ``need_weights`` (also return the dropped-out probabilities, differentiable).
+    masked), ``need_weights`` (also return the dropped-out probabilities, differentiable),
+    ``layout`` (a hint: the axis order in which the caller will read the output, as
+    `MultiheadAttention` permutes its (N, H, L, Ev) output to (L, N, H, Ev) before merging the
+    heads; a kernel may lay out the output and the gradients of query, key and value so that
+    this permutation of them is contiguous, saving the copy the merge would make).
     """
 
     @staticmethod
     def forward(ctx, query, key, value, mask, *, scale, causal=False, dropout_p=0.0,
-                generator=None, empty_rows="zero", need_weights=False):
+                generator=None, empty_rows="zero", need_weights=False, layout=None):
         xp, backend = ctx.xp, ctx.backend
         length, source = query.shape[-2], key.shape[-2]
         if causal:
@@ -87,10 +91,11 @@ class Attention(Function):
         # ``causal`` beside its mask: a kernel may skip the key blocks the mask hides.
         out, weights, saved = get_kernel("attention_forward", backend)(
             xp, query, key, value, mask, keep, scale=scale, drop_scale=drop_scale,
-            empty_rows=empty_rows, need_weights=need_weights, save=save, causal=causal)
+            empty_rows=empty_rows, need_weights=need_weights, save=save, causal=causal,
+            layout=layout)
         if save:
             ctx.save_for_backward(*saved)
-        ctx.scale, ctx.drop_scale, ctx.causal = scale, drop_scale, causal
+        ctx.scale, ctx.drop_scale, ctx.causal, ctx.layout = scale, drop_scale, causal, layout
         ctx.shapes = (query.shape, key.shape, value.shape, None if mask is None else mask.shape)
         ctx.need_weights = need_weights
         return (out, weights) if need_weights else out
@@ -102,7 +107,7 @@ class Attention(Function):
         grads = ctx.backward_kernel(
             xp, ctx.saved_tensors, grad_out, grad_weights if ctx.need_weights else None,
             scale=ctx.scale, drop_scale=ctx.drop_scale, need=tuple(need[:4]),
-            causal=ctx.causal)
+            causal=ctx.causal, layout=ctx.layout)
         shapes = ctx.shapes
         return tuple(None if g is None else sum_to_shape(xp, g, shape)
                      for g, shape in zip(grads, shapes))
@@ -136,11 +141,12 @@ def _row_reciprocal(xp, total, empty_rows):
 
 @register_generic("attention_forward")
 def attention_forward(xp, query, key, value, mask, keep, *, scale, drop_scale, empty_rows,
-                      need_weights, save=True, causal=False):
+                      need_weights, save=True, causal=False, layout=None):
     """Returns ``(out, weights or None, saved)``; ``saved`` is what `attention_backward` needs:
     ``(query * scale, key, value, e, r, keep, out)`` (see the module docstring), or None when
     not ``save`` (nothing will call backward). ``causal`` says that ``mask`` is the causal
-    one (this twin computes every score and masks them all alike)."""
+    one (this twin computes every score and masks them all alike); the standard has no say
+    in memory layout, so this twin ignores the ``layout`` hint."""
     scaled_query = query * scale
     scores = _masked_scores(xp, xp.matmul(scaled_query, xp.matrix_transpose(key)), mask)
     if scores.shape[-1] == 0:  # no keys: every row is empty
@@ -160,7 +166,7 @@ def attention_forward(xp, query, key, value, mask, keep, *, scale, drop_scale, e
 
 @register_generic("attention_backward")
 def attention_backward(xp, saved, grad_out, grad_weights, *, scale, drop_scale, need,
-                       causal=False):
+                       causal=False, layout=None):
     """Returns ``(dquery, dkey, dvalue, dmask)`` in the shapes the products give (the caller
     sums broadcast axes away); each is None unless ``need`` says so."""
     scaled_query, key, value, e, reciprocal, keep, out = saved

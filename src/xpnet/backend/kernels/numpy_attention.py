@@ -46,6 +46,11 @@ OpenBLAS. Timings are CPU milliseconds of one forward at the issue's shapes (flo
   compiled pass hides the causal keys by their index instead (exp(-inf) = 0 in its loop).
 - **Dropout and the row normalisation on the (L, Ev) side** where possible; the (S, L)
   temporaries of a block live in per-thread scratch buffers.
+- **Outputs in the caller's layout.** With the ``layout`` hint (MultiheadAttention merges the
+  heads of its (N, H, L, Ev) output as (L, N, H, Ev)), the output and the gradients of Q, K
+  and V are views of arrays in that order, so the merge (and, in backward, the gradient of the
+  head split) is a view rather than a copy of the whole output (1.2 + 4 ms at the encoder
+  layer's shapes, one thread); a block is normalised in cache and copied out on its thread.
 """
 
 from __future__ import annotations
@@ -82,6 +87,14 @@ def _scratch(slot, shape, dtype):
 
 def _t(a):
     return np.swapaxes(a, -1, -2)
+
+
+def _laid_out(shape, dtype, layout):
+    """``np.empty(shape)`` whose ``transpose(layout)`` is C-contiguous (the caller's hint), or
+    plain when there is no hint or it does not fit the shape."""
+    if layout is None or sorted(layout) != list(range(len(shape))):
+        return np.empty(shape, dtype=dtype)
+    return np.empty([shape[axis] for axis in layout], dtype=dtype).transpose(np.argsort(layout))
 
 
 def _blocks(batch, per_item_bytes):
@@ -182,7 +195,7 @@ def _normalise(out, total, empty_rows, factor):
 
 @register_fast("attention_forward", "numpy")
 def attention_forward(xp, query, key, value, mask, keep, *, scale, drop_scale, empty_rows,
-                      need_weights, save=True, causal=False):
+                      need_weights, save=True, causal=False, layout=None):
     # Heads split from a (L, N, E) projection arrive as strided views: one copy each makes
     # BLAS read whole cache lines and pages (forward 16.6 -> 11.6 ms, backward 22.4 -> 13.7 ms
     # for the sequence-first layout at the benchmark's shapes; the copies cost about 1 ms).
@@ -228,8 +241,16 @@ def attention_forward(xp, query, key, value, mask, keep, *, scale, drop_scale, e
     kept = save or need_weights
     e_t = np.empty((*batch, source, length), dtype=dtype) if kept else None
     total = np.empty((*batch, 1, length), dtype=dtype)  # row sums, then their reciprocals
-    out = np.empty((*batch, length, value.shape[-1]), dtype=dtype)
+    out = _laid_out((*batch, length, value.shape[-1]), dtype, layout)
     factor = dtype.type(drop_scale) if keep_t is not None else 1
+
+    def out_block(index):
+        """(the block of ``out``, the array to compute it in): the block itself, or, in another
+        layout, a contiguous scratch buffer to normalise in cache and then copy over it."""
+        target = out[index]
+        if target.flags.c_contiguous:
+            return target, target
+        return target, _scratch("attention_out", target.shape, dtype)
 
     def scores_of(index):
         if kept:
@@ -276,12 +297,16 @@ def attention_forward(xp, query, key, value, mask, keep, *, scale, drop_scale, e
         if keep_t is not None:
             weights_block = _scratch("attention_dropped", block.shape, dtype)
             np.multiply(block, keep_t[index], out=weights_block)
-        np.matmul(_t(weights_block), v[index], out=out[index])
-        normalise(out[index], total[index])
+        target, outs = out_block(index)
+        np.matmul(_t(weights_block), v[index], out=outs)
+        normalise(outs, total[index])
+        if outs is not target:
+            target[...] = outs
 
     def causal_block_forward(index):
         copy_block(index)
-        block, totals, outs = scores_of(index), total[index], out[index]
+        block, totals = scores_of(index), total[index]
+        target, outs = out_block(index)
         query_t = scaled_query_t(index)
         k_block, v_block = k[index], v[index]
         items, item_totals = _items(block, source, length), _items(totals, length)
@@ -310,6 +335,8 @@ def attention_forward(xp, query, key, value, mask, keep, *, scale, drop_scale, e
                 weights_sub = sub * keep_t[index][..., :keys, i0:i1]
             np.matmul(_t(weights_sub), v_block[..., :keys, :], out=outs[..., i0:i1, :])
         normalise(outs, totals)
+        if outs is not target:
+            target[...] = outs
 
     _run_blocks(block_forward if tiles is None else causal_block_forward,
                 _blocks(batch, source * length * dtype.itemsize))
@@ -327,7 +354,7 @@ def attention_forward(xp, query, key, value, mask, keep, *, scale, drop_scale, e
 
 @register_fast("attention_backward", "numpy")
 def attention_backward(xp, saved, grad_out, grad_weights, *, scale, drop_scale, need,
-                       causal=False):
+                       causal=False, layout=None):
     query, key, value, e_t, reciprocal, keep, out = saved
     batch = e_t.shape[:-2]
     source, length = e_t.shape[-2:]
@@ -372,10 +399,11 @@ def attention_backward(xp, saved, grad_out, grad_weights, *, scale, drop_scale, 
             else np.sum(grad_out * out, axis=-1, keepdims=True)
         row_dot = _t(dots * reciprocal)
     weights_grad_t = None if grad_weights is None else _t(grad_weights)
-    dquery = np.empty(q.shape, dtype=dtype) if need[0] else None
-    dkey = np.empty(k.shape, dtype=dtype) if need[1] else None
-    dvalue = np.empty(v.shape, dtype=dtype) if need[2] else None
+    dquery = _laid_out(q.shape, dtype, layout) if need[0] else None
+    dkey = _laid_out(k.shape, dtype, layout) if need[1] else None
+    dvalue = _laid_out(v.shape, dtype, layout) if need[2] else None
     dscores_t = np.empty(e_t.shape, dtype=dtype) if need[3] else None
+
     def block_backward(index):
         block = e_t[index]
         v_block = v[index] if need_scores else None
