@@ -524,6 +524,30 @@ def test_without_fast_paths_the_noise_is_the_hosts_on_every_backend(backend_name
     assert (backend.to_numpy(negatives) == xpnet.Generator(4).integers(host, 0, 50, (20,))).all()
 
 
+@pytest.mark.parametrize("p", [1e-3, 0.1, 0.5, 0.9, 0.999])
+def test_host_masks_have_the_probability_asked_and_repeat_with_the_seed(p):
+    """The host mask (NumPy and array_api_strict's dropout) from 32-bit raw draws: its rate
+    within 5 standard errors of p, neighbours independent (both kept at rate p**2), an odd
+    size whole, the same seed the same mask, and the stream moving on between masks."""
+    host = xpnet.backend.load("numpy")
+    g = xpnet.Generator(21)
+    mask = g.bernoulli(host, (999, 1001), p)
+    n = mask.size
+    assert mask.shape == (999, 1001) and mask.dtype == np.bool_
+    assert abs(mask.mean() - p) < 5 * (p * (1 - p) / n) ** 0.5
+    pairs = mask.reshape(-1)[: n - 1 : 2] & mask.reshape(-1)[1::2]
+    assert abs(pairs.mean() - p * p) < 5 * (p * p * (1 - p * p) / pairs.size) ** 0.5
+    assert (xpnet.Generator(21).bernoulli(host, (999, 1001), p) == mask).all()
+    assert (g.bernoulli(host, (999, 1001), p) != mask).any()
+
+
+def test_host_masks_of_probability_0_and_1_are_exact():
+    host = xpnet.backend.load("numpy")
+    g = xpnet.Generator(0)
+    assert g.bernoulli(host, (7, 3), 1.0).all() and not g.bernoulli(host, (7, 3), 0.0).any()
+    assert g.bernoulli(host, (), 1.0).shape == ()
+
+
 @pytest.mark.gpu
 def test_dropout_masks_on_cupy_are_drawn_by_cupy():
     why = xpnet.backend.cupy_unusable_reason()
