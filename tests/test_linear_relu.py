@@ -75,6 +75,24 @@ def test_bias_relu_fast_path_matches_the_twin(dtype, threads, with_bias, monkeyp
     assert np.isnan(results[0][3]).all() and (results[0] >= 0)[~np.isnan(results[0])].all()
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_linear_bias_add_fast_path_matches_the_twin(threads, monkeypatch):
+    """Linear's bias add, on NumPy's add or in row blocks on two threads: equal to the bit."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from xpnet.backend.kernels import numba_linear
+
+    if not numba_linear.available:
+        pytest.skip("numba is not installed (the fast extra)")
+    monkeypatch.setattr(numba_linear, "_MIN_PARALLEL_SIZE", 16)  # several blocks
+    rng = np.random.default_rng(8)
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in ((2, 19, 5), (23, 5), (23,))]
+    results = []
+    for fast in (True, False):
+        with xpnet.use_fast_paths(fast), threadpoolctl.threadpool_limits(threads, "blas"):
+            results.append(xpnet.nn.functional.linear(*map(xpnet.tensor, arrays)).numpy())
+    np.testing.assert_array_equal(results[0], results[1])
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("threads", [1, 2])
 def test_relu_backward_bias_fast_path_matches_the_twin(dtype, threads, monkeypatch):

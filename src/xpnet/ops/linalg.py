@@ -96,8 +96,8 @@ class Linear(Function):
             out = get_kernel("bias_relu", ctx.backend)(xp, out, bias)
             ctx.save_for_backward(x2, weight, out)
         else:
-            if bias is not None:
-                out += bias  # into the fresh product: no second (N, out_features) array
+            if bias is not None:  # into the fresh product: no second (N, out_features) array
+                out = ctx.backend.kernels.bias_add(xp, out, bias)
             ctx.save_for_backward(x2, weight)
         ctx.lead = lead
         ctx.has_bias = bias is not None
@@ -134,6 +134,14 @@ def bias_relu_kernel(xp, out, bias):
     if bias is not None:
         out += bias
     return xp.maximum(out, 0)
+
+
+@register_generic("bias_add")
+def bias_add_kernel(xp, out, bias):
+    """``out + bias`` for a fresh 2-D product ``out`` and a bias of its features, written over
+    ``out``."""
+    out += bias
+    return out
 
 
 @register_generic("relu_backward_bias")

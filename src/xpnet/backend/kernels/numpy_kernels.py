@@ -499,6 +499,15 @@ def bias_relu(xp, out, bias):
     return _generic["bias_relu"](xp, out, bias)
 
 
+@register_fast("bias_add", "numpy")
+def bias_add(xp, out, bias):
+    if numba_linear.available and out.ndim == 2 and out.flags.c_contiguous \
+            and bias.dtype == out.dtype:
+        return numba_linear.bias_add_(out, bias)
+    out += bias
+    return out
+
+
 @register_fast("relu_backward_bias", "numpy")
 def relu_backward_bias(xp, g, out):
     from . import _generic
