@@ -1,21 +1,62 @@
-"""Threads for the NumPy fast paths that split their work into blocks (attention, the norms).
+"""Threads for the NumPy fast paths that split their work into blocks (attention, the norms,
+the numba loops).
 
 The thread count is the BLAS's (what ``xpnet.set_num_threads`` or the environment set), so a
-kernel uses as many cores as a matmul would. Blocks are shared out among that many Python
-threads of a process-wide pool, each running BLAS single-threaded: the products inside a
-block are too small to split, and OpenBLAS splitting each of them costs more than it gains
-(its threads spin between hundreds of calls). NumPy's matmul and ufuncs, and numba functions
-compiled with ``nogil``, release the GIL, so the threads run concurrently.
+kernel uses as many cores as a matmul would. Blocks are shared out among that many threads: the
+calling thread and the helpers of a process-wide `_Team`. NumPy's matmul and ufuncs, and numba
+functions compiled with ``nogil``, release the GIL, so the threads run concurrently.
+
+Why a team of our own, not a ``concurrent.futures`` pool: the kernels here take 0.1-1 ms, and a
+pool's hand-off cost ~45 us a call (a submit, a future, a lock, and a helper asleep on a futex,
+which on these VMs wakes slowly: its virtual CPU is halted). A helper of the team, once its task
+is done, spins for the next one for `SPIN_NS` in a numba ``nogil`` loop on an int64
+"generation" counter (as an OpenMP runtime's threads do between parallel regions), and only
+then sleeps on a condition; the caller publishes the task (the callable and its blocks), bumps
+the counter, works on blocks itself and waits, spinning, for the blocks the helpers took. One
+caller uses the team at a time: a second Python thread calling in meanwhile (a data loader's),
+or a block that itself calls `run_shared`, runs its blocks in its own thread, so nothing waits
+on anything but blocks already being run.
 """
 
 from __future__ import annotations
 
+import atexit
+import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
+
+try:
+    from . import numba_atomics
+    from .numba_atomics import GIVE_WAY
+    _spin_while = numba_atomics.spin_while
+    _wait_sum = numba_atomics.wait_sum
+except (ImportError, AttributeError):  # no numba: the helpers block on the condition at once
+    GIVE_WAY = _spin_while = _wait_sum = None
+
+# How long a helper spins for its next task before it sleeps. Measured on the 2-vCPU VMs these
+# kernels are tuned on: a spinning helper saw a new task 2-6 us after it was published (back in
+# Python, GIL taken, 8-18 us); one woken from a futex 13 us after at best, and a
+# concurrent.futures hand-off cost ~45 us a call. The kernels that share blocks follow each
+# other within a training step every 10-500 us; libgomp (PyTorch's threads) spins 300,000
+# pauses (~0.3-10 ms) by default. 1 ms covers the gaps between the ops of a step, and costs an
+# idle process at most 1 ms of a core after its last kernel.
+SPIN_NS = 1_000_000
+# Once a helper sees a new task it pauses this long before it asks for the GIL: the caller holds
+# the GIL from publishing the task until its own first block's numba call releases it (~2-4 us
+# of Python), and a thread that asks for a GIL another holds sleeps on a futex (tens of us to
+# wake here, and the scheduler may then queue it behind the caller on the caller's vCPU).
+SETTLE_NS = 5_000
+_STRIDE = 8  # int64 counters 64 bytes apart: each on a cache line of its own
+
 _blas_controller = None
+_blas_threads = None
 _pools = {}
 _pools_lock = threading.Lock()
+_teams = {}
+_teams_lock = threading.Lock()
 
 
 def _blas():
@@ -32,73 +73,201 @@ def _blas():
 
 
 def thread_count():
-    """How many threads the BLAS may use now (1 without threadpoolctl)."""
-    controller = _blas()
-    if controller is None:
+    """How many threads the BLAS may use now (1 without threadpoolctl). Asked of the library
+    each call (~0.4 us; a cached count would miss a user's ``threadpool_limits`` block)."""
+    global _blas_threads
+    if _blas_threads is None:
+        controller = _blas()
+        libs = [] if controller is None else list(controller.lib_controllers)
+        _blas_threads = [lib.get_num_threads for lib in libs]
+    if not _blas_threads:
         return 1
-    return max((lib.num_threads for lib in controller.lib_controllers), default=1)
+    if len(_blas_threads) == 1:
+        return _blas_threads[0]() or 1
+    return max(get() or 1 for get in _blas_threads)
 
 
 def run_blocks(work, blocks):
-    """``work(block)`` for every block, on `thread_count` threads (in this thread when 1)."""
-    threads = thread_count() if len(blocks) > 1 else 1
-    if threads <= 1:
-        for index in blocks:
-            work(index)
+    """``work(block)`` for every block on `thread_count` threads, as `run_shared`, with the
+    BLAS held at one thread meanwhile (for blocks that call matmuls: the products inside a
+    block are too small to split, and OpenBLAS splitting each of them costs more than it
+    gains; its threads spin between hundreds of calls)."""
+    if len(blocks) <= 1 or thread_count() <= 1 or _blas() is None:
+        for block in blocks:
+            work(block)
         return
-    workers = pool(threads)
+    threads = thread_count()  # read before the limit, which makes it 1
     with _blas().limit(limits=1):
-        for future in [workers.submit(_run_serial, work, blocks[i::threads])
-                       for i in range(threads)]:
-            future.result()
+        run_shared(work, blocks, threads)
 
 
-def run_shared(work, blocks):
-    """``work(block)`` for every block on `thread_count` threads, as `run_blocks`,
-    except that the calling thread works too, each thread takes the next block as it comes
-    free, and the call returns once every block is done, without waiting for a helper that
-    has not started. On a loaded machine (here 2 cores shared with other processes) a pool
-    thread can wake milliseconds late: with fixed shares the call waited for it (a 0.6 ms
-    group norm took 1.3-3.7 ms on two threads); here the caller takes its blocks, and a helper
-    that wakes to an empty queue does nothing. The kernels call no BLAS, so none is limited."""
-    threads = min(thread_count(), len(blocks))
+def run_shared(work, blocks, threads=None):
+    """``work(block)`` for every block on `thread_count` threads (``threads`` when given): the
+    calling thread and `_Team` helpers each take the next block as it comes free, and the call
+    returns once every block is done. A helper that wakes late finds the blocks taken and does
+    nothing: the caller never waits for a helper that has not started (on a loaded machine, here
+    2 cores shared with other processes, one can wake milliseconds late). The first exception
+    a block raises is raised here, once every block taken has finished."""
+    if threads is None:
+        threads = thread_count()
+    threads = min(threads, len(blocks))
     if threads <= 1:
         for block in blocks:
             work(block)
         return
-    queue = iter(blocks)  # next() on a list iterator is atomic under the GIL
-    lock = threading.Lock()
-    unfinished = [len(blocks)]
-    done = threading.Event()
-    errors = []
+    team = _team(threads - 1)
+    if not team.busy.acquire(blocking=False):  # in use by another thread, or by this one
+        for block in blocks:
+            work(block)
+        return
+    try:
+        team.run(work, blocks)
+    finally:
+        team.busy.release()
 
-    def drain():
-        for block in queue:
+
+class _Task:
+    """One `run_shared` call's blocks: a queue, and per thread the count of blocks it finished
+    (a numpy array the caller's numba wait reads without the GIL)."""
+    __slots__ = ("work", "queue", "done", "errors")
+
+    def __init__(self, work, blocks, helpers):
+        self.work = work
+        self.queue = iter(blocks)  # next() on a list iterator is atomic under the GIL
+        self.done = np.zeros(helpers * _STRIDE, dtype=np.int64)
+        self.errors = []
+
+    def drain(self):
+        """Run blocks until none are left; returns how many this thread ran."""
+        work, errors = self.work, self.errors
+        count = 0
+        for block in self.queue:
             try:
                 work(block)
             except BaseException as error:  # raised in the caller, once all blocks are done
                 errors.append(error)
-            with lock:
-                unfinished[0] -= 1
-                if not unfinished[0]:
-                    done.set()
-    workers = pool(threads - 1)
-    for _ in range(threads - 1):
-        workers.submit(drain)
-    drain()
-    done.wait()
-    if errors:
-        raise errors[0]
+            count += 1
+        return count
 
 
-def _run_serial(work, blocks):
-    for index in blocks:
-        work(index)
+class _Team:
+    """``helpers`` daemon threads that run the blocks of one caller's `run_shared` at a time."""
+
+    def __init__(self, helpers):
+        self.helpers = helpers
+        self.busy = threading.Lock()
+        self.state = np.zeros(_STRIDE, dtype=np.int64)  # state[0]: the task's generation
+        self.task = None
+        self.stopping = False
+        self.sleeping = 0
+        self.wake = threading.Condition(threading.Lock())
+        self.spins, self.settle = _spins()
+        for i in range(helpers):
+            threading.Thread(target=self._serve, args=(i * _STRIDE,), daemon=True,
+                             name=f"xpnet-kernel-{i}").start()
+
+    def run(self, work, blocks):
+        task = _Task(work, blocks, self.helpers)
+        self.task = task
+        # Only the holder of `busy` writes the generation, under the GIL, as the helpers read
+        # `sleeping` and the generation under it: a helper going to sleep sees the new
+        # generation, or is counted in `sleeping` before it is read here.
+        self.state[0] += 1
+        if self.sleeping:
+            with self.wake:
+                self.wake.notify_all()
+        mine = task.drain()  # the helpers count theirs in task.done
+        # Every block is taken: wait for those the helpers took. (A KeyboardInterrupt raised in
+        # a block is raised below like any error; one raised between blocks leaves the rest to
+        # the helpers, and nothing waits for them.)
+        if _wait_sum is not None:
+            _wait_sum(task.done, self.helpers, _STRIDE, len(blocks) - mine, GIVE_WAY)
+        else:
+            while int(task.done[::_STRIDE].sum()) < len(blocks) - mine:
+                time.sleep(0)
+        self.task = None
+        if task.errors:
+            raise task.errors[0]
+
+    def _serve(self, slot):
+        seen, task, count = 0, None, 0
+        state, nothing = self.state, np.zeros(1, dtype=np.int64)
+        while True:
+            # The blocks run are counted in their task's `done` as this thread stops holding
+            # the GIL, in `spin_while`: the caller, waiting for them, then finds the GIL free.
+            done, at = (task.done, slot) if task is not None else (nothing, 0)
+            task = None
+            if self.spins:
+                now = _spin_while(state, 0, seen, self.spins, self.settle, GIVE_WAY,
+                                  done, at, count)
+            else:
+                done[at] += count
+                now = seen
+            if now == seen:
+                with self.wake:
+                    self.sleeping += 1
+                    while state[0] == seen and not self.stopping:
+                        self.wake.wait()
+                    self.sleeping -= 1
+                now = int(state[0])
+            if self.stopping:
+                return
+            seen = now
+            task = self.task
+            count = task.drain() if task is not None else 0
+
+    def stop(self):
+        self.stopping = True
+        self.state[0] += 1
+        with self.wake:
+            self.wake.notify_all()
+
+
+def _spins():
+    """Pauses of `numba_atomics.spin_while` in `SPIN_NS` (timed here once: a pause takes
+    ~10 ns on some x86 cores, ~40-140 ns on others)."""
+    if _spin_while is None or GIVE_WAY is None:
+        return 0, 0
+    probe = np.zeros(1, dtype=np.int64)
+    _spin_while(probe, 0, 0, 1, 0, GIVE_WAY, probe, 0, 0)  # compiled (or loaded) first
+    spins = 20_000
+    start = time.perf_counter_ns()
+    _spin_while(probe, 0, 0, spins, 0, GIVE_WAY, probe, 0, 0)
+    per_spin = max(time.perf_counter_ns() - start, 1) / spins
+    return max(1, int(SPIN_NS / per_spin)), int(SETTLE_NS / per_spin)
+
+
+def _team(helpers):
+    team = _teams.get(helpers)
+    if team is None:
+        with _teams_lock:
+            team = _teams.get(helpers)
+            if team is None:
+                team = _teams[helpers] = _Team(helpers)
+    return team
+
+
+@atexit.register
+def _stop_teams():
+    """Let the helpers return at exit (they are daemon threads: exit never waits for them)."""
+    for team in list(_teams.values()):
+        team.stop()
+
+
+def _forget_teams():
+    """In a forked child the helpers do not exist: start new ones on demand."""
+    global _teams_lock
+    _teams.clear()
+    _teams_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_teams)
 
 
 def pool(threads):
-    """A process-wide pool of ``threads`` workers, made once and reused (for kernels that
-    schedule their own work, as the recurrent loops' shared steps)."""
+    """A process-wide ``concurrent.futures`` pool of ``threads`` workers, made once and reused
+    (for kernels that schedule their own work, as the recurrent loops' shared steps)."""
     with _pools_lock:
         pool = _pools.get(threads)
         if pool is None:
