@@ -93,3 +93,61 @@ def test_exit_does_not_wait_for_the_helpers():
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "done"
     assert time.perf_counter() - started < 60
+
+
+# -- matmul: large products on the team, the BLAS on one thread -----------------------------------
+
+@pytest.fixture
+def split_small_products(monkeypatch):
+    """Small products split as large ones are (blocks of 4 rows or columns at least)."""
+    monkeypatch.setattr(numpy_threads, "_MATMUL_SPLIT_FROM", 1)
+    monkeypatch.setattr(numpy_threads, "_MATMUL_MIN_SIDE", 4)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shapes", [((37, 9), (9, 11)), ((11, 9), (9, 37)), ((64, 3), (3, 64))],
+                         ids=["by rows", "by columns", "square"])
+def test_matmul_on_the_team_equals_numpys(two_threads, split_small_products, dtype, shapes):
+    """Each block is the same BLAS product over the same k, so the result is NumPy's to the bit;
+    transposed operands and a strided ``out`` included; the BLAS's thread count is restored."""
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    a, b = (rng.standard_normal(s).astype(dtype) for s in shapes)
+    want = np.matmul(a, b)
+    np.testing.assert_array_equal(numpy_threads.matmul(a, b), want)
+    np.testing.assert_array_equal(
+        numpy_threads.matmul(np.ascontiguousarray(a.T).T, np.asfortranarray(b)), want)
+    wide = np.zeros((want.shape[0], want.shape[1] + 5), dtype=dtype)
+    got = numpy_threads.matmul(a, b, out=wide[:, 2:-3])
+    assert got.base is wide or got.base is wide.base
+    np.testing.assert_array_equal(wide[:, 2:-3], want)
+    assert not wide[:, :2].any() and not wide[:, -3:].any()
+    assert numpy_threads.thread_count() == 2
+
+
+def test_matmul_splits_among_the_team(two_threads, split_small_products, monkeypatch):
+    import numpy as np
+
+    seen = []
+    original = np.matmul
+
+    def spy(a, b, out=None):
+        seen.append((threading.get_ident(), a.shape, numpy_threads.thread_count()))
+        return original(a, b, out=out)
+    monkeypatch.setattr(numpy_threads.np, "matmul", spy)
+    numpy_threads.matmul(np.ones((40, 6)), np.ones((6, 5)))
+    assert len(seen) == 4 and {shape for _, shape, _ in seen} == {(10, 6)}
+    assert {count for _, _, count in seen} == {1}  # each block on a one-thread BLAS
+
+
+def test_matmul_inside_a_block_runs_as_numpys(two_threads, split_small_products):
+    """The team is busy with the outer blocks: the inner products are whole NumPy calls."""
+    import numpy as np
+
+    a, b = np.arange(48.0).reshape(8, 6), np.arange(30.0).reshape(6, 5)
+    results = {}
+    numpy_threads.run_shared(lambda i: results.__setitem__(i, numpy_threads.matmul(a, b)),
+                             [0, 1, 2])
+    for i in range(3):
+        np.testing.assert_array_equal(results[i], a @ b)

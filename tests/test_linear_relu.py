@@ -26,6 +26,14 @@ def _arrays(shapes):
     return random_arrays(*[s for s in shapes if s is not None])
 
 
+def _split_small_products(monkeypatch):
+    """The products, too, split among the threads as large ones are (numpy_threads.matmul)."""
+    from xpnet.backend.kernels import numpy_threads
+
+    monkeypatch.setattr(numpy_threads, "_MATMUL_SPLIT_FROM", 1)
+    monkeypatch.setattr(numpy_threads, "_MATMUL_MIN_SIDE", 4)
+
+
 @pytest.mark.parametrize("shapes", SHAPES, ids=str)
 def test_linear_relu_matches_torch(backend, shapes):
     check_forward(backend, linear_relu, _torch_linear_relu, _arrays(shapes))
@@ -59,6 +67,7 @@ def test_bias_relu_fast_path_matches_the_twin(dtype, threads, with_bias, monkeyp
     if not numba_linear.available:
         pytest.skip("numba is not installed (the fast extra)")
     monkeypatch.setattr(numba_linear, "_MIN_PARALLEL_SIZE", 16)  # several blocks
+    _split_small_products(monkeypatch)
     rng = np.random.default_rng(3)
     x = rng.standard_normal((37, 5)).astype(dtype)
     weight = rng.standard_normal((29, 5)).astype(dtype)
@@ -84,6 +93,7 @@ def test_linear_bias_add_fast_path_matches_the_twin(threads, monkeypatch):
     if not numba_linear.available:
         pytest.skip("numba is not installed (the fast extra)")
     monkeypatch.setattr(numba_linear, "_MIN_PARALLEL_SIZE", 16)  # several blocks
+    _split_small_products(monkeypatch)
     rng = np.random.default_rng(8)
     arrays = [rng.standard_normal(s).astype(np.float32) for s in ((2, 19, 5), (23, 5), (23,))]
     results = []
@@ -104,6 +114,7 @@ def test_relu_backward_bias_fast_path_matches_the_twin(dtype, threads, monkeypat
     if not numba_linear.available:
         pytest.skip("numba is not installed (the fast extra)")
     monkeypatch.setattr(numba_linear, "_MIN_PARALLEL_SIZE", 16)  # several blocks
+    _split_small_products(monkeypatch)
     rng = np.random.default_rng(5)
     x = rng.standard_normal((41, 6)).astype(dtype)
     weight = rng.standard_normal((23, 6)).astype(dtype)

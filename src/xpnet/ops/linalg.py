@@ -91,7 +91,7 @@ class Linear(Function):
         xp = ctx.xp
         lead = x.shape[:-1]
         x2 = xp.reshape(x, (-1, x.shape[-1])) if x.ndim != 2 else x
-        out = xp.matmul(x2, xp.matrix_transpose(weight))
+        out = ctx.backend.kernels.matmul(xp, x2, xp.matrix_transpose(weight))
         if relu:
             out = get_kernel("bias_relu", ctx.backend)(xp, out, bias)
             ctx.save_for_backward(x2, weight, out)
@@ -118,13 +118,21 @@ class Linear(Function):
             g2 = get_kernel("relu_backward", ctx.backend)(xp, g2, activation[0])
         elif need_b:
             grad_b = xp.sum(g2, axis=0)
+        product = ctx.backend.kernels.matmul
         if need_x:
-            grad_x = xp.matmul(g2, weight)
+            grad_x = product(xp, g2, weight)
             if len(ctx.lead) != 1:
                 grad_x = xp.reshape(grad_x, (*ctx.lead, weight.shape[1]))
         if need_w:
-            grad_w = xp.matmul(xp.matrix_transpose(g2), x2)
+            grad_w = product(xp, xp.matrix_transpose(g2), x2)
         return grad_x, grad_w, grad_b
+
+
+@register_generic("matmul")
+def matmul_kernel(xp, a, b):
+    """``a @ b`` of two 2-D arrays (`Linear`'s products); a fast path may share it among
+    threads."""
+    return xp.matmul(a, b)
 
 
 @register_generic("bias_relu")

@@ -794,23 +794,26 @@ def backward(tape, g_out, g_hn, g_cn, x, w_ih, w_hh, *, need_input, need_weights
     dh0 = rec + carry
     flat = d_out.reshape(steps * batch, gate_rows)
     dx = dw_ih = dw_hh = db_ih = db_hh = None
-    # What the caller keeps, each in a block of its own.
+    # What the caller keeps, each in a block of its own. The products run on the kernel team,
+    # not the BLAS's threads, which would spin on after them through the next layer's shared
+    # time steps (numpy_threads.matmul).
+    product = numpy_threads.matmul
     if need_input:
         dx = numpy_buffers.array(dtype, (steps, batch, features))
-        np.matmul(flat, w_ih, out=dx.reshape(steps * batch, features))
+        product(flat, w_ih, out=dx.reshape(steps * batch, features))
     if need_weights:
         h_prev = tape.ys[:steps].reshape(steps * batch, hidden)
-        dw_ih = np.matmul(flat.T, x.reshape(steps * batch, features),
-                          out=numpy_buffers.array(dtype, w_ih.shape))
+        dw_ih = product(flat.T, x.reshape(steps * batch, features),
+                        out=numpy_buffers.array(dtype, w_ih.shape))
         dw_hh = numpy_buffers.array(dtype, w_hh.shape)
         db_ih = d_bias
         if gru:  # the n rows of what went through W_hh differ: dn * r
-            np.matmul(flat[:, :2 * hidden].T, h_prev, out=dw_hh[:2 * hidden])
-            np.matmul(d_rec_out.reshape(steps * batch, hidden).T, h_prev,
-                      out=dw_hh[2 * hidden:])
+            product(flat[:, :2 * hidden].T, h_prev, out=dw_hh[:2 * hidden])
+            product(d_rec_out.reshape(steps * batch, hidden).T, h_prev,
+                    out=dw_hh[2 * hidden:])
             db_hh = np.concatenate([d_bias[:2 * hidden], d_bias_n])
         else:
-            np.matmul(flat.T, h_prev, out=dw_hh)
+            product(flat.T, h_prev, out=dw_hh)
             db_hh = d_bias
     return dx, dh0.T, None if mode != "lstm" else dc.T, dw_ih, dw_hh, db_ih, db_hh
 

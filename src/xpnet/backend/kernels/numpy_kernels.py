@@ -11,6 +11,7 @@ import numpy as np
 
 from . import register_fast
 from . import numba_activation, numba_conv, numba_linear, numba_pool, numba_winograd
+from . import numpy_threads
 from . import twins as _twins
 
 try:  # SciPy comes with scikit-learn (the examples extra); without it the twin serves.
@@ -497,6 +498,11 @@ def bias_relu(xp, out, bias):
             and (bias is None or bias.dtype == out.dtype):
         return numba_linear.bias_relu_(out, bias)
     return _generic["bias_relu"](xp, out, bias)
+
+
+@register_fast("matmul", "numpy")
+def matmul(xp, a, b):
+    return numpy_threads.matmul(a, b) if a.ndim == 2 and b.ndim == 2 else np.matmul(a, b)
 
 
 @register_fast("bias_add", "numpy")

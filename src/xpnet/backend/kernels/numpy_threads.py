@@ -51,8 +51,16 @@ SPIN_NS = 1_000_000
 SETTLE_NS = 5_000
 _STRIDE = 8  # int64 counters 64 bytes apart: each on a cache line of its own
 
+# Products of at least this many multiply-adds (~50 us on one core) are split among threads by
+# `matmul`; each block keeps at least _MATMUL_MIN_SIDE rows (or columns), for the BLAS kernels'
+# register tiles, and each thread gets two blocks, so that a helper that starts late evens out.
+_MATMUL_SPLIT_FROM = 1 << 22
+_MATMUL_MIN_SIDE = 32
+_MATMUL_BLOCKS_PER_THREAD = 2
+
 _blas_controller = None
 _blas_threads = None
+_blas_libraries = None
 _pools = {}
 _pools_lock = threading.Lock()
 _teams = {}
@@ -87,18 +95,87 @@ def thread_count():
     return max(get() or 1 for get in _blas_threads)
 
 
+def _blas_setters():
+    """Each loaded BLAS's (getter, setter) of its thread count: threadpoolctl's, called
+    directly (~1 us, where its ``limit()`` context takes ~50)."""
+    global _blas_libraries
+    if _blas_libraries is None:
+        controller = _blas()
+        libs = [] if controller is None else list(controller.lib_controllers)
+        _blas_libraries = [(lib.get_num_threads, lib.set_num_threads) for lib in libs]
+    return _blas_libraries
+
+
+def _blas_on_one_thread():
+    """Set every BLAS to one thread; returns what `_restore_blas` needs to undo it."""
+    previous = [(get(), set_threads) for get, set_threads in _blas_setters()]
+    for _, set_threads in previous:
+        set_threads(1)
+    return previous
+
+
+def _restore_blas(previous):
+    for count, set_threads in previous:
+        set_threads(count)
+
+
 def run_blocks(work, blocks):
     """``work(block)`` for every block on `thread_count` threads, as `run_shared`, with the
     BLAS held at one thread meanwhile (for blocks that call matmuls: the products inside a
     block are too small to split, and OpenBLAS splitting each of them costs more than it
     gains; its threads spin between hundreds of calls)."""
-    if len(blocks) <= 1 or thread_count() <= 1 or _blas() is None:
+    threads = thread_count()  # read before the limit, which makes it 1
+    if len(blocks) <= 1 or threads <= 1:
         for block in blocks:
             work(block)
         return
-    threads = thread_count()  # read before the limit, which makes it 1
-    with _blas().limit(limits=1):
+    previous = _blas_on_one_thread()
+    try:
         run_shared(work, blocks, threads)
+    finally:
+        _restore_blas(previous)
+
+
+def matmul(a, b, out=None):
+    """``np.matmul(a, b, out=out)`` for 2-D ``a`` (m, k) and ``b`` (k, n), split by rows (or,
+    when n > m, columns) of the product among `thread_count` threads of the team, each calling
+    the BLAS on one thread.
+
+    Why not the BLAS's own threads: once a threaded call is done, OpenBLAS's threads spin for
+    ~0.1 s (its THREAD_TIMEOUT, 2**28 cycles, fixed when it loads) waiting for the next one,
+    and take the second core from whatever parallel kernel follows: at 2 threads, inside a
+    Transformer encoder layer the attention kernels ran at 1.07x their one-thread speed, and a
+    two-layer LSTM's backward, whose time steps two threads share, lost a third. With every
+    large product on the team, the BLAS's threads stay asleep and the team's helpers, which
+    spin only 1 ms, serve both. Products below `_MATMUL_SPLIT_FROM` multiply-adds, or with the
+    team busy (another Python thread, a call from inside a block), go to NumPy as they are."""
+    threads = thread_count()
+    (m, k), n = a.shape, b.shape[1]
+    by_rows = m >= n
+    parts = min(_MATMUL_BLOCKS_PER_THREAD * threads, (m if by_rows else n) // _MATMUL_MIN_SIDE)
+    if threads <= 1 or parts < 2 or m * n * k < _MATMUL_SPLIT_FROM:
+        return np.matmul(a, b, out=out)
+    team = _team(threads - 1)
+    if not team.busy.acquire(blocking=False):
+        return np.matmul(a, b, out=out)
+    try:
+        if out is None:
+            out = np.empty((m, n), dtype=np.result_type(a, b))
+        cuts = [(m if by_rows else n) * i // parts for i in range(parts + 1)]
+        if by_rows:
+            def work(i):
+                np.matmul(a[cuts[i]:cuts[i + 1]], b, out=out[cuts[i]:cuts[i + 1]])
+        else:
+            def work(i):
+                np.matmul(a, b[:, cuts[i]:cuts[i + 1]], out=out[:, cuts[i]:cuts[i + 1]])
+        previous = _blas_on_one_thread()
+        try:
+            team.run(work, list(range(parts)))
+        finally:
+            _restore_blas(previous)
+    finally:
+        team.busy.release()
+    return out
 
 
 def run_shared(work, blocks, threads=None):
