@@ -27,7 +27,7 @@ class Matmul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return ctx.xp.matmul(a, b)
+        return _product(ctx, a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -42,12 +42,19 @@ class Matmul(Function):
             g = xp.expand_dims(g, axis=-1)
         grad_a = grad_b = None
         if ctx.needs_input_grad[0]:
-            grad_a = xp.reshape(sum_to_shape(xp, xp.matmul(g, xp.matrix_transpose(b2)),
+            grad_a = xp.reshape(sum_to_shape(xp, _product(ctx, g, xp.matrix_transpose(b2)),
                                              a2.shape), a.shape)
         if ctx.needs_input_grad[1]:
-            grad_b = xp.reshape(sum_to_shape(xp, xp.matmul(xp.matrix_transpose(a2), g),
+            grad_b = xp.reshape(sum_to_shape(xp, _product(ctx, xp.matrix_transpose(a2), g),
                                              b2.shape), b.shape)
         return grad_a, grad_b
+
+
+def _product(ctx, a, b):
+    """``a @ b``; two matrices through the ``matmul`` kernel, as Linear's products."""
+    if a.ndim == 2 and b.ndim == 2:
+        return ctx.backend.kernels.matmul(ctx.xp, a, b)
+    return ctx.xp.matmul(a, b)
 
 
 def matmul(input, other):  # noqa: A002 - PyTorch's names
@@ -130,8 +137,8 @@ class Linear(Function):
 
 @register_generic("matmul")
 def matmul_kernel(xp, a, b):
-    """``a @ b`` of two 2-D arrays (`Linear`'s products); a fast path may share it among
-    threads."""
+    """``a @ b`` of two 2-D arrays (the products of `Linear` and of a matrix `matmul`); a fast
+    path may share it among threads."""
     return xp.matmul(a, b)
 
 
