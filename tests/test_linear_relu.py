@@ -26,12 +26,19 @@ def _arrays(shapes):
     return random_arrays(*[s for s in shapes if s is not None])
 
 
-def _split_small_products(monkeypatch):
-    """The products, too, split among the threads as large ones are (numpy_threads.matmul)."""
-    from xpnet.backend.kernels import numpy_threads
+@pytest.fixture
+def small_blocks(monkeypatch):
+    """numba's kernels, with small arrays split into blocks (and the products among threads,
+    numpy_threads.matmul) as large ones are; gives threadpoolctl, to set the thread count."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from xpnet.backend.kernels import numba_linear, numpy_threads
 
+    if not numba_linear.available:
+        pytest.skip("numba is not installed (the fast extra)")
+    monkeypatch.setattr(numba_linear, "_MIN_PARALLEL_SIZE", 16)
     monkeypatch.setattr(numpy_threads, "_MATMUL_SPLIT_FROM", 1)
     monkeypatch.setattr(numpy_threads, "_MATMUL_MIN_SIDE", 4)
+    return threadpoolctl
 
 
 @pytest.mark.parametrize("shapes", SHAPES, ids=str)
@@ -58,16 +65,9 @@ def test_linear_relu_errors_name_the_call():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("with_bias", [True, False])
-def test_bias_relu_fast_path_matches_the_twin(dtype, threads, with_bias, monkeypatch):
+def test_bias_relu_fast_path_matches_the_twin(dtype, threads, with_bias, small_blocks):
     """Equal to the bit, NaN, infinities and -0.0 included, on one thread and in row blocks
     shared by two."""
-    threadpoolctl = pytest.importorskip("threadpoolctl")
-    from xpnet.backend.kernels import numba_linear
-
-    if not numba_linear.available:
-        pytest.skip("numba is not installed (the fast extra)")
-    monkeypatch.setattr(numba_linear, "_MIN_PARALLEL_SIZE", 16)  # several blocks
-    _split_small_products(monkeypatch)
     rng = np.random.default_rng(3)
     x = rng.standard_normal((37, 5)).astype(dtype)
     weight = rng.standard_normal((29, 5)).astype(dtype)
@@ -77,7 +77,7 @@ def test_bias_relu_fast_path_matches_the_twin(dtype, threads, with_bias, monkeyp
     weight[8] = 0.0  # a zero row: the product is +-0, the output 0 or the bias's ReLU
     results = []
     for fast in (True, False):
-        with xpnet.use_fast_paths(fast), threadpoolctl.threadpool_limits(threads, "blas"):
+        with xpnet.use_fast_paths(fast), small_blocks.threadpool_limits(threads, "blas"):
             tensors = [xpnet.tensor(a) for a in (x, weight, bias) if a is not None]
             results.append(linear_relu(*tensors).numpy())
     np.testing.assert_array_equal(results[0], results[1])
@@ -85,36 +85,22 @@ def test_bias_relu_fast_path_matches_the_twin(dtype, threads, with_bias, monkeyp
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-def test_linear_bias_add_fast_path_matches_the_twin(threads, monkeypatch):
+def test_linear_bias_add_fast_path_matches_the_twin(threads, small_blocks):
     """Linear's bias add, on NumPy's add or in row blocks on two threads: equal to the bit."""
-    threadpoolctl = pytest.importorskip("threadpoolctl")
-    from xpnet.backend.kernels import numba_linear
-
-    if not numba_linear.available:
-        pytest.skip("numba is not installed (the fast extra)")
-    monkeypatch.setattr(numba_linear, "_MIN_PARALLEL_SIZE", 16)  # several blocks
-    _split_small_products(monkeypatch)
     rng = np.random.default_rng(8)
     arrays = [rng.standard_normal(s).astype(np.float32) for s in ((2, 19, 5), (23, 5), (23,))]
     results = []
     for fast in (True, False):
-        with xpnet.use_fast_paths(fast), threadpoolctl.threadpool_limits(threads, "blas"):
+        with xpnet.use_fast_paths(fast), small_blocks.threadpool_limits(threads, "blas"):
             results.append(xpnet.nn.functional.linear(*map(xpnet.tensor, arrays)).numpy())
     np.testing.assert_array_equal(results[0], results[1])
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("threads", [1, 2])
-def test_relu_backward_bias_fast_path_matches_the_twin(dtype, threads, monkeypatch):
+def test_relu_backward_bias_fast_path_matches_the_twin(dtype, threads, small_blocks):
     """The input gradient equal to the bit (NaN outputs, whose gradient is 0, included); the
     bias gradient, summed by row blocks and then across them, to rounding."""
-    threadpoolctl = pytest.importorskip("threadpoolctl")
-    from xpnet.backend.kernels import numba_linear
-
-    if not numba_linear.available:
-        pytest.skip("numba is not installed (the fast extra)")
-    monkeypatch.setattr(numba_linear, "_MIN_PARALLEL_SIZE", 16)  # several blocks
-    _split_small_products(monkeypatch)
     rng = np.random.default_rng(5)
     x = rng.standard_normal((41, 6)).astype(dtype)
     weight = rng.standard_normal((23, 6)).astype(dtype)
@@ -123,7 +109,7 @@ def test_relu_backward_bias_fast_path_matches_the_twin(dtype, threads, monkeypat
     x[2] = [np.nan, 0, 0, 0, 0, 0]
     results = []
     for fast in (True, False):
-        with xpnet.use_fast_paths(fast), threadpoolctl.threadpool_limits(threads, "blas"):
+        with xpnet.use_fast_paths(fast), small_blocks.threadpool_limits(threads, "blas"):
             tensors = [xpnet.tensor(a, requires_grad=True) for a in (x, weight, bias)]
             linear_relu(*tensors).backward(xpnet.tensor(upstream))
             results.append([t.grad.numpy() for t in tensors])
