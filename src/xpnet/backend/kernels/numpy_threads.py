@@ -1,5 +1,5 @@
 """Threads for the NumPy fast paths that split their work into blocks (attention, the norms,
-the numba loops).
+the numba loops, large matrix products: `matmul`).
 
 The thread count is the BLAS's (what ``xpnet.set_num_threads`` or the environment set), so a
 kernel uses as many cores as a matmul would. Blocks are shared out among that many threads: the
