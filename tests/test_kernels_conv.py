@@ -94,6 +94,7 @@ def test_conv_fast_paths_match_the_twins(case, path, dtype, threads, monkeypatch
     _force(monkeypatch, path)
     # Several samples a block, and blocks of one: the samples side by side in the rows.
     monkeypatch.setattr(numba_conv, "_BLOCK_COLUMNS", 1 if threads == 2 else 1 << 20)
+    monkeypatch.setattr(numba_conv, "_DIRECT_SHARE_FROM", 0)  # the direct loop's blocks shared
     x, w, b, options = _arrays(case, dtype)
     g = numpy_kernels._geometry(x.shape, x.itemsize, w.shape, **options)
     assert numpy_kernels._conv_path(g) == path

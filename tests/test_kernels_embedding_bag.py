@@ -2,7 +2,8 @@
 backend/kernels/numba_embedding_bag.py): the fast paths against the twins for sum, mean and
 max, per-sample weights, padding, empty bags and bags of every length around the four-row
 groups, float32 and float64, on one and two threads; F.embedding_bag's values and gradients
-with fast paths on and off; and the sparse backward's rows and the operand checks' kernels."""
+with fast paths on and off; the sparse backward's rows, the embedding lookup's rows
+(``take_rows``) and the operand checks' kernels."""
 
 from __future__ import annotations
 
@@ -181,3 +182,32 @@ def test_first_decrease_fast_path_matches_the_twin(family, values, at):
     data = b.asarray(np.array(values, dtype=np.int64), dtype="int64")
     assert get_kernel("first_decrease", b, fast_paths=True)(b.xp, data) == at
     assert get_kernel("first_decrease", b, fast_paths=False)(b.xp, data) == at
+
+
+@pytest.mark.parametrize("family", fast_path_families("take_rows"))
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64"])
+@pytest.mark.parametrize("index_dtype", ["int32", "int64"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_take_rows_fast_path_matches_the_twin(family, dtype, index_dtype, threads,
+                                              monkeypatch):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    _split_work(monkeypatch, family)
+    b = load(family)
+    table = b.asarray((np.random.default_rng(3).standard_normal((V, D)) * 10).astype(dtype))
+    for index in ([3, 0, 0, 12, 7, 3, 1], [5], []):
+        index = b.asarray(np.array(index), dtype=index_dtype)
+        with threadpoolctl.threadpool_limits(limits=threads, user_api="blas"):
+            got = get_kernel("take_rows", b, fast_paths=True)(b.xp, table, index)
+        want = get_kernel("take_rows", b, fast_paths=False)(b.xp, table, index)
+        assert got.dtype == want.dtype and got.shape == want.shape == (index.shape[0], D)
+        np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
+
+
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize("bad", [-1, V])
+def test_embedding_refuses_an_index_out_of_range_before_the_lookup(fast, bad):
+    w = xpnet.tensor(np.ones((V, D), dtype="float32"))
+    with xpnet.use_fast_paths(fast), pytest.raises(
+            IndexError, match=rf"embedding: indices must be in \[0, {V}\) \(num_embeddings\), "
+                              rf"got values in \[{min(bad, 0)}, {max(bad, 2)}\]"):
+        F.embedding(xpnet.tensor([0, bad, 2]), w)

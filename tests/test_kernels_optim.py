@@ -2,7 +2,8 @@
 paths in backend/kernels/numba_optim.py): every flag combination against the twin, in float32
 and float64, over several shapes and layouts; where each result goes (a new parameter array,
 state written in place only where the optimizer alone holds it); whole trajectories with and
-without fast paths."""
+without fast paths; the sparse Adam step (``sparse_adam_step``) against its twin on one and two
+threads, and SparseAdam's trajectory with and without fast paths."""
 
 from __future__ import annotations
 
@@ -237,3 +238,77 @@ def test_optimizer_trajectory_is_the_same_without_fast_paths(make, dtype):
             finals.append([w.numpy() for w in ws])
     for got, want in zip(*finals):
         np.testing.assert_allclose(got, want, **_tol(dtype))
+
+
+def _sparse_adam(b, arrays, index, grad, fast, *, maximize=False, step=3):
+    return get_kernel("sparse_adam_step", b, fast_paths=fast)(
+        b.xp, *arrays, b.asarray(index), b.asarray(grad), None, step, lr=0.01, beta1=0.9,
+        beta2=0.99, eps=1e-8, maximize=maximize, backend=b)
+
+
+@pytest.mark.parametrize("family", fast_path_families("sparse_adam_step"))
+@pytest.mark.parametrize("maximize", [False, True])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_sparse_adam_fast_paths_match_the_twin(family, maximize, dtype, threads, monkeypatch):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    if family == "numpy":  # blocks even for these few rows, so that two threads share them
+        from xpnet.backend.kernels import numba_optim
+        monkeypatch.setattr(numba_optim, "_SHARE_FROM", 0)
+    b = xpnet.backend.load(family)
+    rng = np.random.default_rng(6)
+    for shape, index in (((40, 7), [0, 3, 4, 9, 17, 30, 39]), ((12,), [2, 5, 11]),
+                         ((6, 2, 3), [1, 4]), ((9, 4), [])):
+        param, exp_avg, exp_avg_sq = _arrays(rng, shape, dtype, 3)
+        arrays = [param, exp_avg, np.abs(exp_avg_sq)]
+        index = np.array(index, dtype=np.int64)
+        grad = rng.standard_normal((len(index), *shape[1:])).astype(dtype)
+        results = []
+        for fast in (True, False):
+            given = _copies(b, arrays)
+            with threadpoolctl.threadpool_limits(limits=threads, user_api="blas"):
+                got = _sparse_adam(b, given, index, grad, fast, maximize=maximize)
+            # Both write the rows where they are, as the optimizers' add_to_rows does.
+            assert all(g is a for g, a in zip(got, given))
+            results.append(got)
+        _assert_same(*results, dtype)
+        untouched = np.setdiff1d(np.arange(shape[0]), index)
+        for got, start in zip(results[0], arrays):
+            np.testing.assert_array_equal(np.asarray(got)[untouched], start[untouched])
+
+
+def test_sparse_adam_fast_path_takes_read_only_and_strided_state():
+    b = xpnet.backend.load("numpy")
+    rng = np.random.default_rng(8)
+    param, exp_avg, exp_avg_sq = _arrays(rng, (10, 4), "float32", 3)
+    exp_avg_sq = np.abs(exp_avg_sq)
+    index, grad = np.array([1, 6]), rng.standard_normal((2, 4)).astype("float32")
+    read_only = param.copy()
+    read_only.flags.writeable = False
+    strided = np.asfortranarray(exp_avg)
+    got = _sparse_adam(b, [read_only, strided, exp_avg_sq.copy()], index, grad, True)
+    want = _sparse_adam(b, [param.copy(), exp_avg.copy(), exp_avg_sq.copy()], index, grad,
+                        False)
+    _assert_same(got, want, "float32")
+    np.testing.assert_array_equal(read_only, param)  # a new array; the read-only one is kept
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sparse_adam_trajectory_is_the_same_without_fast_paths(dtype):
+    rng = np.random.default_rng(9)
+    start = rng.standard_normal((30, 4)).astype(dtype)
+    batches = [rng.integers(0, 30, 12) for _ in range(5)]
+    finals = []
+    for fast in (True, False):
+        with xpnet.use_fast_paths(fast), xpnet.use_backend("numpy"):
+            w = xpnet.tensor(start, requires_grad=True)
+            opt = optim.SparseAdam([w], lr=0.05)
+            for batch in batches:
+                opt.zero_grad()
+                (xpnet.nn.functional.embedding(xpnet.tensor(batch), w, sparse=True) ** 2
+                 ).sum().backward()
+                opt.step()
+            finals.append(w.numpy())
+    # The fast scatter sums a row's repeated lookups in another order than the twin's.
+    tol = dict(rtol=1e-5, atol=1e-6) if dtype == "float32" else dict(rtol=1e-11, atol=1e-13)
+    np.testing.assert_allclose(*finals, **tol)

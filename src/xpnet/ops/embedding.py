@@ -54,7 +54,7 @@ class Embedding(Function):
         ctx.save_for_backward(flat)
         ctx.num_embeddings, ctx.padding_idx = weight.shape[0], padding_idx
         ctx.scale_grad_by_freq, ctx.sparse = scale_grad_by_freq, sparse
-        out = xp.take(weight, flat, axis=0)
+        out = get_kernel("take_rows", ctx.backend)(xp, weight, flat)
         return xp.reshape(out, (*indices.shape, weight.shape[1]))
 
     @staticmethod
@@ -457,6 +457,13 @@ def _check_range(op, indices, n):
                                        f"got values in [{lo}, {hi}]")):
         return xp.clip(data, 0, n - 1)
     return data
+
+
+@register_generic("take_rows")
+def take_rows(xp, table, index):
+    """``table[index[i], :]`` for every i: the (N, dim) rows of a lookup, ``index`` (N,) already
+    checked to lie in [0, len(table))."""
+    return xp.take(table, index, axis=0)
 
 
 @register_generic("gather_scale_rows")

@@ -8,8 +8,7 @@ import math
 from xpnet.backend.kernels import get_kernel, register_generic
 
 from .optimizer import (
-    Optimizer, add_to_rows, check_adam_family, check_bool, lerp, masked_rows, new_state_tensor,
-    store,
+    Optimizer, check_adam_family, check_bool, lerp, masked_rows, new_state_tensor, store,
 )
 
 __all__ = ["Adam", "AdamW", "adam_update", "sparse_adam_update"]
@@ -71,24 +70,39 @@ def sparse_adam_update(grad, exp_avg_rows, exp_avg_sq_rows, step, *, lr, beta1, 
     return -step_size * (numer / denom), exp_avg_delta, exp_avg_sq_delta
 
 
+@register_generic("sparse_adam_step")
+def sparse_adam_step(xp, param, exp_avg, exp_avg_sq, index, grad, valid, step, *, lr, beta1,
+                     beta2, eps, maximize, backend):
+    """`sparse_adam_update` applied to the rows ``index`` (nnz,) of ``param`` and its moments,
+    ``grad`` (nnz, ...) the gradient's rows: ``(param, exp_avg, exp_avg_sq)`` with those rows
+    moved, written in place where the backend allows it (the `add_to_rows` kernel). ``valid``
+    (nnz,) marks the real rows of a device gradient's padded slots
+    (`RowSparseGrad._rows_once`), or is None."""
+    param_delta, exp_avg_delta, exp_avg_sq_delta = sparse_adam_update(
+        grad, xp.take(exp_avg, index, axis=0), xp.take(exp_avg_sq, index, axis=0), step,
+        lr=lr, beta1=beta1, beta2=beta2, eps=eps, maximize=maximize, xp=xp)
+    if valid is not None:  # zero padding moves nothing
+        param_delta, exp_avg_delta, exp_avg_sq_delta = (
+            masked_rows(xp, valid, d) for d in (param_delta, exp_avg_delta, exp_avg_sq_delta))
+    add = get_kernel("add_to_rows", backend)
+    return (add(xp, param, index, param_delta), add(xp, exp_avg, index, exp_avg_delta),
+            add(xp, exp_avg_sq, index, exp_avg_sq_delta))
+
+
 def apply_sparse_adam(p, grad, state, group):
     """`sparse_adam_update` on parameter ``p`` and its ``exp_avg``/``exp_avg_sq`` state, rows
     written in place (the state layout of Adam and SparseAdam)."""
     state["step"] += 1
-    xp = p._backend.xp
-    index = grad.index_data
+    backend = p._backend
     beta1, beta2 = group["betas"]
-    param_delta, exp_avg_delta, exp_avg_sq_delta = sparse_adam_update(
-        grad.values_data, xp.take(state["exp_avg"].array, index, axis=0),
-        xp.take(state["exp_avg_sq"].array, index, axis=0), state["step"], lr=group["lr"],
-        beta1=beta1, beta2=beta2, eps=group["eps"], maximize=group["maximize"], xp=xp)
-    if grad._valid is not None:  # zero padding (see RowSparseGrad._rows_once) moves nothing
-        param_delta, exp_avg_delta, exp_avg_sq_delta = (
-            masked_rows(xp, grad._valid, d) for d in (param_delta, exp_avg_delta,
-                                                        exp_avg_sq_delta))
-    add_to_rows(state["exp_avg"], index, exp_avg_delta)
-    add_to_rows(state["exp_avg_sq"], index, exp_avg_sq_delta)
-    add_to_rows(p, index, param_delta)
+    param, exp_avg, exp_avg_sq = get_kernel("sparse_adam_step", backend)(
+        backend.xp, p.array, state["exp_avg"].array, state["exp_avg_sq"].array,
+        grad.index_data, grad.values_data, grad._valid, state["step"], lr=group["lr"],
+        beta1=beta1, beta2=beta2, eps=group["eps"], maximize=group["maximize"],
+        backend=backend)
+    store(state["exp_avg"], exp_avg)
+    store(state["exp_avg_sq"], exp_avg_sq)
+    store(p, param)
 
 
 class Adam(Optimizer):

@@ -15,9 +15,15 @@ time. Max keeps, per bag and column, the first entry holding the largest value (
 and the twin's scan) in one pass instead of the twin's log2(longest bag) whole-array steps:
 forward 46.5 -> 0.47 ms (PyTorch 2.5), with backward 50.6 -> 4.0 ms (PyTorch 7.8).
 
-Large inputs are cut into blocks of contiguous bags holding about equal numbers of entries, one
-per thread of `numpy_threads.thread_count` (the functions release the GIL); see
-_PARALLEL_FROM for what counts as large.
+``take_rows``, the plain embedding lookup (``weight[indices]``), needs no numba: large lookups
+are NumPy takes of blocks of the indices shared among threads (registered with or without
+numba). The indices reach it already checked by the op (`xpnet.ops.embedding._check_range`,
+whose ``index_range`` is below).
+
+Large inputs are cut into blocks (of contiguous bags holding about equal numbers of entries,
+or of indices), one per thread of `numpy_threads.thread_count`, shared by
+`numpy_threads.run_shared` (the functions release the GIL); see _PARALLEL_FROM for what counts
+as large.
 """
 
 from __future__ import annotations
@@ -26,18 +32,23 @@ import numpy as np
 
 from . import _generic, register_fast
 from .numba_jit import compiled
-from .numpy_threads import run_blocks, thread_count
+from .numpy_threads import run_shared, thread_count
 
 try:
     import numba
 except ImportError:  # the library works without the extra
     numba = None
 
-# Below this many entry-columns (entries x dim) one thread does it all. On the 2-core machine
-# these were measured on, shared with other jobs, splitting 8,192 x 128 across two threads took
-# 0.28 ms where one thread took 0.16 (the hand-off: a pool submit, run_blocks' BLAS limit, the
-# second core coming free), and 4x that work did not gain either; 2M entry-columns (0.25 ms on
-# one thread) leaves a hand-off of a few tens of microseconds on an idle core well paid.
+# Below this many entry-columns (entries x dim) one thread does it all. A block handed to a
+# helper of the `numpy_threads` team costs some 25-50 us (it wakes, takes the GIL, calls in),
+# and the loops are memory-bound, so two threads do not halve them: 2 threads against 1 on the
+# 2-core machine, kernels alone, medians (ms), Zipf lookups of width 128, float32: 1,024 rows
+# gathered 0.021 / 0.015, 2,048 rows 0.036 / 0.060, 8,192 rows 0.25-0.28 / 0.33; mean bags of
+# 16 entries, 4,096 entries 0.100 / 0.081, 8,192 entries 0.188 / 0.207. But in
+# asv_benchmarks/embedding_vs_torch.py, where PyTorch runs between our calls, its idle OpenMP
+# worker spins on the second core for milliseconds after each call, and two threads lost
+# there at 8,192 x 128 (forward 0.43 against 0.38 ms; bags 0.29 against 0.25): that size
+# stays on one thread.
 _PARALLEL_FROM = 1 << 21
 _FLOATS = (np.float32, np.float64)  # what the compiled loops are for; others take the twin
 
@@ -45,6 +56,12 @@ _FLOATS = (np.float32, np.float64)  # what the compiled loops are for; others ta
 def _threads(work):
     """Threads for ``work`` entry-columns: 1 below _PARALLEL_FROM, else the BLAS count."""
     return 1 if work < _PARALLEL_FROM else thread_count()
+
+
+def _row_blocks(rows, width):
+    """(first row, stop row) blocks of equal size, one per thread."""
+    threads = _threads(rows * width)
+    return [(rows * k // threads, rows * (k + 1) // threads) for k in range(threads)]
 
 
 def _blocks(starts, entries, width):
@@ -215,6 +232,19 @@ if numba is not None:
                     acc[j] *= share
 
     @compiled
+    def _bags(weight, flat, starts, psw, has_psw, save, mean, padding_idx, one, out, bag_of,
+              scale, mask, first, stop):
+        """A block of bags in one call: each Python call between blocks takes the GIL."""
+        if save:
+            _entries(flat, starts, psw, has_psw, mean, padding_idx, one, bag_of, scale, mask,
+                     first, stop)
+        if has_psw:
+            _weighted_sum_rows(weight, flat, starts, psw, padding_idx, mean, one, out, first,
+                               stop)
+        else:
+            _sum_rows(weight, flat, starts, padding_idx, mean, one, out, first, stop)
+
+    @compiled
     def _max_bags(weight, flat, starts, padding_idx, zero, out, winner, filled, first,
                   stop):
         dim = weight.shape[1]
@@ -264,24 +294,13 @@ if numba is not None:
         psw = (np.ascontiguousarray(per_sample_weights, dtype=dtype) if has_psw
                else np.empty(0, dtype=dtype))
         padding, one = _padding(padding_idx), dtype.type(1)
-        if save:
-            bag_of = np.empty(n, dtype=np.int64)
-            scale = np.empty(n, dtype=dtype)
-            mask = np.empty(n, dtype=dtype)
-        else:
-            bag_of = scale = mask = None
-
-        def work(block):
-            if save:
-                _entries(flat, starts, psw, has_psw, mean, padding, one, bag_of, scale, mask,
-                         *block)
-            if has_psw:
-                _weighted_sum_rows(weight, flat, starts, psw, padding, mean, one, out, *block)
-            else:
-                _sum_rows(weight, flat, starts, padding, mean, one, out, *block)
-
-        run_blocks(work, _blocks(starts, n, dim))
-        return out, bag_of, scale, mask
+        saved = n if save else 0
+        bag_of = np.empty(saved, dtype=np.int64)
+        scale, mask = np.empty(saved, dtype=dtype), np.empty(saved, dtype=dtype)
+        run_shared(lambda block: _bags(weight, flat, starts, psw, has_psw, save, mean, padding,
+                                       one, out, bag_of, scale, mask, *block),
+                   _blocks(starts, n, dim))
+        return (out, bag_of, scale, mask) if save else (out, None, None, None)
 
     @register_fast("embedding_bag_max_forward", "numpy")
     def embedding_bag_max_forward(xp, weight, flat, starts, *, padding_idx, backend):
@@ -295,7 +314,7 @@ if numba is not None:
         winner = np.empty((bags, dim), dtype=np.int64)
         filled = np.empty(bags, dtype=np.bool_)
         padding, zero = _padding(padding_idx), weight.dtype.type(0)
-        run_blocks(lambda block: _max_bags(weight, flat, starts, padding, zero, out, winner,
+        run_shared(lambda block: _max_bags(weight, flat, starts, padding, zero, out, winner,
                                            filled, *block),
                    _blocks(starts, flat.shape[0], dim))
         return out, winner, filled
@@ -321,9 +340,8 @@ if numba is not None:
         scale = np.ascontiguousarray(scale, dtype=source.dtype)
         n, dim = index.shape[0], source.shape[1]
         rows = np.empty((n, dim), dtype=source.dtype)
-        cuts = np.linspace(0, n, _threads(n * dim) + 1).astype(np.int64).tolist()
-        blocks = list(zip(cuts[:-1], cuts[1:]))
-        run_blocks(lambda block: _gather_scale_rows(source, index, scale, rows, *block), blocks)
+        run_shared(lambda block: _gather_scale_rows(source, index, scale, rows, *block),
+                   _row_blocks(n, dim))
         return rows
 
     # The operand checks the op makes before every call read each index once here: after a
@@ -355,3 +373,16 @@ if numba is not None:
     @register_fast("first_decrease", "numpy")
     def first_decrease(xp, values):
         return int(_first_decrease(values))
+
+
+@register_fast("take_rows", "numpy")
+def take_rows(xp, table, index):
+    # NumPy's take copies rows as fast as a numba loop (8,192 Zipf rows of 128 float32, one
+    # thread: 0.32 ms, the loop 0.36) and releases the GIL, so each block is one take. With
+    # mode="clip" (the op has checked the indices) it writes into `out` without a buffer.
+    n = index.shape[0]
+    out = np.empty((n, table.shape[1]), dtype=table.dtype)
+    run_shared(lambda block: np.take(table, index[block[0]:block[1]], axis=0,
+                                     out=out[block[0]:block[1]], mode="clip"),
+               _row_blocks(n, table.shape[1]))
+    return out

@@ -1,6 +1,7 @@
-"""NumPy fast paths of the dense optimizer steps ``adam_update`` (Adam, AdamW, AMSGrad) and
-``sgd_update`` (momentum, Nesterov) with numba (the ``fast`` extra; without numba nothing is
-registered and the twins in `xpnet.optim.adam` / `xpnet.optim.sgd` run).
+"""NumPy fast paths of the optimizer steps ``adam_update`` (Adam, AdamW, AMSGrad),
+``sgd_update`` (momentum, Nesterov) and ``sparse_adam_step`` with numba (the ``fast`` extra;
+without numba nothing is registered and the twins in `xpnet.optim.adam` / `xpnet.optim.sgd`
+run).
 
 Why compiled: a step is memory-bound, and the twins make one NumPy pass per operator (plain Adam:
 thirteen, each allocating an array of the parameter's size); PyTorch's CPU step makes seven in
@@ -26,18 +27,23 @@ ms; writing the state where it was read rather than into new arrays: 0.39 -> 0.2
 new lines need not be fetched first). SGD with momentum, the same parameters: twin 1.0 ms,
 PyTorch 0.58 ms, this kernel 0.49 ms; Nesterov with weight decay: 1.7, 1.2, 0.50 ms.
 
-Not split among threads: at 2 threads, sharing an array between the caller and a worker of
-the `numpy_threads` pool measured slower in the median than one thread at every size tried
-(Adam, medians: 400k elements 0.33-0.35 ms split against 0.28-0.29; 1.6M: 1.3-4.9 against
-1.2; 6.4M: 19-21 against 17-19), on this machine whose second core other jobs keep busy.
+``sparse_adam_step`` (SparseAdam, and Adam on sparse gradients) writes the touched rows in
+place and shares them among threads (see _SHARE_FROM). The dense steps are not split among
+threads: at 2 threads, sharing an array between the caller and a worker of the `numpy_threads`
+pool measured slower in the median than one thread at every size tried (Adam, medians: 400k
+elements 0.33-0.35 ms split against 0.28-0.29; 1.6M: 1.3-4.9 against 1.2; 6.4M: 19-21 against
+17-19), on this machine whose second core other jobs keep busy.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from . import register_fast
 from .numba_jit import compiled  # no fastmath: FMAs and reordered sums would part from the twin
+from .numpy_threads import run_shared, thread_count
 
 try:
     import numba
@@ -45,6 +51,17 @@ except ImportError:  # the library works without the extra
     numba = None
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+# Below this many elements (rows x dim) a sparse step runs on one thread. Rows of width 128
+# from Zipf lookups, float32, 2 threads against 1 (medians, ms): 600 rows 0.071 / 0.090, 3,308
+# rows 0.36 / 0.47, 9,543 rows 0.69 / 1.05 (a row's moments and value are read and written
+# at random places, so a second core adds memory requests in flight).
+_SHARE_FROM = 1 << 16
+
+
+def _row_blocks(rows, width):
+    """(first row, stop row) blocks of equal size, one per thread."""
+    threads = 1 if rows * width < _SHARE_FROM else thread_count()
+    return [(rows * k // threads, rows * (k + 1) // threads) for k in range(threads)]
 
 
 def _flat(a, dtype):
@@ -214,3 +231,52 @@ if numba is not None:
             flat_buffer = momentum_buffer.reshape(-1)
         _sgd_momentum_elements(flat_param, flat_grad, flat_buffer, flat_out, constants, flags)
         return out_param, momentum_buffer
+
+    # The lazy step of SparseAdam (and Adam on sparse gradients): the twin gathers the rows'
+    # moments, makes a dozen NumPy passes over the (nnz, dim) rows for the increments and scatters
+    # three of them back; here each touched row is read and written once, in place. Rows are
+    # distinct (the gradient is coalesced), so blocks of them go to different threads
+    # (`numpy_threads.run_shared`) without two writing one row.
+
+    @compiled
+    def _sparse_adam_rows(param, exp_avg, exp_avg_sq, index, grad, c, maximize, first, stop):
+        # c (in the arrays' dtype): 1 - beta1, 1 - beta2, eps, -step size; the twin's
+        # operations in its order (sparse_adam_update, then the increments added).
+        for i in range(first, stop):
+            row = index[i]
+            p, m, v, g = param[row], exp_avg[row], exp_avg_sq[row], grad[i]
+            for j in range(g.shape[0]):
+                gj = -g[j] if maximize else g[j]
+                m_delta = (gj - m[j]) * c[0]
+                v_delta = (gj * gj - v[j]) * c[1]
+                m_new = m_delta + m[j]
+                v_new = v_delta + v[j]
+                p[j] = p[j] + c[3] * (m_new / (np.sqrt(v_new) + c[2]))
+                m[j] = m_new
+                v[j] = v_new
+
+    def _in_place(*arrays):
+        """Whether the loop can write the arrays where they are."""
+        return all(a.flags.c_contiguous and a.flags.writeable for a in arrays)
+
+    @register_fast("sparse_adam_step", "numpy")
+    def sparse_adam_step(xp, param, exp_avg, exp_avg_sq, index, grad, valid, step, *, lr,
+                         beta1, beta2, eps, maximize, backend):
+        """The twin's step, every row written in place (as the twin's `add_to_rows` does)."""
+        if (valid is not None or param.ndim < 1 or not _fits(param, exp_avg, exp_avg_sq)
+                or type(grad) is not np.ndarray or grad.dtype != param.dtype
+                or not _in_place(param, exp_avg, exp_avg_sq)):
+            from . import _generic
+            return _generic["sparse_adam_step"](
+                xp, param, exp_avg, exp_avg_sq, index, grad, valid, step, lr=lr, beta1=beta1,
+                beta2=beta2, eps=eps, maximize=maximize, backend=backend)
+        shape = (param.shape[0], math.prod(param.shape[1:]))
+        table = [a.reshape(shape) for a in (param, exp_avg, exp_avg_sq)]
+        index = np.ascontiguousarray(index)
+        grad = np.ascontiguousarray(grad).reshape(index.shape[0], shape[1])
+        step_size = lr * math.sqrt(1 - beta2**step) / (1 - beta1**step)
+        constants = _in_dtype(param.dtype, 1 - beta1, 1 - beta2, eps, -step_size)
+        run_shared(lambda block: _sparse_adam_rows(*table, index, grad, constants,
+                                                   bool(maximize), *block),
+                   _row_blocks(index.shape[0], grad.shape[1]))
+        return param, exp_avg, exp_avg_sq
