@@ -594,6 +594,9 @@ if numba is not None:
 # -- the drivers -------------------------------------------------------------------------------
 
 _MODES = {"lstm": 0, "gru": 1, "rnn_tanh": 2, "rnn_relu": 3}
+# The LSTM backward's products go to the kernel team from this many multiply-adds (numpy_threads'
+# default is for products with no shared loop after them).
+_TEAM_PRODUCTS_FROM = 1 << 22
 _CHUNK_BYTES = 1 << 19  # the input projections of a few steps at a time, sized to stay in L2
 # until the steps read them (4 steps at (1024, 32) float32; as fast as one GEMM for all 35)
 
@@ -799,7 +802,11 @@ def backward(tape, g_out, g_hn, g_cn, x, w_ih, w_hh, *, need_input, need_weights
     # shared time steps (numpy_threads.matmul; 2 threads, fwd+bwd of two layers: 49.4 -> 37.2
     # ms). The GRU's and RNN's steps multiply on the BLAS's threads, which the team's would
     # then compete with for the second core (GRU 31.0 -> 41.7 ms, RNN 12.4 -> 16.3 ms).
-    product = numpy_threads.matmul if mode == "lstm" else np.matmul
+    if mode == "lstm":
+        def product(a, b, out):
+            return numpy_threads.matmul(a, b, out=out, split_from=_TEAM_PRODUCTS_FROM)
+    else:
+        product = np.matmul
     if need_input:
         dx = numpy_buffers.array(dtype, (steps, batch, features))
         product(flat, w_ih, out=dx.reshape(steps * batch, features))

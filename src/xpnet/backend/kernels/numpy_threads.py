@@ -51,10 +51,15 @@ SPIN_NS = 1_000_000
 SETTLE_NS = 5_000
 _STRIDE = 8  # int64 counters 64 bytes apart: each on a cache line of its own
 
-# Products of at least this many multiply-adds (~50 us on one core) are split among threads by
-# `matmul`; each block keeps at least _MATMUL_MIN_SIDE rows (or columns), for the BLAS kernels'
-# register tiles, and each thread gets two blocks, so that a helper that starts late evens out.
-_MATMUL_SPLIT_FROM = 1 << 22
+# Products of at least this many multiply-adds are split among threads by `matmul` (unless the
+# caller says otherwise). Alone, the BLAS's own threads multiply faster (2 threads: 128 x 784 x
+# 512 0.48 against 0.61 ms on the team, 256 x 4096 x 256 2.1 against 4.0; from 4096 x 256 x 768
+# on, on par), and an MLP's step (784-512-512-10, batch 128) took 4.4-5.0 ms with them against
+# 6.6-7.1 on the team; above this size the products are long enough for the spin after them to
+# cost more than the split. Each block keeps at least _MATMUL_MIN_SIDE rows (or columns), for
+# the BLAS kernels' register tiles, and each thread gets two blocks, so that a helper that
+# starts late evens out.
+_MATMUL_SPLIT_FROM = 1 << 28
 _MATMUL_MIN_SIDE = 32
 _MATMUL_BLOCKS_PER_THREAD = 2
 
@@ -136,7 +141,7 @@ def run_blocks(work, blocks):
         _restore_blas(previous)
 
 
-def matmul(a, b, out=None):
+def matmul(a, b, out=None, split_from=None):
     """``np.matmul(a, b, out=out)`` for 2-D ``a`` (m, k) and ``b`` (k, n), split by rows (or,
     when n > m, columns) of the product among `thread_count` threads of the team, each calling
     the BLAS on one thread.
@@ -147,13 +152,16 @@ def matmul(a, b, out=None):
     Transformer encoder layer the attention kernels ran at 1.07x their one-thread speed, and a
     two-layer LSTM's backward, whose time steps two threads share, lost a third. With every
     large product on the team, the BLAS's threads stay asleep and the team's helpers, which
-    spin only 1 ms, serve both. Products below `_MATMUL_SPLIT_FROM` multiply-adds, or with the
-    team busy (another Python thread, a call from inside a block), go to NumPy as they are."""
+    spin only 1 ms, serve both. Products below ``split_from`` multiply-adds (default
+    `_MATMUL_SPLIT_FROM`), or with the team busy (another Python thread, a call from inside a
+    block), go to NumPy as they are."""
     threads = thread_count()
     (m, k), n = a.shape, b.shape[1]
     by_rows = m >= n
     parts = min(_MATMUL_BLOCKS_PER_THREAD * threads, (m if by_rows else n) // _MATMUL_MIN_SIDE)
-    if threads <= 1 or parts < 2 or m * n * k < _MATMUL_SPLIT_FROM:
+    if split_from is None:
+        split_from = _MATMUL_SPLIT_FROM
+    if threads <= 1 or parts < 2 or m * n * k < split_from:
         return np.matmul(a, b, out=out)
     team = _team(threads - 1)
     if not team.busy.acquire(blocking=False):
