@@ -183,3 +183,27 @@ def test_the_unfused_block_runs_where_a_user_could_tell(blocker):
     assert type(hidden[0].grad_fn).__name__ != "Linear"
     if blocker.endswith("hook"):
         assert len(seen) == 1
+
+
+def test_large_products_reuse_memory_only_once_free(monkeypatch):
+    """Linear's products above numpy_buffers._LARGE_BYTES come from reused memory: an output
+    still held is never handed out again, and one let go is reused (no fresh pages)."""
+    from xpnet.backend.kernels import numpy_buffers
+
+    monkeypatch.setattr(numpy_buffers, "_BLOCKS", [])
+    monkeypatch.setattr(numpy_buffers, "_LARGE_BYTES", 64)
+    rng = np.random.default_rng(2)
+    x, weight = (xpnet.tensor(rng.standard_normal(s)) for s in ((9, 4), (7, 4)))
+    with xpnet.use_fast_paths(True):
+        first = xpnet.nn.functional.linear(x, weight)
+        kept = first.numpy().copy()
+        second = xpnet.nn.functional.linear(x * 2, weight)
+        assert not np.shares_memory(first.numpy(), second.numpy())
+        np.testing.assert_array_equal(first.numpy(), kept)
+        np.testing.assert_allclose(second.numpy(), 2 * kept, rtol=1e-12)
+        address = first.numpy().ctypes.data
+        del first
+        third = xpnet.nn.functional.linear(x, weight)
+        assert third.numpy().ctypes.data == address
+        np.testing.assert_array_equal(third.numpy(), kept)
+    assert numpy_buffers.large("float64", (2, 3)) is None  # 48 bytes: NumPy's own

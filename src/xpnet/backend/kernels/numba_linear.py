@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import numpy_buffers
 from .numba_jit import compiled
 from .numpy_threads import run_shared, thread_count
 
@@ -99,7 +100,9 @@ def _over_rows(rows_kernel, out, bias):
 def relu_backward_bias(g, out):
     """``(grad, column sums of grad)`` for ReLU's output ``out`` and its gradient ``g``:
     C-contiguous (rows, features) arrays of one dtype."""
-    grad = np.empty(g.shape, dtype=g.dtype)
+    grad = numpy_buffers.large(g.dtype, g.shape)
+    if grad is None:
+        grad = np.empty(g.shape, dtype=g.dtype)
     blocks = _row_blocks(g.shape[0], g.size)
     sums = np.zeros((len(blocks), g.shape[1]), dtype=g.dtype)
     if len(blocks) == 1:

@@ -11,7 +11,7 @@ import numpy as np
 
 from . import register_fast
 from . import numba_activation, numba_conv, numba_linear, numba_pool, numba_winograd
-from . import numpy_threads
+from . import numpy_buffers, numpy_threads
 from . import twins as _twins
 
 try:  # SciPy comes with scikit-learn (the examples extra); without it the twin serves.
@@ -502,7 +502,10 @@ def bias_relu(xp, out, bias):
 
 @register_fast("matmul", "numpy")
 def matmul(xp, a, b):
-    return numpy_threads.matmul(a, b) if a.ndim == 2 and b.ndim == 2 else np.matmul(a, b)
+    if a.ndim != 2 or b.ndim != 2:
+        return np.matmul(a, b)
+    return numpy_threads.matmul(a, b, out=numpy_buffers.large(np.result_type(a, b),
+                                                              (a.shape[0], b.shape[1])))
 
 
 @register_fast("bias_add", "numpy")
