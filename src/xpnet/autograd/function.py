@@ -152,13 +152,7 @@ class Function:
             return ctx._outputs(cls.forward(ctx, x.array), backend, edges, True)
         if cls.compute is None or anomaly._enabled:
             return cls.apply(x)
-        out = cls.compute(backend, x.array)
-        if backend.fix_output is not None and type(out) is not backend.array_type:
-            out = backend.fix_output(out)
-        t = _new(Tensor)
-        t.array, t._backend, t._grad, t.grad_fn = out, backend, None, None
-        t._out_index, t._shared, t._hooks, t.requires_grad = 0, None, None, False
-        return t
+        return _untracked(cls.compute(backend, x.array), backend)
 
     @classmethod
     def apply_two(cls, a, b):
@@ -186,13 +180,7 @@ class Function:
                                 True)
         if cls.compute is None or anomaly._enabled:
             return cls.apply(a, b)
-        out = cls.compute(backend, a.array, b.array)
-        if backend.fix_output is not None and type(out) is not backend.array_type:
-            out = backend.fix_output(out)
-        t = _new(Tensor)
-        t.array, t._backend, t._grad, t.grad_fn = out, backend, None, None
-        t._out_index, t._shared, t._hooks, t.requires_grad = 0, None, None, False
-        return t
+        return _untracked(cls.compute(backend, a.array, b.array), backend)
 
     def _outputs(ctx, out, backend, edges, record):
         """The Tensors of forward's ``out``, linked into the graph when ``record``."""
@@ -253,6 +241,16 @@ class Function:
 
     def __repr__(self):
         return f"<{type(self).__name__}Backward>"
+
+
+def _untracked(out, backend):
+    """A Tensor holding ``out`` with no graph (`apply_one` / `apply_two` without one)."""
+    if backend.fix_output is not None and type(out) is not backend.array_type:
+        out = backend.fix_output(out)
+    t = _new(Tensor)
+    t.array, t._backend, t._grad, t.grad_fn = out, backend, None, None
+    t._out_index, t._shared, t._hooks, t.requires_grad = 0, None, None, False
+    return t
 
 
 def _function_of(f):

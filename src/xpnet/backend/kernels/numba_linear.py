@@ -64,8 +64,10 @@ if available:
 def _row_blocks(rows, size):
     """(start, stop) row ranges: one on one thread or for a small array, else a few per
     thread."""
+    if size < _MIN_PARALLEL_SIZE or rows < 2:
+        return [(0, rows)]
     threads = thread_count()
-    if threads <= 1 or size < _MIN_PARALLEL_SIZE or rows < 2:
+    if threads <= 1:
         return [(0, rows)]
     parts = min(rows, threads * _BLOCKS_PER_THREAD)
     bounds = [rows * k // parts for k in range(parts + 1)]

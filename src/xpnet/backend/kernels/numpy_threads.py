@@ -155,13 +155,13 @@ def matmul(a, b, out=None, split_from=None):
     spin only 1 ms, serve both. Products below ``split_from`` multiply-adds (default
     `_MATMUL_SPLIT_FROM`), or with the team busy (another Python thread, a call from inside a
     block), go to NumPy as they are."""
-    threads = thread_count()
     (m, k), n = a.shape, b.shape[1]
+    if m * n * k < (_MATMUL_SPLIT_FROM if split_from is None else split_from):
+        return np.matmul(a, b, out=out)  # before asking the BLAS its thread count (~0.4 us)
+    threads = thread_count()
     by_rows = m >= n
     parts = min(_MATMUL_BLOCKS_PER_THREAD * threads, (m if by_rows else n) // _MATMUL_MIN_SIDE)
-    if split_from is None:
-        split_from = _MATMUL_SPLIT_FROM
-    if threads <= 1 or parts < 2 or m * n * k < split_from:
+    if threads <= 1 or parts < 2:
         return np.matmul(a, b, out=out)
     team = _team(threads - 1)
     if not team.busy.acquire(blocking=False):
