@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .numba_jit import compiled
-from .numpy_threads import run_shared, thread_count
+from .numba_jit import compiled, parallel
+from .numpy_threads import block_bounds, run_compiled, thread_count
 
 try:
     import numba
@@ -34,6 +34,11 @@ if available:
         for i in range(start, stop):
             grad[i] = g[i] if out[i] > 0 else zero
 
+    @parallel
+    def _relu_backward_blocks(g, out, grad, bounds):
+        for i in numba.prange(bounds.shape[0]):
+            _relu_backward(g, out, grad, bounds[i, 0], bounds[i, 1])
+
 
 def relu_backward(g, out):
     """``g`` where ``out > 0``, else 0: contiguous arrays of one shape and dtype."""
@@ -44,8 +49,6 @@ def relu_backward(g, out):
     if threads <= 1 or size < _MIN_PARALLEL_SIZE:
         _relu_backward(flat_g, flat_out, flat_grad, 0, size)
         return grad
-    parts = threads * _BLOCKS_PER_THREAD
-    bounds = [size * k // parts for k in range(parts + 1)]
-    run_shared(lambda block: _relu_backward(flat_g, flat_out, flat_grad, *block),
-               list(zip(bounds[:-1], bounds[1:])))
+    run_compiled(_relu_backward_blocks, (flat_g, flat_out, flat_grad),
+                 block_bounds(size, threads * _BLOCKS_PER_THREAD))
     return grad

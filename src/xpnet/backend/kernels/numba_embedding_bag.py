@@ -17,13 +17,13 @@ forward 46.5 -> 0.47 ms (PyTorch 2.5), with backward 50.6 -> 4.0 ms (PyTorch 7.8
 
 ``take_rows``, the plain embedding lookup (``weight[indices]``), needs no numba: large lookups
 are NumPy takes of blocks of the indices shared among threads (registered with or without
-numba). The indices reach it already checked by the op (`xpnet.ops.embedding._check_range`,
+numba), or a compiled loop on numba's threads where they serve. The indices reach it already checked by the op (`xpnet.ops.embedding._check_range`,
 whose ``index_range`` is below).
 
 Large inputs are cut into blocks (of contiguous bags holding about equal numbers of entries,
 or of indices), one per thread of `numpy_threads.thread_count`, shared by
-`numpy_threads.run_shared` (the functions release the GIL); see _PARALLEL_FROM for what counts
-as large.
+`numpy_threads.run_compiled` (numba's threads, or the team); see _PARALLEL_FROM for what
+counts as large.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import _generic, register_fast
-from .numba_jit import compiled
-from .numpy_threads import run_shared, thread_count
+from .numba_jit import compiled, parallel
+from .numpy_threads import block_bounds, numba_threads_serve, run_compiled, run_shared, thread_count
 
 try:
     import numba
@@ -50,18 +50,27 @@ except ImportError:  # the library works without the extra
 # there at 8,192 x 128 (forward 0.43 against 0.38 ms; bags 0.29 against 0.25): that size
 # stays on one thread.
 _PARALLEL_FROM = 1 << 21
+# Where numba's threads serve (`numpy_threads.run_compiled`: a hand-off of a few microseconds,
+# no GIL), from this size: 8,192 Zipf lookups of width 128 (2**20), mean bags of 16, float32,
+# against PyTorch between calls: 0.135 -> 0.092 ms; a gather 0.29 (NumPy's take) -> 0.17.
+_NUMBA_PARALLEL_FROM = 1 << 16
 _FLOATS = (np.float32, np.float64)  # what the compiled loops are for; others take the twin
 
 
 def _threads(work):
-    """Threads for ``work`` entry-columns: 1 below _PARALLEL_FROM, else the BLAS count."""
-    return 1 if work < _PARALLEL_FROM else thread_count()
+    """Threads for ``work`` entry-columns: 1 below _PARALLEL_FROM (_NUMBA_PARALLEL_FROM where
+    numba's threads serve), else the BLAS count."""
+    if work < _NUMBA_PARALLEL_FROM:
+        return 1
+    threads = thread_count()
+    if work < _PARALLEL_FROM and not numba_threads_serve(threads):
+        return 1
+    return threads
 
 
 def _row_blocks(rows, width):
-    """(first row, stop row) blocks of equal size, one per thread."""
-    threads = _threads(rows * width)
-    return [(rows * k // threads, rows * (k + 1) // threads) for k in range(threads)]
+    """(first row, stop row) blocks of equal size, one per thread (`numpy_threads.block_bounds`)."""
+    return block_bounds(rows, _threads(rows * width))
 
 
 def _blocks(starts, entries, width):
@@ -69,10 +78,10 @@ def _blocks(starts, entries, width):
     bags = starts.shape[0]
     threads = _threads(entries * width) if bags > 1 else 1
     if threads <= 1:
-        return [(0, bags)]
+        return block_bounds(bags, 1)
     cuts = np.searchsorted(starts, entries * np.arange(1, threads) // threads)
     bounds = [0, *sorted({int(c) for c in cuts if 0 < c < bags}), bags]
-    return list(zip(bounds[:-1], bounds[1:]))
+    return block_bounds(bags, cuts=bounds)
 
 
 if numba is not None:
@@ -272,6 +281,19 @@ if numba is not None:
                     best[j] = zero
                     won[j] = 0
 
+    @parallel
+    def _bags_blocks(weight, flat, starts, psw, has_psw, save, mean, padding_idx, one, out,
+                     bag_of, scale, mask, bounds):
+        for i in numba.prange(bounds.shape[0]):
+            _bags(weight, flat, starts, psw, has_psw, save, mean, padding_idx, one, out, bag_of,
+                  scale, mask, bounds[i, 0], bounds[i, 1])
+
+    @parallel
+    def _max_bags_blocks(weight, flat, starts, padding_idx, zero, out, winner, filled, bounds):
+        for i in numba.prange(bounds.shape[0]):
+            _max_bags(weight, flat, starts, padding_idx, zero, out, winner, filled, bounds[i, 0],
+                      bounds[i, 1])
+
     def _operands(weight, flat, starts):
         return (np.ascontiguousarray(weight), np.ascontiguousarray(flat),
                 np.ascontiguousarray(starts, dtype=np.int64))
@@ -297,9 +319,9 @@ if numba is not None:
         saved = n if save else 0
         bag_of = np.empty(saved, dtype=np.int64)
         scale, mask = np.empty(saved, dtype=dtype), np.empty(saved, dtype=dtype)
-        run_shared(lambda block: _bags(weight, flat, starts, psw, has_psw, save, mean, padding,
-                                       one, out, bag_of, scale, mask, *block),
-                   _blocks(starts, n, dim))
+        run_compiled(_bags_blocks, (weight, flat, starts, psw, has_psw, save, mean, padding, one,
+                                    out, bag_of, scale, mask),
+                     _blocks(starts, n, dim))
         return (out, bag_of, scale, mask) if save else (out, None, None, None)
 
     @register_fast("embedding_bag_max_forward", "numpy")
@@ -314,9 +336,8 @@ if numba is not None:
         winner = np.empty((bags, dim), dtype=np.int64)
         filled = np.empty(bags, dtype=np.bool_)
         padding, zero = _padding(padding_idx), weight.dtype.type(0)
-        run_shared(lambda block: _max_bags(weight, flat, starts, padding, zero, out, winner,
-                                           filled, *block),
-                   _blocks(starts, flat.shape[0], dim))
+        run_compiled(_max_bags_blocks, (weight, flat, starts, padding, zero, out, winner, filled),
+                     _blocks(starts, flat.shape[0], dim))
         return out, winner, filled
 
     # The sparse backward's per-entry rows in one pass: NumPy's take, then the scaling in
@@ -331,6 +352,23 @@ if numba is not None:
             for j in range(dim):
                 out[j] = row[j] * s
 
+    @parallel
+    def _gather_scale_blocks(source, index, scale, rows, bounds):
+        for i in numba.prange(bounds.shape[0]):
+            _gather_scale_rows(source, index, scale, rows, bounds[i, 0], bounds[i, 1])
+
+    @compiled
+    def _take_rows(table, index, out, first, stop):
+        for i in range(first, stop):
+            row, dst = table[index[i]], out[i]
+            for j in range(row.shape[0]):
+                dst[j] = row[j]
+
+    @parallel
+    def _take_rows_blocks(table, index, out, bounds):
+        for i in numba.prange(bounds.shape[0]):
+            _take_rows(table, index, out, bounds[i, 0], bounds[i, 1])
+
     @register_fast("gather_scale_rows", "numpy")
     def gather_scale_rows(xp, source, index, scale):
         if source.dtype not in _FLOATS:
@@ -340,8 +378,7 @@ if numba is not None:
         scale = np.ascontiguousarray(scale, dtype=source.dtype)
         n, dim = index.shape[0], source.shape[1]
         rows = np.empty((n, dim), dtype=source.dtype)
-        run_shared(lambda block: _gather_scale_rows(source, index, scale, rows, *block),
-                   _row_blocks(n, dim))
+        run_compiled(_gather_scale_blocks, (source, index, scale, rows), _row_blocks(n, dim))
         return rows
 
     # The operand checks the op makes before every call read each index once here: after a
@@ -380,9 +417,15 @@ def take_rows(xp, table, index):
     # NumPy's take copies rows as fast as a numba loop (8,192 Zipf rows of 128 float32, one
     # thread: 0.32 ms, the loop 0.36) and releases the GIL, so each block is one take. With
     # mode="clip" (the op has checked the indices) it writes into `out` without a buffer.
+    # Where numba's threads serve, a compiled loop on them instead (no GIL hand-off).
     n = index.shape[0]
     out = np.empty((n, table.shape[1]), dtype=table.dtype)
+    blocks = _row_blocks(n, table.shape[1])
+    if len(blocks) > 1 and numba is not None and numba_threads_serve(len(blocks)) \
+            and table.ndim == 2 and index.ndim == 1:
+        run_compiled(_take_rows_blocks, (table, index, out), blocks)
+        return out
     run_shared(lambda block: np.take(table, index[block[0]:block[1]], axis=0,
                                      out=out[block[0]:block[1]], mode="clip"),
-               _row_blocks(n, table.shape[1]))
+               [tuple(block) for block in blocks])
     return out

@@ -21,3 +21,12 @@ def compiled(fn=None, **options):
         return numba.njit(cache=True, **options)(fn)
     except RuntimeError:  # numba: "cannot cache function ...: no locator available"
         return numba.njit(cache=False, **options)(fn)
+
+
+def parallel(fn=None, **options):
+    """`compiled` with ``parallel=True``: for the block loops that `numpy_threads.run_compiled`
+    runs on numba's threads (``for i in numba.prange(len(bounds))``, one call of a `compiled`
+    row kernel per block). Cached on disk as `compiled` is."""
+    if fn is None:
+        return lambda fn: parallel(fn, **options)
+    return compiled(fn, parallel=True, **options)

@@ -8,10 +8,10 @@ is in cache: once for its mean and variance (shifted by the row's first value, w
 precision the twin's two passes have when |mean| >> std), once for the output. At
 (4096, 256) float32 on one thread: forward 2.8 ms -> 0.32 ms, forward + backward 7.5 ms ->
 0.8 ms (PyTorch: 0.35-0.37 and 1.2-1.4; the forward is as fast as a copy of the input,
-0.29 ms, once every scalar stays in the input's dtype, see _forward_rows). Rows are shared
-among `numpy_threads.thread_count` threads, each taking the next block as it comes free
-(`numpy_threads.run_shared`; the functions release the GIL); backward's weight and bias
-gradients are summed per block, then across blocks.
+0.29 ms, once every scalar stays in the input's dtype, see _forward_rows). Blocks of rows are
+shared among `numpy_threads.thread_count` threads (`numpy_threads.run_compiled`: numba's
+threads, or the team); backward's weight and bias gradients are summed per block, then across
+blocks.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import register_fast
-from .numba_jit import compiled
-from .numpy_threads import run_shared, thread_count
+from .numba_jit import compiled, parallel
+from .numpy_threads import block_bounds, run_compiled, thread_count
 
 try:
     import numba
@@ -41,10 +41,7 @@ def _compiled(fn):
 def _blocks(rows):
     threads = thread_count()
     parts = min(threads * _BLOCKS_PER_THREAD, rows // _ROWS_PER_BLOCK)
-    if threads <= 1 or parts <= 1:
-        return [(0, rows)]
-    bounds = [rows * k // parts for k in range(parts + 1)]
-    return list(zip(bounds[:-1], bounds[1:]))
+    return block_bounds(rows, parts if threads > 1 and parts > 1 else 1)
 
 
 if numba is not None:
@@ -100,6 +97,21 @@ if numba is not None:
                     xhat = (x[i, j] - m) * r
                     grad_x[i, j] = r * (g[i, j] * weight[j] - mean_gw - xhat * mean_gw_xhat)
 
+    @parallel(fastmath=True)
+    def _forward_blocks(x, weight, bias, eps, inv_width, out, mean, rstd, bounds):
+        for i in numba.prange(bounds.shape[0]):
+            _forward_rows(x, weight, bias, eps, inv_width, out, mean, rstd, bounds[i, 0],
+                          bounds[i, 1])
+
+    @parallel(fastmath=True)
+    def _backward_blocks(g, x, weight, mean, rstd, inv_width, grad_x, partial_w, partial_b,
+                         need_x, bounds):
+        # One row of weight / bias partial sums per block: blocks run on different threads.
+        for i in numba.prange(bounds.shape[0]):
+            block = bounds[i, 2]
+            _backward_rows(g, x, weight, mean, rstd, inv_width, grad_x, partial_w[block],
+                           partial_b[block], bounds[i, 0], bounds[i, 1], need_x)
+
     def _ones_if_none(a, width, dtype, value):
         return np.full(width, value, dtype=dtype) if a is None else a
 
@@ -114,9 +126,7 @@ if numba is not None:
         w = np.ascontiguousarray(_ones_if_none(weight, width, dtype, 1))
         b = np.ascontiguousarray(_ones_if_none(bias, width, dtype, 0))
         eps, inv_width = dtype.type(eps), dtype.type(1 / max(width, 1))
-        run_shared(lambda block: _forward_rows(rows, w, b, eps, inv_width, out, mean, rstd,
-                                               *block),
-                   _blocks(n))
+        run_compiled(_forward_blocks, (rows, w, b, eps, inv_width, out, mean, rstd), _blocks(n))
         return out, mean, rstd
 
     @register_fast("layer_norm_backward", "numpy")
@@ -127,15 +137,11 @@ if numba is not None:
         w = np.ascontiguousarray(_ones_if_none(weight, width, dtype, 1))
         grad_x = np.empty_like(rows) if need[0] else np.empty((0, width), dtype=dtype)
         blocks = _blocks(n)
-        # One row of weight / bias partial sums per block: blocks run on different threads.
         partial_w = np.zeros((len(blocks), width), dtype=dtype)
         partial_b = np.zeros((len(blocks), width), dtype=dtype)
-        numbered = list(enumerate(blocks))
         inv_width = dtype.type(1 / max(width, 1))
-        run_shared(lambda item: _backward_rows(g, rows, w, mean, rstd, inv_width, grad_x,
-                                               partial_w[item[0]], partial_b[item[0]],
-                                               *item[1], need[0]),
-                   numbered)
+        run_compiled(_backward_blocks, (g, rows, w, mean, rstd, inv_width, grad_x, partial_w,
+                                        partial_b, bool(need[0])), blocks)
         return (grad_x if need[0] else None,
                 partial_w.sum(axis=0) if need[1] else None,
                 partial_b.sum(axis=0) if need[2] else None)

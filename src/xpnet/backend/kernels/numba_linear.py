@@ -12,8 +12,8 @@ Why: the twin adds the bias in place and then makes ReLU's output, a second arra
 product's size, in a second pass. At the Transformer encoder layer's feed-forward product,
 (4096, 2048) float32, one thread, that is 33 + 6 ms after the 31 ms GEMM (the second 33 MB
 array faults fresh pages), against one in-place pass here. Large arrays are split by rows
-among `numpy_threads.thread_count` threads (each block sums its own rows; the blocks' sums are
-added at the end). NaN stays NaN, as in ``maximum`` and PyTorch's relu, and a NaN output
+among `numpy_threads.thread_count` threads by `numpy_threads.run_compiled` (each block sums
+its own rows; the blocks' sums are added at the end). NaN stays NaN, as in ``maximum`` and PyTorch's relu, and a NaN output
 gives a zero gradient, as ``relu_backward``.
 """
 
@@ -22,8 +22,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import numpy_buffers
-from .numba_jit import compiled
-from .numpy_threads import run_shared, thread_count
+from .numba_jit import compiled, parallel
+from .numpy_threads import block_bounds, run_compiled, thread_count
 
 try:
     import numba
@@ -60,18 +60,31 @@ if available:
                 grad[i, j] = value
                 sums[block, j] += value
 
+    @parallel
+    def _bias_relu_blocks(out, bias, bounds):
+        for i in numba.prange(bounds.shape[0]):
+            _bias_relu_rows(out, bias, bounds[i, 0], bounds[i, 1])
+
+    @parallel
+    def _bias_add_blocks(out, bias, bounds):
+        for i in numba.prange(bounds.shape[0]):
+            _bias_add_rows(out, bias, bounds[i, 0], bounds[i, 1])
+
+    @parallel
+    def _relu_backward_blocks(g, out, grad, sums, bounds):
+        for i in numba.prange(bounds.shape[0]):
+            _relu_backward_rows(g, out, grad, sums, bounds[i, 2], bounds[i, 0], bounds[i, 1])
+
 
 def _row_blocks(rows, size):
-    """(start, stop) row ranges: one on one thread or for a small array, else a few per
-    thread."""
+    """(start, stop) row ranges (`numpy_threads.block_bounds`): one on one thread or for a
+    small array, else a few per thread."""
     if size < _MIN_PARALLEL_SIZE or rows < 2:
-        return [(0, rows)]
+        return block_bounds(rows, 1)
     threads = thread_count()
     if threads <= 1:
-        return [(0, rows)]
-    parts = min(rows, threads * _BLOCKS_PER_THREAD)
-    bounds = [rows * k // parts for k in range(parts + 1)]
-    return list(zip(bounds[:-1], bounds[1:]))
+        return block_bounds(rows, 1)
+    return block_bounds(rows, min(rows, threads * _BLOCKS_PER_THREAD))
 
 
 def bias_relu_(out, bias):
@@ -79,23 +92,17 @@ def bias_relu_(out, bias):
     (features,) of its dtype, or None. Returns ``out``."""
     if bias is None:
         bias = np.zeros(out.shape[1], dtype=out.dtype)
-    return _over_rows(_bias_relu_rows, out, bias)
+    run_compiled(_bias_relu_blocks, (out, bias), _row_blocks(out.shape[0], out.size))
+    return out
 
 
 def bias_add_(out, bias):
     """``out += bias`` as `bias_relu_`, without the ReLU; NumPy's add where one block does."""
-    if len(_row_blocks(out.shape[0], out.size)) == 1:
-        out += bias
-        return out
-    return _over_rows(_bias_add_rows, out, bias)
-
-
-def _over_rows(rows_kernel, out, bias):
     blocks = _row_blocks(out.shape[0], out.size)
     if len(blocks) == 1:
-        rows_kernel(out, bias, *blocks[0])
+        out += bias
     else:
-        run_shared(lambda block: rows_kernel(out, bias, *block), blocks)
+        run_compiled(_bias_add_blocks, (out, bias), blocks)
     return out
 
 
@@ -107,9 +114,5 @@ def relu_backward_bias(g, out):
         grad = np.empty(g.shape, dtype=g.dtype)
     blocks = _row_blocks(g.shape[0], g.size)
     sums = np.zeros((len(blocks), g.shape[1]), dtype=g.dtype)
-    if len(blocks) == 1:
-        _relu_backward_rows(g, out, grad, sums, 0, *blocks[0])
-    else:
-        run_shared(lambda i: _relu_backward_rows(g, out, grad, sums, i, *blocks[i]),
-                   list(range(len(blocks))))
+    run_compiled(_relu_backward_blocks, (g, out, grad, sums), blocks)
     return grad, sums.sum(axis=0) if len(blocks) > 1 else sums[0]

@@ -19,8 +19,8 @@ backward, asv_benchmarks/norm_vs_torch.py, medians of 40): BatchNorm2d 5.9 / 15.
 twins -> 1.3 / 2.5 ms (PyTorch 3.6 / 7.1), GroupNorm(8, 64) 5.3 / 15.8 -> 1.2 / 2.2 ms
 (PyTorch 1.4 / 3.7). The kernels alone: forward 0.6-0.7 ms, backward 1.0 ms, where a copy of
 the input takes 0.58 ms. Channels (batch norm) or (sample, group) rows (group norm) are shared
-among `numpy_threads.thread_count` threads (`numpy_threads.run_shared`); the functions release
-the GIL.
+among `numpy_threads.thread_count` threads (`numpy_threads.run_compiled`: numba's threads, or
+the team).
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import _generic, register_fast
-from .numba_jit import compiled
-from .numpy_threads import run_shared, thread_count
+from .numba_jit import compiled, parallel
+from .numpy_threads import block_bounds, run_compiled, thread_count
 
 try:
     import numba
@@ -53,15 +53,17 @@ def _compiled(fn):
     return compiled(fn, fastmath=_FASTMATH)
 
 
+def _parallel(fn):
+    return parallel(fn, fastmath=_FASTMATH)
+
+
 def _blocks(count, size):
-    """``[(start, stop)]`` covering ``range(count)``: one block on one thread (or a small
-    input), else a few per thread."""
+    """(start, stop) blocks covering ``range(count)`` (`numpy_threads.block_bounds`): one on
+    one thread (or for a small input), else a few per thread."""
     threads = thread_count()
     if threads <= 1 or count <= 1 or size < _MIN_PARALLEL_SIZE:
-        return [(0, count)]
-    parts = min(count, threads * _BLOCKS_PER_THREAD)
-    bounds = [count * k // parts for k in range(parts + 1)]
-    return list(zip(bounds[:-1], bounds[1:]))
+        return block_bounds(count, 1)
+    return block_bounds(count, min(count, threads * _BLOCKS_PER_THREAD))
 
 
 def _per_channel(a, count, dtype, fill):
@@ -308,6 +310,49 @@ if numba is not None:
                 for j in range(length):
                     grad_x[s, c, j] = a * g[s, c, j] + b * (x[s, c, j] - m) + offset
 
+    # -- their blocks on threads (numpy_threads.run_compiled) ----------------------------------
+
+    @_parallel
+    def _bn_forward_channels_blocks(x, weight, bias, eps, training, out, mean, var, rstd,
+                                    bounds):
+        for i in numba.prange(bounds.shape[0]):
+            _bn_forward_channels(x, weight, bias, eps, training, out, mean, var, rstd,
+                                 bounds[i, 0], bounds[i, 1])
+
+    @_parallel
+    def _bn_forward_columns_blocks(x, weight, bias, eps, training, out, mean, var, rstd,
+                                   bounds):
+        for i in numba.prange(bounds.shape[0]):
+            _bn_forward_columns(x, weight, bias, eps, training, out, mean, var, rstd,
+                                bounds[i, 0], bounds[i, 1])
+
+    @_parallel
+    def _bn_backward_channels_blocks(g, x, weight, mean, rstd, training, grad_x, grad_weight,
+                                     grad_bias, need_x, need_sums, bounds):
+        for i in numba.prange(bounds.shape[0]):
+            _bn_backward_channels(g, x, weight, mean, rstd, training, grad_x, grad_weight,
+                                  grad_bias, bounds[i, 0], bounds[i, 1], need_x, need_sums)
+
+    @_parallel
+    def _bn_backward_columns_blocks(g, x, weight, mean, rstd, training, grad_x, grad_weight,
+                                    grad_bias, need_x, need_sums, bounds):
+        for i in numba.prange(bounds.shape[0]):
+            _bn_backward_columns(g, x, weight, mean, rstd, training, grad_x, grad_weight,
+                                 grad_bias, bounds[i, 0], bounds[i, 1], need_x, need_sums)
+
+    @_parallel
+    def _gn_forward_blocks(x, weight, bias, eps, groups, out, mean, rstd, bounds):
+        for i in numba.prange(bounds.shape[0]):
+            _gn_forward_rows(x, weight, bias, eps, groups, out, mean, rstd, bounds[i, 0],
+                             bounds[i, 1])
+
+    @_parallel
+    def _gn_backward_blocks(g, x, weight, mean, rstd, groups, grad_x, sum_g, sum_gx, need_x,
+                            bounds):
+        for i in numba.prange(bounds.shape[0]):
+            _gn_backward_rows(g, x, weight, mean, rstd, groups, grad_x, sum_g, sum_gx,
+                              bounds[i, 0], bounds[i, 1], need_x)
+
     # -- the registered kernels ---------------------------------------------------------------
 
     @register_fast("batch_norm_forward", "numpy")
@@ -328,12 +373,12 @@ if numba is not None:
         w = _per_channel(weight, channels, dtype, 1)
         b = _per_channel(bias, channels, dtype, 0)
         if length == 1:
-            kernel, x_, out_ = _bn_forward_columns, x.reshape(n, channels), out.reshape(n, channels)
+            blocks, x_, out_ = (_bn_forward_columns_blocks, x.reshape(n, channels),
+                                out.reshape(n, channels))
         else:
-            kernel, x_, out_ = _bn_forward_channels, x, out
-        eps = float(eps)
-        run_shared(lambda block: kernel(x_, w, b, eps, training, out_, mean, var, rstd, *block),
-                   _blocks(channels, x.size))
+            blocks, x_, out_ = _bn_forward_channels_blocks, x, out
+        run_compiled(blocks, (x_, w, b, float(eps), training, out_, mean, var, rstd),
+                     _blocks(channels, x.size))
         return out, mean, (var if training else None), rstd
 
     @register_fast("batch_norm_backward", "numpy")
@@ -353,15 +398,14 @@ if numba is not None:
         grad_weight = np.empty(channels, dtype=dtype)
         grad_bias = np.empty(channels, dtype=dtype)
         if length == 1:
-            kernel = _bn_backward_columns
+            blocks = _bn_backward_columns_blocks
             g_, x_ = g.reshape(n, channels), x.reshape(n, channels)
             grad_x_ = grad_x.reshape(n, channels) if need[0] else np.empty((0, 0), dtype=dtype)
         else:
-            kernel, g_, x_, grad_x_ = _bn_backward_channels, g, x, grad_x
-        run_shared(lambda block: kernel(g_, x_, w, mean, rstd, bool(training), grad_x_,
-                                        grad_weight, grad_bias, *block, bool(need[0]),
-                                        need_sums),
-                   _blocks(channels, x.size))
+            blocks, g_, x_, grad_x_ = _bn_backward_channels_blocks, g, x, grad_x
+        run_compiled(blocks, (g_, x_, w, mean, rstd, bool(training), grad_x_, grad_weight,
+                              grad_bias, bool(need[0]), need_sums),
+                     _blocks(channels, x.size))
         return (grad_x if need[0] else None, grad_weight if need[1] else None,
                 grad_bias if need[2] else None)
 
@@ -377,9 +421,8 @@ if numba is not None:
         rstd = np.empty((n, groups), dtype=dtype)
         w = _per_channel(weight, channels, dtype, 1)
         b = _per_channel(bias, channels, dtype, 0)
-        eps = float(eps)
-        run_shared(lambda block: _gn_forward_rows(x, w, b, eps, groups, out, mean, rstd, *block),
-                   _blocks(n * groups, x.size))
+        run_compiled(_gn_forward_blocks, (x, w, b, float(eps), groups, out, mean, rstd),
+                     _blocks(n * groups, x.size))
         return out, mean, rstd
 
     @register_fast("group_norm_backward", "numpy")
@@ -397,9 +440,9 @@ if numba is not None:
         grad_x = np.empty_like(x) if need[0] else np.empty((0, 0, 0), dtype=dtype)
         sum_g = np.empty((n, channels))
         sum_gx = np.empty((n, channels))
-        run_shared(lambda block: _gn_backward_rows(g, x, w, mean, rstd, groups, grad_x, sum_g,
-                                                   sum_gx, *block, bool(need[0])),
-                   _blocks(n * groups, x.size))
+        run_compiled(_gn_backward_blocks, (g, x, w, mean, rstd, groups, grad_x, sum_g, sum_gx,
+                                           bool(need[0])),
+                     _blocks(n * groups, x.size))
         grad_weight = grad_bias = None
         if need[1]:  # sum over samples of r * sum_gx, r repeated over each group's channels
             per_sample = sum_gx.reshape(n, groups, -1) * rstd.reshape(n, groups, 1)

@@ -42,8 +42,9 @@ import math
 import numpy as np
 
 from . import register_fast
-from .numba_jit import compiled  # no fastmath: FMAs and reordered sums would part from the twin
-from .numpy_threads import run_shared, thread_count
+# no fastmath: FMAs and reordered sums would part from the twin
+from .numba_jit import compiled, parallel
+from .numpy_threads import block_bounds, run_compiled, thread_count
 
 try:
     import numba
@@ -60,8 +61,7 @@ _SHARE_FROM = 1 << 16
 
 def _row_blocks(rows, width):
     """(first row, stop row) blocks of equal size, one per thread."""
-    threads = 1 if rows * width < _SHARE_FROM else thread_count()
-    return [(rows * k // threads, rows * (k + 1) // threads) for k in range(threads)]
+    return block_bounds(rows, 1 if rows * width < _SHARE_FROM else thread_count())
 
 
 def _flat(a, dtype):
@@ -236,7 +236,7 @@ if numba is not None:
     # moments, makes a dozen NumPy passes over the (nnz, dim) rows for the increments and scatters
     # three of them back; here each touched row is read and written once, in place. Rows are
     # distinct (the gradient is coalesced), so blocks of them go to different threads
-    # (`numpy_threads.run_shared`) without two writing one row.
+    # (`numpy_threads.run_compiled`) without two writing one row.
 
     @compiled
     def _sparse_adam_rows(param, exp_avg, exp_avg_sq, index, grad, c, maximize, first, stop):
@@ -254,6 +254,12 @@ if numba is not None:
                 p[j] = p[j] + c[3] * (m_new / (np.sqrt(v_new) + c[2]))
                 m[j] = m_new
                 v[j] = v_new
+
+    @parallel
+    def _sparse_adam_blocks(param, exp_avg, exp_avg_sq, index, grad, c, maximize, bounds):
+        for i in numba.prange(bounds.shape[0]):
+            _sparse_adam_rows(param, exp_avg, exp_avg_sq, index, grad, c, maximize,
+                              bounds[i, 0], bounds[i, 1])
 
     def _in_place(*arrays):
         """Whether the loop can write the arrays where they are."""
@@ -276,7 +282,6 @@ if numba is not None:
         grad = np.ascontiguousarray(grad).reshape(index.shape[0], shape[1])
         step_size = lr * math.sqrt(1 - beta2**step) / (1 - beta1**step)
         constants = _in_dtype(param.dtype, 1 - beta1, 1 - beta2, eps, -step_size)
-        run_shared(lambda block: _sparse_adam_rows(*table, index, grad, constants,
-                                                   bool(maximize), *block),
-                   _row_blocks(index.shape[0], grad.shape[1]))
+        run_compiled(_sparse_adam_blocks, (*table, index, grad, constants, bool(maximize)),
+                     _row_blocks(index.shape[0], grad.shape[1]))
         return param, exp_avg, exp_avg_sq

@@ -7,7 +7,8 @@ NaN winning as in the twin and PyTorch's CPU kernel, padding never winning; back
 gradient to the input element its window chose. At (32, 64, 32, 32) float32, 2x2, one thread:
 3.9 ms forward where the strided NumPy form took 9.7 ms and PyTorch 9.3-10.0 ms; forward +
 backward 7.2 ms against PyTorch's 11.0 ms. Any stride,
-padding and dilation; planes are shared among `numpy_threads.thread_count` threads.
+padding and dilation; planes are shared among `numpy_threads.thread_count` threads
+(`numpy_threads.run_compiled`).
 
 Average pooling sums each window's in-input elements in the twin's order (padding adds
 nothing) and divides by PyTorch's divisor for that position; backward adds ``g / divisor`` to
@@ -20,8 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .numba_jit import compiled
-from .numpy_threads import run_blocks, thread_count
+from .numba_jit import compiled, parallel
+from .numpy_threads import block_bounds, run_compiled, thread_count
 
 try:
     import numba
@@ -147,6 +148,39 @@ if available:
                             line[j * sw - pw + v] += share[j]
 
 
+    # Their planes in blocks on threads (numpy_threads.run_compiled).
+
+    @parallel
+    def _forward_planes_blocks(x, geometry, best, arg, bounds):
+        for i in numba.prange(bounds.shape[0]):
+            _forward_planes(x, geometry, best, arg, bounds[i, 0], bounds[i, 1])
+
+    @parallel
+    def _backward_planes_blocks(g, arg, geometry, grad, bounds):
+        for i in numba.prange(bounds.shape[0]):
+            _backward_planes(g, arg, geometry, grad, bounds[i, 0], bounds[i, 1])
+
+    @parallel
+    def _avg_forward_2x2_blocks(x, divisor, out, bounds):
+        for i in numba.prange(bounds.shape[0]):
+            _avg_forward_2x2(x, divisor, out, bounds[i, 0], bounds[i, 1])
+
+    @parallel
+    def _avg_backward_2x2_blocks(g, divisor, grad, bounds):
+        for i in numba.prange(bounds.shape[0]):
+            _avg_backward_2x2(g, divisor, grad, bounds[i, 0], bounds[i, 1])
+
+    @parallel
+    def _avg_forward_planes_blocks(x, geometry, divisor, out, bounds):
+        for i in numba.prange(bounds.shape[0]):
+            _avg_forward_planes(x, geometry, divisor, out, bounds[i, 0], bounds[i, 1])
+
+    @parallel
+    def _avg_backward_planes_blocks(g, geometry, divisor, grad, bounds):
+        for i in numba.prange(bounds.shape[0]):
+            _avg_backward_planes(g, geometry, divisor, grad, bounds[i, 0], bounds[i, 1])
+
+
 def _planes(x_shape, kernel, stride, padding, dilation):
     """(planes, height, width) and the 2-D geometry of a 1-D or 2-D pooling."""
     if len(kernel) == 1:
@@ -158,9 +192,10 @@ def _planes(x_shape, kernel, stride, padding, dilation):
 
 
 def _blocks(planes):
+    """Blocks of `_PLANES_PER_BLOCK` planes (`numpy_threads.block_bounds`); one on one thread."""
     if thread_count() <= 1:
-        return [(0, planes)]
-    return [(i, min(i + _PLANES_PER_BLOCK, planes)) for i in range(0, planes, _PLANES_PER_BLOCK)]
+        return block_bounds(planes, 1)
+    return block_bounds(planes, -(-planes // _PLANES_PER_BLOCK))
 
 
 def max_pool_forward(x, kernel, stride, padding, dilation, out_sizes):
@@ -170,8 +205,7 @@ def max_pool_forward(x, kernel, stride, padding, dilation, out_sizes):
     best = np.empty(out_shape, dtype=x.dtype)
     arg = np.empty(out_shape, dtype=np.int32)
     if x3.shape[0] and x3.size:
-        run_blocks(lambda block: _forward_planes(x3, geometry, best, arg, *block),
-                   _blocks(x3.shape[0]))
+        run_compiled(_forward_planes_blocks, (x3, geometry, best, arg), _blocks(x3.shape[0]))
     lead = x.shape[:x.ndim - len(kernel)]
     return best.reshape(*lead, *out_sizes), arg.reshape(*lead, *out_sizes)
 
@@ -184,8 +218,8 @@ def max_pool_backward(g, arg, in_shape, kernel, stride, padding, dilation):
     g3 = np.ascontiguousarray(g).reshape(out_shape)
     arg3 = np.ascontiguousarray(arg).reshape(out_shape)
     if grad3.shape[0] and g3.size:
-        run_blocks(lambda block: _backward_planes(g3, arg3, geometry, grad3, *block),
-                   _blocks(grad3.shape[0]))
+        run_compiled(_backward_planes_blocks, (g3, arg3, geometry, grad3),
+                     _blocks(grad3.shape[0]))
     return grad
 
 
@@ -209,14 +243,12 @@ def avg_pool_forward(x, kernel, stride, padding, out_sizes, divisor):
                                                       out_sizes, divisor, x.dtype)
     x3 = np.ascontiguousarray(x).reshape(shape)
     out = np.empty((x3.shape[0], *out_2d), dtype=x.dtype)
-    if _is_2x2(geometry, x3.shape, out_2d):
-        def work(block):
-            _avg_forward_2x2(x3, divisors, out, *block)
-    else:
-        def work(block):
-            _avg_forward_planes(x3, geometry, divisors, out, *block)
     if x3.shape[0] and out.size:
-        run_blocks(work, _blocks(x3.shape[0]))
+        if _is_2x2(geometry, x3.shape, out_2d):
+            blocks, args = _avg_forward_2x2_blocks, (x3, divisors, out)
+        else:
+            blocks, args = _avg_forward_planes_blocks, (x3, geometry, divisors, out)
+        run_compiled(blocks, args, _blocks(x3.shape[0]))
     return out.reshape(*x.shape[:x.ndim - len(kernel)], *out_sizes)
 
 
@@ -231,12 +263,9 @@ def avg_pool_backward(g, in_shape, kernel, stride, padding, out_sizes, divisor):
     if tiled:
         grad3[:, 2 * out_2d[0]:] = 0
         grad3[:, :, 2 * out_2d[1]:] = 0
-
-        def work(block):
-            _avg_backward_2x2(g3, divisors, grad3, *block)
+        blocks, args = _avg_backward_2x2_blocks, (g3, divisors, grad3)
     else:
-        def work(block):
-            _avg_backward_planes(g3, geometry, divisors, grad3, *block)
+        blocks, args = _avg_backward_planes_blocks, (g3, geometry, divisors, grad3)
     if grad3.shape[0] and g3.size:
-        run_blocks(work, _blocks(grad3.shape[0]))
+        run_compiled(blocks, args, _blocks(grad3.shape[0]))
     return grad

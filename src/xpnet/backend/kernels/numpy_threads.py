@@ -16,6 +16,9 @@ the counter, works on blocks itself and waits, spinning, for the blocks the help
 caller uses the team at a time: a second Python thread calling in meanwhile (a data loader's),
 or a block that itself calls `run_shared`, runs its blocks in its own thread, so nothing waits
 on anything but blocks already being run.
+
+Row loops compiled with numba go through `run_compiled` instead, which runs them on numba's own
+threads where its threading layer is OpenMP or TBB: there the hand-off needs no GIL at all.
 """
 
 from __future__ import annotations
@@ -211,6 +214,126 @@ def run_shared(work, blocks, threads=None):
         team.busy.release()
 
 
+def run_compiled(parallel, args, bounds):
+    """``parallel(*args, bounds)`` for a numba function compiled with ``parallel=True`` (see
+    `numba_jit.parallel`) whose body is ``for i in numba.prange(len(bounds)): ...`` over the
+    blocks of ``bounds`` (`block_bounds`), an int64 (blocks, 3) array of (start, stop, block
+    number): a loop that keeps something per block (partial sums) indexes it by the number,
+    bounds[i, 2], not by ``i``.
+
+    Where numba's own threads serve (an OpenMP or TBB layer, `numba_threads`), the blocks run
+    on them without the GIL: the whole hand-off happens in compiled code. A team hand-off takes
+    the GIL twice, and on these 2-vCPU VMs a thread that waits for the GIL sleeps and may be
+    woken onto the busy vCPU: sub-millisecond passes gained little from a second thread (a
+    (4096, 256) LayerNorm forward: 0.31 ms on one thread, 0.48 through the team, 0.18 on
+    numba's). Elsewhere (numba's workqueue layer, whose threads sleep between calls; a forked
+    child of a process that used GNU OpenMP, which numba would terminate;
+    ``XPNET_NUMBA_THREADS=0``) each block is one
+    `run_shared` block, running the loop's Python form (``parallel.py_func``) over its rows,
+    the inner kernels compiled as before."""
+    blocks = len(bounds)
+    threads = min(thread_count(), blocks) if blocks > 1 else 1
+    if threads <= 1:
+        parallel.py_func(*args, bounds)
+        return
+    numba_threads = _numba_threads(threads)
+    if numba_threads:
+        numba_threads(threads)
+        parallel(*args, bounds)
+        return
+    # Each block on its own: a one-row bounds, whose row keeps the block's number.
+    run_shared(lambda i: parallel.py_func(*args, bounds[i:i + 1]), range(blocks), threads)
+
+
+def block_bounds(rows, parts=None, *, cuts=None):
+    """(start, stop, block number) of ``parts`` near-equal blocks of ``rows`` (or of the blocks
+    between ``cuts``, a sorted list from 0 to ``rows``), as `run_compiled` takes them.
+    Read-only: made once per size, as making them took 11 us of a 30 us LayerNorm call."""
+    if cuts is not None:
+        return _bounds_array(cuts)
+    bounds = _bounds.get((rows, parts))
+    if bounds is None:
+        bounds = _bounds_array([rows * k // parts for k in range(parts + 1)])
+        if len(_bounds) > 256:
+            _bounds.clear()
+        _bounds[rows, parts] = bounds
+    return bounds
+
+
+_bounds = {}
+
+
+def _bounds_array(cuts):
+    blocks = len(cuts) - 1
+    bounds = np.array([(cuts[k], cuts[k + 1], k) for k in range(blocks)],
+                      dtype=np.int64).reshape(blocks, 3)
+    bounds.flags.writeable = False
+    return bounds
+
+
+# numba's threads: None until first asked, then numba.set_num_threads where its layer serves
+# (OpenMP or TBB), else False. Not in a forked child of a process that launched GNU OpenMP.
+_numba_setter = None
+_numba_most = 1
+_numba_layer = None
+# How long numba's OpenMP threads spin for the next region before they sleep, in pauses, set
+# when xpnet launches them (a user's GOMP_SPINCOUNT or OMP_WAIT_POLICY wins): libgomp's default,
+# 300,000 pauses (~6 ms on the 2-vCPU VMs, where a spin loop's pause takes ~19 ns; several
+# times that on cores with 140 ns pauses), keeps a core busy long after the last kernel, from
+# the team's helpers and the BLAS's threads. 20,000 is 0.4-3 ms, about the team's own spin.
+_GOMP_SPINCOUNT = "20000"
+
+
+def numba_threads_serve(threads=None):
+    """Whether `run_compiled` runs blocks on numba's threads (no GIL hand-off: a few
+    microseconds a call, where a team hand-off costs tens), for ``threads`` threads (default
+    `thread_count`). Kernels split smaller inputs when it does."""
+    if threads is None:
+        threads = thread_count()
+    return threads > 1 and _numba_threads(threads) is not None
+
+
+def _numba_threads(threads):
+    """numba.set_num_threads where numba's threads can run ``threads`` of `run_compiled`'s
+    blocks, else None."""
+    global _numba_setter
+    if _numba_setter is None:
+        _numba_setter = _launch_numba_threads()
+    return _numba_setter if _numba_setter and threads <= _numba_most else None
+
+
+def _launch_numba_threads():
+    """numba.set_num_threads once numba's threads are launched with a layer whose threads spin
+    between calls (OpenMP, TBB), else False: no numba, its workqueue layer, or
+    ``XPNET_NUMBA_THREADS=0`` in the environment (for a program whose forked children run
+    numba's own parallel code: numba terminates such a child of a process that ran GNU
+    OpenMP)."""
+    global _numba_most
+    if os.environ.get("XPNET_NUMBA_THREADS", "").strip() == "0":
+        return False
+    try:
+        import numba
+        from numba.np.ufunc import parallel
+    except ImportError:
+        return False
+    added = "GOMP_SPINCOUNT" not in os.environ and "OMP_WAIT_POLICY" not in os.environ
+    if added:
+        os.environ["GOMP_SPINCOUNT"] = _GOMP_SPINCOUNT
+    try:
+        parallel._launch_threads()
+        layer = numba.threading_layer()
+    except (ValueError, RuntimeError, OSError):
+        return False
+    finally:
+        if added:
+            del os.environ["GOMP_SPINCOUNT"]
+    if layer not in ("omp", "tbb"):
+        return False
+    global _numba_layer
+    _numba_most, _numba_layer = numba.config.NUMBA_NUM_THREADS, layer
+    return numba.set_num_threads
+
+
 class _Task:
     """One `run_shared` call's blocks: a queue, and per thread the count of blocks it finished
     (a numpy array the caller's numba wait reads without the GIL)."""
@@ -340,10 +463,14 @@ def _stop_teams():
 
 
 def _forget_teams():
-    """In a forked child the helpers do not exist: start new ones on demand."""
-    global _teams_lock
+    """In a forked child the helpers do not exist: start new ones on demand. Nor may numba's
+    OpenMP threads be used there (numba terminates a forked child of a process that ran GNU
+    OpenMP): its blocks go to the team."""
+    global _teams_lock, _numba_setter
     _teams.clear()
     _teams_lock = threading.Lock()
+    if _numba_layer == "omp":
+        _numba_setter = False
 
 
 if hasattr(os, "register_at_fork"):

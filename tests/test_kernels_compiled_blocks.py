@@ -1,0 +1,128 @@
+"""`numpy_threads.run_compiled`: a numba block loop on numba's own threads where its OpenMP or
+TBB layer serves, else on the team, else in the caller; the same rows and results on every
+path, and a forked child of a process that ran numba's GNU OpenMP threads still runs kernels
+(numba would terminate it if they ran there)."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+numba = pytest.importorskip("numba")
+threadpoolctl = pytest.importorskip("threadpoolctl")
+from xpnet.backend.kernels import numba_linear, numba_layer_norm, numpy_threads  # noqa: E402
+from xpnet.backend.kernels.numba_jit import compiled, parallel  # noqa: E402
+
+
+@compiled
+def _mark_rows(owner, value, start, stop):
+    for i in range(start, stop):
+        owner[i] += value
+
+
+@parallel
+def _mark_blocks(owner, value, bounds):
+    for i in numba.prange(bounds.shape[0]):
+        _mark_rows(owner, value, bounds[i, 0], bounds[i, 1])
+
+
+@pytest.fixture
+def two_threads():
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
+        if numpy_threads.thread_count() < 2:
+            pytest.skip("the BLAS cannot be given two threads here")
+        yield
+
+
+@pytest.fixture(params=["numba threads", "team"])
+def path(request, monkeypatch, two_threads):
+    """Each way `run_compiled` may run blocks at two threads."""
+    if request.param == "team":
+        monkeypatch.setattr(numpy_threads, "_numba_setter", False)
+        assert not numpy_threads.numba_threads_serve(2)
+    elif not numpy_threads.numba_threads_serve(2):
+        pytest.skip("numba's threads do not serve here (its workqueue layer, whose threads "
+                    "sleep between calls, or XPNET_NUMBA_THREADS=0): run_compiled uses the "
+                    "team instead")
+    return request.param
+
+
+@pytest.mark.parametrize("rows, parts", [(1, 1), (7, 2), (100, 4), (1000, 7), (5, 5)])
+def test_every_row_once(path, rows, parts):
+    owner = np.zeros(rows, dtype=np.int64)
+    for round_ in range(1, 4):
+        numpy_threads.run_compiled(_mark_blocks, (owner, 1), numpy_threads.block_bounds(rows,
+                                                                                        parts))
+        np.testing.assert_array_equal(owner, round_)
+
+
+def test_block_bounds_cover_the_rows_in_order():
+    bounds = numpy_threads.block_bounds(10, 3)
+    assert bounds.tolist() == [[0, 3, 0], [3, 6, 1], [6, 10, 2]]
+    assert bounds.dtype == np.int64 and not bounds.flags.writeable
+    assert numpy_threads.block_bounds(10, 3) is bounds  # made once per size
+
+
+def test_one_thread_runs_in_the_caller(monkeypatch):
+    with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
+        assert not numpy_threads.numba_threads_serve()
+        monkeypatch.setattr(numpy_threads, "run_shared", None)  # would raise if called
+        owner = np.zeros(50, dtype=np.int64)
+        numpy_threads.run_compiled(_mark_blocks, (owner, 2), numpy_threads.block_bounds(50, 4))
+        np.testing.assert_array_equal(owner, 2)
+
+
+def test_relu_backward_bias_equals_on_every_path(path):
+    # No fastmath in this loop: the gradient is exact on every path; the sums add in blocks.
+    rng = np.random.default_rng(0)
+    g = rng.standard_normal((1024, 512)).astype(np.float32)
+    out = np.maximum(rng.standard_normal((1024, 512)).astype(np.float32), 0)
+    grad, sums = numba_linear.relu_backward_bias(g, out)
+    np.testing.assert_array_equal(grad, np.where(out > 0, g, 0))
+    np.testing.assert_allclose(sums, grad.sum(axis=0, dtype=np.float64), rtol=1e-4, atol=2e-3)
+
+
+def test_layer_norm_on_every_path_matches_float64(path):
+    rng = np.random.default_rng(1)
+    x = (rng.standard_normal((2048, 256)) * 3 + 5).astype(np.float32)
+    w, b = rng.standard_normal(256).astype(np.float32), rng.standard_normal(256).astype(np.float32)
+    out, mean, rstd = numba_layer_norm.layer_norm_forward(np, x, w, b, eps=1e-5)
+    x64 = x.astype(np.float64)
+    want = (x64 - x64.mean(1, keepdims=True)) / np.sqrt(x64.var(1, keepdims=True) + 1e-5) * w + b
+    np.testing.assert_allclose(out, want, rtol=1e-4, atol=1e-4)
+    # backward's weight and bias gradients are summed per block, then across blocks
+    g = rng.standard_normal(x.shape).astype(np.float32)
+    _, grad_w, grad_b = numba_layer_norm.layer_norm_backward(np, g, x, w, mean, rstd,
+                                                             need=(True, True, True))
+    xhat = (x64 - x64.mean(1, keepdims=True)) / np.sqrt(x64.var(1, keepdims=True) + 1e-5)
+    np.testing.assert_allclose(grad_w, (g * xhat).sum(0), rtol=1e-4, atol=2e-3)
+    np.testing.assert_allclose(grad_b, g.sum(0, dtype=np.float64), rtol=1e-4, atol=2e-3)
+
+
+def test_a_forked_child_runs_kernels_after_the_parent_used_numbas_threads(tmp_path):
+    script = tmp_path / "fork.py"
+    script.write_text(textwrap.dedent("""
+        import os, sys
+        import numpy as np, threadpoolctl, xpnet
+        from xpnet.backend.kernels import numpy_threads
+        with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
+            x = xpnet.tensor(np.random.default_rng(0).standard_normal((4096, 256))
+                             .astype(np.float32))
+            norm = xpnet.nn.LayerNorm(256)
+            parent = norm(x).numpy()
+            print("served", numpy_threads.numba_threads_serve(2), flush=True)
+            pid = os.fork()
+            if pid == 0:
+                child = norm(x).numpy()
+                os._exit(0 if np.allclose(child, parent, rtol=1e-5, atol=1e-5) else 3)
+            _, status = os.waitpid(pid, 0)
+            print("child", os.waitstatus_to_exitcode(status), flush=True)
+    """))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                            timeout=120, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "child 0" in result.stdout, (result.stdout, result.stderr)
