@@ -17,8 +17,8 @@ forward 46.5 -> 0.47 ms (PyTorch 2.5), with backward 50.6 -> 4.0 ms (PyTorch 7.8
 
 ``take_rows``, the plain embedding lookup (``weight[indices]``), needs no numba: large lookups
 are NumPy takes of blocks of the indices shared among threads (registered with or without
-numba), or a compiled loop on numba's threads where they serve. The indices reach it already checked by the op (`xpnet.ops.embedding._check_range`,
-whose ``index_range`` is below).
+numba), or a compiled loop on numba's threads where they serve. The indices reach it already
+checked by the op (`xpnet.ops.embedding._check_range`, whose ``index_range`` is below).
 
 Large inputs are cut into blocks (of contiguous bags holding about equal numbers of entries,
 or of indices), one per thread of `numpy_threads.thread_count`, shared by

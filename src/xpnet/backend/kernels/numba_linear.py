@@ -13,8 +13,8 @@ product's size, in a second pass. At the Transformer encoder layer's feed-forwar
 (4096, 2048) float32, one thread, that is 33 + 6 ms after the 31 ms GEMM (the second 33 MB
 array faults fresh pages), against one in-place pass here. Large arrays are split by rows
 among `numpy_threads.thread_count` threads by `numpy_threads.run_compiled` (each block sums
-its own rows; the blocks' sums are added at the end). NaN stays NaN, as in ``maximum`` and PyTorch's relu, and a NaN output
-gives a zero gradient, as ``relu_backward``.
+its own rows; the blocks' sums are added at the end). NaN stays NaN, as in ``maximum`` and
+PyTorch's relu, and a NaN output gives a zero gradient, as ``relu_backward``.
 """
 
 from __future__ import annotations
