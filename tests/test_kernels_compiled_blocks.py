@@ -43,7 +43,9 @@ def path(request, monkeypatch, two_threads):
     if request.param == "team":
         monkeypatch.setattr(numpy_threads, "_numba_setter", False)
         assert not numpy_threads.numba_threads_serve(2)
-    elif not numpy_threads.numba_threads_serve(2):
+        return request.param
+    monkeypatch.setattr(numpy_threads, "_team_hot", lambda threads: False)
+    if not numpy_threads.numba_threads_serve(2):
         pytest.skip("numba's threads do not serve here (its workqueue layer, whose threads "
                     "sleep between calls, or XPNET_NUMBA_THREADS=0): run_compiled uses the "
                     "team instead")
@@ -73,6 +75,18 @@ def test_one_thread_runs_in_the_caller(monkeypatch):
         owner = np.zeros(50, dtype=np.int64)
         numpy_threads.run_compiled(_mark_blocks, (owner, 2), numpy_threads.block_bounds(50, 4))
         np.testing.assert_array_equal(owner, 2)
+
+
+def test_a_team_used_in_the_last_20_ms_keeps_the_blocks(two_threads, monkeypatch):
+    numpy_threads.run_shared(lambda block: None, [0, 1, 2, 3])  # the team has just run
+    assert not numpy_threads.numba_threads_serve(2)
+
+    def refuse(threads):
+        raise AssertionError("numba's threads were asked for while the team is hot")
+    monkeypatch.setattr(numpy_threads, "_numba_threads", refuse)
+    owner = np.zeros(64, dtype=np.int64)
+    numpy_threads.run_compiled(_mark_blocks, (owner, 1), numpy_threads.block_bounds(64, 4))
+    np.testing.assert_array_equal(owner, 1)
 
 
 def test_relu_backward_bias_equals_on_every_path(path):

@@ -221,8 +221,9 @@ def run_compiled(parallel, args, bounds):
     number): a loop that keeps something per block (partial sums) indexes it by the number,
     bounds[i, 2], not by ``i``.
 
-    Where numba's own threads serve (an OpenMP or TBB layer, `numba_threads`), the blocks run
-    on them without the GIL: the whole hand-off happens in compiled code. A team hand-off takes
+    Where numba's own threads serve (an OpenMP or TBB layer, `numba_threads_serve`; and the
+    team has not run a task in the last 20 ms, `_team_hot`), the blocks run on them without
+    the GIL: the whole hand-off happens in compiled code. A team hand-off takes
     the GIL twice, and on these 2-vCPU VMs a thread that waits for the GIL sleeps and may be
     woken onto the busy vCPU: sub-millisecond passes gained little from a second thread (a
     (4096, 256) LayerNorm forward: 0.31 ms on one thread, 0.48 through the team, 0.18 on
@@ -236,7 +237,7 @@ def run_compiled(parallel, args, bounds):
     if threads <= 1:
         parallel.py_func(*args, bounds)
         return
-    numba_threads = _numba_threads(threads)
+    numba_threads = None if _team_hot(threads) else _numba_threads(threads)
     if numba_threads:
         numba_threads(threads)
         parallel(*args, bounds)
@@ -290,7 +291,25 @@ def numba_threads_serve(threads=None):
     `thread_count`). Kernels split smaller inputs when it does."""
     if threads is None:
         threads = thread_count()
-    return threads > 1 and _numba_threads(threads) is not None
+    return threads > 1 and not _team_hot(threads) and _numba_threads(threads) is not None
+
+
+# How recently the team must have run a task for `run_compiled` to keep to it (see _team_hot).
+_TEAM_HOT_NS = 20_000_000
+
+
+def _team_hot(threads):
+    """Whether the team ran a task in the last `_TEAM_HOT_NS` (20 ms): then `run_compiled`
+    gives its blocks to the team too, so that one set of threads serves a workload that already
+    uses the team (large products, attention) and numba's threads serve the rest. Mixing them
+    cost more than numba's threads saved: a Transformer encoder layer's forward at 2 threads,
+    timed after PyTorch's, took 55.8 ms with every loop on the team and 66-74 with its norms
+    and Linear epilogues on numba's threads (the team's products and attention after them
+    ran 15-40% slower); keeping to a team used in the last 1 ms (its helpers' spin) still
+    gave 61-66, as the norms follow a residual add; with 20 ms, 56.1. Alone, a LayerNorm or an
+    EmbeddingBag at 2 threads is faster on numba's threads."""
+    team = _teams.get(threads - 1)
+    return team is not None and time.perf_counter_ns() - team.finished < _TEAM_HOT_NS
 
 
 def _numba_threads(threads):
@@ -370,6 +389,7 @@ class _Team:
         self.sleeping = 0
         self.wake = threading.Condition(threading.Lock())
         self.spins, self.settle = _spins()
+        self.finished = 0  # perf_counter_ns when the last task was done (see `_team_hot`)
         for i in range(helpers):
             threading.Thread(target=self._serve, args=(i * _STRIDE,), daemon=True,
                              name=f"xpnet-kernel-{i}").start()
@@ -394,6 +414,7 @@ class _Team:
             while int(task.done[::_STRIDE].sum()) < len(blocks) - mine:
                 time.sleep(0)
         self.task = None
+        self.finished = time.perf_counter_ns()
         if task.errors:
             raise task.errors[0]
 
