@@ -66,6 +66,18 @@ def _blas_on_one_thread():
         yield
 
 
+@pytest.fixture
+def two_threads():
+    """NumPy's BLAS, and so the fast paths' thread count, at two threads for one test (the
+    session runs at one); skips where the BLAS cannot be given two."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from xpnet.backend.kernels import numpy_threads
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
+        if numpy_threads.thread_count() < 2:
+            pytest.skip("the BLAS cannot be given two threads here")
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _seed_and_defaults():
     """Every test starts from the same seed, default dtype float32 and fast paths as configured."""

@@ -29,14 +29,6 @@ def _mark_blocks(owner, value, bounds):
         _mark_rows(owner, value, bounds[i, 0], bounds[i, 1])
 
 
-@pytest.fixture
-def two_threads():
-    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
-        if numpy_threads.thread_count() < 2:
-            pytest.skip("the BLAS cannot be given two threads here")
-        yield
-
-
 @pytest.fixture(params=["numba threads", "team"])
 def path(request, monkeypatch, two_threads):
     """Each way `run_compiled` may run blocks at two threads."""
@@ -140,3 +132,16 @@ def test_a_forked_child_runs_kernels_after_the_parent_used_numbas_threads(tmp_pa
                             timeout=120, env=env)
     assert result.returncode == 0, result.stderr
     assert "child 0" in result.stdout, (result.stdout, result.stderr)
+
+
+def test_embedding_lookups_and_bags_equal_numpys_on_every_path(path):
+    from xpnet.backend.kernels import numba_embedding_bag as bags
+    rng = np.random.default_rng(2)
+    table = rng.standard_normal((5000, 64)).astype(np.float32)
+    index = rng.integers(0, 5000, 4096)
+    np.testing.assert_array_equal(bags.take_rows(np, table, index), table[index])
+    starts = np.arange(0, 4096, 8)
+    out = bags.embedding_bag_forward(np, table, index, starts, None, mean=False,
+                                     padding_idx=None, backend=None, save=False)[0]
+    np.testing.assert_allclose(out, table[index].reshape(512, 8, 64).sum(1), rtol=1e-5,
+                               atol=1e-5)

@@ -12,14 +12,6 @@ threadpoolctl = pytest.importorskip("threadpoolctl")
 from xpnet.backend.kernels import numpy_threads  # noqa: E402
 
 
-@pytest.fixture
-def two_threads():
-    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
-        if numpy_threads.thread_count() < 2:
-            pytest.skip("the BLAS cannot be given two threads here")
-        yield
-
-
 @pytest.mark.parametrize("runner", ["run_shared", "run_blocks"])
 def test_every_block_once_many_calls(two_threads, runner):
     run = getattr(numpy_threads, runner)
