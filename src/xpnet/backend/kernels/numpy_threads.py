@@ -317,7 +317,9 @@ def _numba_threads(threads):
     blocks, else None."""
     global _numba_setter
     if _numba_setter is None:
-        _numba_setter = _launch_numba_threads()
+        with _teams_lock:  # once, and one thread at a time sets GOMP_SPINCOUNT around it
+            if _numba_setter is None:
+                _numba_setter = _launch_numba_threads()
     return _numba_setter if _numba_setter and threads <= _numba_most else None
 
 
