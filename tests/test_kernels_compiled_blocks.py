@@ -145,3 +145,17 @@ def test_embedding_lookups_and_bags_equal_numpys_on_every_path(path):
                                      padding_idx=None, backend=None, save=False)[0]
     np.testing.assert_allclose(out, table[index].reshape(512, 8, 64).sum(1), rtol=1e-5,
                                atol=1e-5)
+
+
+def test_direct_convolution_on_every_path_equals_one_thread(path):
+    # LeNet's conv1 shape: the samples go to numba's threads in blocks, the batch padded once
+    import xpnet
+    import xpnet.nn.functional as F
+    rng = np.random.default_rng(3)
+    x = xpnet.tensor(rng.standard_normal((64, 1, 28, 28)).astype(np.float32))
+    w = xpnet.tensor(rng.standard_normal((6, 1, 5, 5)).astype(np.float32))
+    b = xpnet.tensor(rng.standard_normal(6).astype(np.float32))
+    got = F.conv2d(x, w, b).numpy()
+    with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
+        want = F.conv2d(x, w, b).numpy()
+    np.testing.assert_array_equal(got, want)

@@ -36,7 +36,8 @@ import threading
 
 import numpy as np
 
-from .numba_jit import compiled
+from . import numpy_threads
+from .numba_jit import compiled, parallel
 
 try:
     import numba
@@ -296,6 +297,13 @@ if available:
                         out[s, u, r, j] = a1[at + j]
 
 
+    @parallel
+    def _direct_blocks(flat, weight, offsets, run, starts, bias, out, bounds):
+        for i in numba.prange(bounds.shape[0]):
+            first, stop = bounds[i, 0], bounds[i, 1]
+            _direct(flat[first:stop], weight, offsets, run, starts, bias, out[first:stop])
+
+
 _scipy_blas = None
 
 
@@ -333,6 +341,12 @@ _BLOCK_BYTES = 1 << 20
 # 28x28, 5x5: 100k a sample), 2 threads against 1, forward medians (ms): 64 samples 0.43 /
 # 0.37, 128 0.80 / 0.78, 192 1.05 / 1.12, 256 1.20 / 1.46.
 _DIRECT_SHARE_FROM = 1 << 24
+# Where numba's threads serve (`numpy_threads.run_compiled`), the whole batch is padded at once
+# and its samples go to them in blocks, with no GIL hand-off, from this many multiply-adds, as
+# long as the padded batch is at most _DIRECT_PADDED_BYTES (beyond, blocks are padded one at a
+# time as above, to stay in cache).
+_DIRECT_NUMBA_SHARE_FROM = 1 << 21
+_DIRECT_PADDED_BYTES = 1 << 23
 _workspace = threading.local()
 
 
@@ -484,7 +498,11 @@ def forward(geometry, x, weight, bias):
 
 
 def direct_forward(geometry, flat_of, x, weight, bias):
-    """The forward by `_direct`; flat_of(x block) gives its padded rows (n, C, row + tail)."""
+    """The forward by `_direct`; flat_of(x block) gives its padded rows (n, C, row + tail).
+    Where numba's threads serve, the batch is padded once and its samples shared among them
+    (LeNet's conv1, 2 threads, in asv_benchmarks/conv_vs_torch.py: 0.32-0.36 -> 0.22-0.23 ms,
+    PyTorch 0.22-0.28); else blocks are padded and run one at a time, on the team from
+    `_DIRECT_SHARE_FROM`."""
     from .numpy_threads import run_shared
     g = geometry
     w = np.ascontiguousarray(weight.reshape(g.out_channels, g.channels // g.groups, -1))
@@ -494,7 +512,16 @@ def direct_forward(geometry, flat_of, x, weight, bias):
     b = np.zeros(0, dtype=x.dtype) if bias is None else np.ascontiguousarray(bias)
     size = max(1, min(g.n, _BLOCK_BYTES // (g.channels * (g.row + g.tail) * x.itemsize)))
     work_size = g.n * g.out_channels * w.shape[1] * w.shape[2] * g.run  # multiply-adds
-    threads = _threads() if work_size >= _DIRECT_SHARE_FROM else 1
+    threads = _threads()
+    padded = g.n * g.channels * (g.row + g.tail) * x.itemsize
+    if threads > 1 and work_size >= _DIRECT_NUMBA_SHARE_FROM and padded <= _DIRECT_PADDED_BYTES \
+            and numpy_threads.numba_threads_serve(threads):
+        bounds = numpy_threads.block_bounds(g.n, min(g.n, 2 * threads))
+        numpy_threads.run_compiled(_direct_blocks, (flat_of(x), w, offsets, g.run, starts, b,
+                                                    out_rows), bounds)
+        return out
+    if work_size < _DIRECT_SHARE_FROM:
+        threads = 1
     if threads > 1:
         size = max(1, min(size, g.n // (2 * threads)))
     blocks = [slice(i, min(i + size, g.n)) for i in range(0, g.n, size)]
