@@ -465,8 +465,7 @@ def _rows(a, geometry):
 
 
 def _threads():
-    from .numpy_threads import thread_count
-    return thread_count()
+    return numpy_threads.thread_count()
 
 
 def _buffers(geometry, size, dtype):
@@ -478,7 +477,6 @@ def _buffers(geometry, size, dtype):
 
 
 def forward(geometry, x, weight, bias):
-    from .numpy_threads import run_shared
     g = geometry
     w = _weight_by_offset(g, weight)
     layout, starts, offsets = _layout(g)
@@ -493,7 +491,7 @@ def forward(geometry, x, weight, bias):
                        flat, wide, out_rows, g.groups)
 
     with _scipy_blas_limit():
-        run_shared(work, _tasks(g.n, size, _threads()))
+        numpy_threads.run_shared(work, _tasks(g.n, size, _threads()))
     return out
 
 
@@ -503,7 +501,6 @@ def direct_forward(geometry, flat_of, x, weight, bias):
     (LeNet's conv1, 2 threads, in asv_benchmarks/conv_vs_torch.py: 0.32-0.36 -> 0.22-0.23 ms,
     PyTorch 0.22-0.28); else blocks are padded and run one at a time, on the team from
     `_DIRECT_SHARE_FROM`."""
-    from .numpy_threads import run_shared
     g = geometry
     w = np.ascontiguousarray(weight.reshape(g.out_channels, g.channels // g.groups, -1))
     _, starts, offsets = _layout(g, compact=False)  # `flat_of` pads as numpy_kernels does
@@ -529,12 +526,11 @@ def direct_forward(geometry, flat_of, x, weight, bias):
     def work(block):
         _direct(flat_of(x[block]), w, offsets, g.run, starts, b, out_rows[block])
 
-    run_shared(work, blocks, threads)
+    numpy_threads.run_shared(work, blocks, threads)
     return out
 
 
 def backward(geometry, grad_out, x, weight, need_input, need_weight):
-    from .numpy_threads import run_shared
     g = geometry
     w = _weight_by_offset(g, weight)
     layout, starts, offsets = _layout(g)
@@ -553,7 +549,7 @@ def backward(geometry, grad_out, x, weight, need_input, need_weight):
         partials.append(mine)
 
     with _scipy_blas_limit():
-        run_shared(work, _tasks(g.n, size, _threads()))
+        numpy_threads.run_shared(work, _tasks(g.n, size, _threads()))
     grad_weight = None
     if need_weight:
         total = partials[0] if len(partials) == 1 else sum(partials)

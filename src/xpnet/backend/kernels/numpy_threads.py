@@ -223,15 +223,14 @@ def run_compiled(parallel, args, bounds):
 
     Where numba's own threads serve (an OpenMP or TBB layer, `numba_threads_serve`; and the
     team has not run a task in the last 20 ms, `_team_hot`), the blocks run on them without
-    the GIL: the whole hand-off happens in compiled code. A team hand-off takes
-    the GIL twice, and on these 2-vCPU VMs a thread that waits for the GIL sleeps and may be
-    woken onto the busy vCPU: sub-millisecond passes gained little from a second thread (a
-    (4096, 256) LayerNorm forward: 0.31 ms on one thread, 0.48 through the team, 0.18 on
-    numba's). Elsewhere (numba's workqueue layer, whose threads sleep between calls; a forked
-    child of a process that used GNU OpenMP, which numba would terminate;
-    ``XPNET_NUMBA_THREADS=0``) each block is one
-    `run_shared` block, running the loop's Python form (``parallel.py_func``) over its rows,
-    the inner kernels compiled as before."""
+    the GIL: the whole hand-off happens in compiled code. A team hand-off takes the GIL twice,
+    and on these 2-vCPU VMs a thread that waits for the GIL sleeps and may be woken onto the
+    busy vCPU: sub-millisecond passes gained little from a second thread (a (4096, 256)
+    LayerNorm forward: 0.31 ms on one thread, 0.48 through the team, 0.18 on numba's).
+    Elsewhere (numba's workqueue layer, whose threads sleep between calls; a forked child of a
+    process that used GNU OpenMP, which numba would terminate; ``XPNET_NUMBA_THREADS=0``) each
+    block is one `run_shared` block, running the loop's Python form (``parallel.py_func``) over
+    its rows, the inner kernels compiled as before."""
     blocks = len(bounds)
     threads = min(thread_count(), blocks) if blocks > 1 else 1
     if threads <= 1:
