@@ -548,3 +548,71 @@ def test_multihead_attention_warns_on_mismatched_mask_types_as_torch():
     x = xpnet.randn(4, 3, 8)
     with pytest.warns(UserWarning, match="mismatched key_padding_mask and attn_mask"):
         m(x, x, x, key_padding_mask=xpnet.zeros(3, 4, dtype="bool"), attn_mask=xpnet.zeros(4, 4))
+
+
+@pytest.mark.parametrize("family", fast_path_families("attention_backward"))
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_attention_backward_packs_the_in_projections_gradients_as_the_twin(family,
+                                                                          batch_first):
+    """With the ``packed`` hint (q, k, v are the three chunks of one projection's last axis,
+    each merged from the heads by ``layout``), the fast path returns the twin's gradients,
+    and on NumPy they lie side by side, so that the chunks' backward joins them without a
+    copy."""
+    b = xpnet.backend.load(family)
+    rng = np.random.default_rng(7)
+    length, batch, heads, width = 6, 2, 3, 4
+    embed = heads * width
+    outer = (batch, length) if batch_first else (length, batch)
+    qkv = rng.normal(size=(*outer, 3 * embed))
+    split = (0, 2, 1, 3) if batch_first else (1, 2, 0, 3)
+    q, k, v = (b.asarray(qkv[..., i * embed:(i + 1) * embed].reshape(*outer, heads, width)
+                         .transpose(split)) for i in range(3))
+    merge = (0, 2, 1, 3) if batch_first else (2, 0, 1, 3)
+    options = dict(scale=0.4, drop_scale=1.0, empty_rows="zero", need_weights=False)
+    grad_out = b.asarray(rng.normal(size=(batch, heads, length, width)))
+    results = []
+    for fast in (True, False):
+        out, _, saved = get_kernel("attention_forward", b, fast_paths=fast)(
+            b.xp, q, k, v, None, None, layout=merge, **options)
+        grads = get_kernel("attention_backward", b, fast_paths=fast)(
+            b.xp, saved, grad_out, None, scale=0.4, drop_scale=1.0,
+            need=(True, True, True, False), layout=merge, packed=True)
+        results.append((out, *grads[:3]))
+    for got, want in zip(*results):
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-10, atol=1e-12)
+    if family == "numpy":
+        merged = [np.asarray(g).transpose(merge).reshape(*outer, embed) for g in results[0][1:]]
+        joined = get_kernel("concat_chunks", b, fast_paths=True)(b.xp, merged, 2)
+        assert np.shares_memory(joined, merged[0])
+        np.testing.assert_array_equal(joined, np.concatenate(merged, axis=2))
+
+
+def test_self_attention_in_projection_gradient_is_joined_without_a_copy(monkeypatch):
+    """MultiheadAttention's self-attention (one in-projection, split in three) on NumPy: the
+    split's backward gets q, k and v's gradients side by side and joins them as a view, and
+    the gradients still equal torch's."""
+    from xpnet.backend import kernels
+
+    fast = get_kernel("concat_chunks", xpnet.backend.load("numpy"), fast_paths=True)
+    views = []
+
+    def spy(xp, arrays, axis):
+        out = fast(xp, arrays, axis)
+        views.append(np.shares_memory(out, arrays[0]))
+        return out
+
+    monkeypatch.setitem(kernels._fast, ("concat_chunks", "numpy"), spy)
+    kernels.forget_resolved()
+    try:
+        with xpnet.use_backend("numpy"):
+            for batch_first in (False, True):
+                ours, theirs = _mha(8, 2, batch_first=batch_first, dropout=0.0)
+                xq, tq = _pair(np.random.default_rng(3).normal(size=(5, 3, 8)))
+                out = ours(xq, xq, xq, need_weights=False)[0]
+                tout = theirs(tq, tq, tq, need_weights=False)[0]
+                _check_outputs_and_grads([out], [tout], [xq, ours.in_proj_weight],
+                                         [tq, theirs.in_proj_weight])
+    finally:
+        monkeypatch.undo()
+        kernels.forget_resolved()
+    assert views and all(views)

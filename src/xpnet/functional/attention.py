@@ -306,7 +306,10 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         raise ValueError(f"{op}: attn_mask must be 2-D (L, S) or 3-D (N * num_heads, L, S), got "
                          f"shape {attn_mask.shape}")
     if not batched:
-        query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
+        same = query is key, key is value  # self-attention keeps its one in-projection
+        query = query.unsqueeze(1)
+        key = query if same[0] else key.unsqueeze(1)
+        value = key if same[1] else value.unsqueeze(1)
         if key_padding_mask is not None:
             key_padding_mask = key_padding_mask.unsqueeze(0)
         batch_first = False
@@ -368,6 +371,10 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
 
     q, k, v = _in_projection(query, key, value, embed_dim, in_proj_weight, in_proj_bias,
                              separate)
+    # q, k and v are the chunks of one projection, which the attention kernel's gradients
+    # may then fill side by side (the ``packed`` hint of `Attention`).
+    packed = (separate is None and query is key is value and bias_k is None
+              and static_k is None and static_v is None and not add_zero_attn)
     seq_axis = 1 if batch_first else 0
     if bias_k is not None or bias_v is not None:
         if bias_k is None or bias_v is None:
@@ -404,7 +411,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
                              causal=causal, dropout_p=float(dropout_p),
                              generator=default_generator,
                              empty_rows="nan" if need_weights else "zero",
-                             need_weights=bool(need_weights), layout=merge)
+                             need_weights=bool(need_weights), layout=merge, packed=packed)
     out, weights = result if need_weights else (result, None)
     # (N, H, L, D) -> (L, N, E) or (N, L, E): a view where the kernel took the layout hint,
     # else the one copy of the attention output.

@@ -67,12 +67,17 @@ class Attention(Function):
     ``layout`` (a hint: the axis order in which the caller will read the output, as
     `MultiheadAttention` permutes its (N, H, L, Ev) output to (L, N, H, Ev) before merging the
     heads; a kernel may lay out the output and the gradients of query, key and value so that
-    this permutation of them is contiguous, saving the copy the merge would make).
+    this permutation of them is contiguous, saving the copy the merge would make), ``packed``
+    (a hint, with ``layout``: query, key and value are chunks 0, 1 and 2 of one array's last
+    axis, each read through ``layout`` with its last two axes merged, as self-attention's one
+    in-projection gives them; a kernel may write their gradients side by side in one array,
+    which the split's backward then joins without a copy).
     """
 
     @staticmethod
     def forward(ctx, query, key, value, mask, *, scale, causal=False, dropout_p=0.0,
-                generator=None, empty_rows="zero", need_weights=False, layout=None):
+                generator=None, empty_rows="zero", need_weights=False, layout=None,
+                packed=False):
         xp, backend = ctx.xp, ctx.backend
         length, source = query.shape[-2], key.shape[-2]
         if causal:
@@ -96,6 +101,7 @@ class Attention(Function):
         if save:
             ctx.save_for_backward(*saved)
         ctx.scale, ctx.drop_scale, ctx.causal, ctx.layout = scale, drop_scale, causal, layout
+        ctx.packed = packed
         ctx.shapes = (query.shape, key.shape, value.shape, None if mask is None else mask.shape)
         ctx.need_weights = need_weights
         return (out, weights) if need_weights else out
@@ -107,7 +113,7 @@ class Attention(Function):
         grads = ctx.backward_kernel(
             xp, ctx.saved_tensors, grad_out, grad_weights if ctx.need_weights else None,
             scale=ctx.scale, drop_scale=ctx.drop_scale, need=tuple(need[:4]),
-            causal=ctx.causal, layout=ctx.layout)
+            causal=ctx.causal, layout=ctx.layout, packed=ctx.packed)
         shapes = ctx.shapes
         return tuple(None if g is None else sum_to_shape(xp, g, shape)
                      for g, shape in zip(grads, shapes))
@@ -166,9 +172,10 @@ def attention_forward(xp, query, key, value, mask, keep, *, scale, drop_scale, e
 
 @register_generic("attention_backward")
 def attention_backward(xp, saved, grad_out, grad_weights, *, scale, drop_scale, need,
-                       causal=False, layout=None):
+                       causal=False, layout=None, packed=False):
     """Returns ``(dquery, dkey, dvalue, dmask)`` in the shapes the products give (the caller
-    sums broadcast axes away); each is None unless ``need`` says so."""
+    sums broadcast axes away); each is None unless ``need`` says so. Like ``layout``, the
+    ``packed`` hint means nothing to this twin."""
     scaled_query, key, value, e, reciprocal, keep, out = saved
     keep_scale = None if keep is None else xp.astype(keep, e.dtype) * drop_scale
     g = grad_out * reciprocal

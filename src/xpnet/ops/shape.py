@@ -9,6 +9,7 @@ import operator
 
 from xpnet.autograd.function import Function, check_same_backend
 from xpnet.autograd.tensor import Tensor
+from xpnet.backend.kernels import register_generic
 
 from ._util import AxisError, axis_arg, normalize_axis, sum_to_shape
 
@@ -110,7 +111,17 @@ class Split(Function):
 
     @staticmethod
     def backward(ctx, *grads):
-        return ctx.xp.concat(grads, axis=ctx.axis), None, None
+        # The pieces' gradients are the engine's own, used nowhere else: a fast path may join
+        # them as a view where they lie side by side (attention's q, k, v gradients do).
+        return ctx.backend.kernels.concat_chunks(ctx.xp, grads, ctx.axis), None, None
+
+
+@register_generic("concat_chunks")
+def concat_chunks(xp, arrays, axis):
+    """``xp.concat(arrays, axis=axis)`` for arrays that the caller owns and uses no more (a
+    split's gradients): a fast path may return a view of the buffer they were cut from, where
+    they lie side by side in it, instead of a copy."""
+    return xp.concat(arrays, axis=axis)
 
 
 class ConstantPad(Function):

@@ -89,12 +89,27 @@ def _t(a):
     return np.swapaxes(a, -1, -2)
 
 
+def _fits(layout, shape):
+    return layout is not None and sorted(layout) == list(range(len(shape)))
+
+
 def _laid_out(shape, dtype, layout):
     """``np.empty(shape)`` whose ``transpose(layout)`` is C-contiguous (the caller's hint), or
     plain when there is no hint or it does not fit the shape."""
-    if layout is None or sorted(layout) != list(range(len(shape))):
+    if not _fits(layout, shape):
         return np.empty(shape, dtype=dtype)
     return np.empty([shape[axis] for axis in layout], dtype=dtype).transpose(np.argsort(layout))
+
+
+def _packed(shape, dtype, layout):
+    """Three arrays of ``shape`` (the ``packed`` hint: q, k and v's gradients) cut from one
+    buffer, so that with the last two axes of ``layout`` merged they are chunks 0, 1 and 2 of
+    its last axis: (L, N, 3, H, D) for MultiheadAttention's (N, H, L, D) heads, which
+    `numpy_views.concat_chunks` then joins as a view."""
+    outer = [shape[axis] for axis in layout[:-2]]
+    buffer = np.empty((*outer, 3, *(shape[axis] for axis in layout[-2:])), dtype=dtype)
+    back = np.argsort(layout)
+    return [buffer[(slice(None),) * len(outer) + (i,)].transpose(back) for i in range(3)]
 
 
 def _blocks(batch, per_item_bytes):
@@ -354,7 +369,7 @@ def attention_forward(xp, query, key, value, mask, keep, *, scale, drop_scale, e
 
 @register_fast("attention_backward", "numpy")
 def attention_backward(xp, saved, grad_out, grad_weights, *, scale, drop_scale, need,
-                       causal=False, layout=None):
+                       causal=False, layout=None, packed=False):
     query, key, value, e_t, reciprocal, keep, out = saved
     batch = e_t.shape[:-2]
     source, length = e_t.shape[-2:]
@@ -399,9 +414,13 @@ def attention_backward(xp, saved, grad_out, grad_weights, *, scale, drop_scale, 
             else np.sum(grad_out * out, axis=-1, keepdims=True)
         row_dot = _t(dots * reciprocal)
     weights_grad_t = None if grad_weights is None else _t(grad_weights)
-    dquery = _laid_out(q.shape, dtype, layout) if need[0] else None
-    dkey = _laid_out(k.shape, dtype, layout) if need[1] else None
-    dvalue = _laid_out(v.shape, dtype, layout) if need[2] else None
+    if packed and need[:3] == (True, True, True) and q.shape == k.shape == v.shape \
+            and _fits(layout, q.shape):
+        dquery, dkey, dvalue = _packed(q.shape, dtype, layout)
+    else:
+        dquery = _laid_out(q.shape, dtype, layout) if need[0] else None
+        dkey = _laid_out(k.shape, dtype, layout) if need[1] else None
+        dvalue = _laid_out(v.shape, dtype, layout) if need[2] else None
     dscores_t = np.empty(e_t.shape, dtype=dtype) if need[3] else None
 
     def block_backward(index):

@@ -535,6 +535,7 @@ from . import numba_layer_norm as _numba_layer_norm  # noqa: E402,F401  (registe
 from . import numba_norms as _numba_norms  # noqa: E402,F401  (registers its kernels)
 from . import numba_optim as _numba_optim  # noqa: E402,F401  (registers its kernels)
 from . import numba_embedding_bag as _numba_embedding_bag  # noqa: E402,F401  (registers)
+from . import numpy_views as _numpy_views  # noqa: E402,F401  (registers its kernels)
 
 
 # -- sigmoid ----------------------------------------------------------------------------------
