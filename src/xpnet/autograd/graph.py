@@ -177,7 +177,9 @@ def run_backward(roots, grads, retain_graph=False, capture=None, op="backward", 
         slots = pending.get(fn)
         if slots is None:
             slots = pending[fn] = [None] * len(fn.out_meta)
-        slots[index] = g if slots[index] is None else slots[index] + g
+        if slots[index] is not None:  # the gradients of one output, summed
+            g = fn.backend.kernels.add(fn.xp, slots[index], g)
+        slots[index] = g
         return fn
 
     for r, g in zip(roots, seeds):

@@ -218,4 +218,4 @@ def accumulate_grad(existing, new, backend):
         return Tensor._make(new, backend)
     if isinstance(existing, RowSparseGrad):
         return Tensor._make(_add_rows_to_dense(existing, new), backend)
-    return Tensor._make(existing.array + new, backend)
+    return Tensor._make(backend.kernels.add(backend.xp, existing.array, new), backend)

@@ -9,6 +9,7 @@ import reprlib
 from xpnet import dtypes
 from xpnet.autograd.function import Function, check_same_backend
 from xpnet.autograd.tensor import Tensor
+from xpnet.backend.kernels import register_generic
 
 from ._util import check_broadcast, is_scalar, promote_operands, sum_to_shape
 
@@ -73,12 +74,12 @@ def _grads(ctx, ga, gb):
 # The binary ops keep both operands' shapes for backward's sum_to_shape; a Python scalar operand
 # (the only non-array one promote_operands leaves) has shape None.
 class Add(Function):
-    compute = staticmethod(lambda backend, a, b: backend.xp.add(a, b))
+    compute = staticmethod(lambda backend, a, b: backend.kernels.add(backend.xp, a, b))
 
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = (getattr(a, "shape", None), getattr(b, "shape", None))
-        return ctx.xp.add(a, b)
+        return ctx.backend.kernels.add(ctx.xp, a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -87,6 +88,13 @@ class Add(Function):
         need_a, need_b = ctx.needs_input_grad
         return (sum_to_shape(xp, g, sa) if need_a else None,
                 sum_to_shape(xp, g, sb) if need_b else None)
+
+
+@register_generic("add")
+def add_arrays(xp, a, b):
+    """``xp.add(a, b)``, the sum behind ``+`` and behind the gradients autograd adds up (a
+    fast path may share a large sum among threads)."""
+    return xp.add(a, b)
 
 
 class Sub(Function):

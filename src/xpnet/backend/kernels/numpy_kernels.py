@@ -508,6 +508,43 @@ def matmul(xp, a, b):
                                                               (a.shape[0], b.shape[1])))
 
 
+# Same-shape sums of at least this many elements (1 MB of float32) are large: their output
+# comes from reused memory where it is large enough (numpy_buffers.large) and the sum is shared
+# among the threads. A Transformer encoder layer's residual adds, (4096, 256) float32, took
+# 1.85 ms each into fresh pages (its benchmark, two threads), against ~0.5 ms warm.
+_LARGE_ADD = 1 << 18
+_ADD_BLOCKS_PER_THREAD = 2
+
+
+@register_fast("add", "numpy")
+def add(xp, a, b):
+    # The tiny-tensor path first: two checks before NumPy's add.
+    if type(a) is np.ndarray and a.size >= _LARGE_ADD and type(b) is np.ndarray \
+            and a.shape == b.shape and a.dtype == b.dtype and a.flags.c_contiguous \
+            and b.flags.c_contiguous:
+        return _large_add(a, b)
+    return np.add(a, b)
+
+
+def _large_add(a, b):
+    out = numpy_buffers.large(a.dtype, a.shape)
+    if out is None:
+        out = np.empty_like(a)
+    threads = numpy_threads.thread_count()
+    if threads <= 1:
+        return np.add(a, b, out=out)
+    flat_a, flat_b, flat_out = a.reshape(-1), b.reshape(-1), out.reshape(-1)
+    parts = _ADD_BLOCKS_PER_THREAD * threads
+    cuts = [a.size * i // parts for i in range(parts + 1)]
+
+    def work(i):
+        block = slice(cuts[i], cuts[i + 1])
+        np.add(flat_a[block], flat_b[block], out=flat_out[block])
+
+    numpy_threads.run_shared(work, range(parts), threads)
+    return out
+
+
 @register_fast("bias_add", "numpy")
 def bias_add(xp, out, bias):
     if numba_linear.available and out.ndim == 2 and out.flags.c_contiguous \
