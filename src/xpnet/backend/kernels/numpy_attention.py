@@ -61,6 +61,7 @@ import threading
 import numpy as np
 
 from . import numba_softmax as _softmax
+from . import numpy_buffers
 from . import register_fast
 from .numpy_threads import run_blocks as _run_blocks
 
@@ -107,7 +108,7 @@ def _packed(shape, dtype, layout):
     its last axis: (L, N, 3, H, D) for MultiheadAttention's (N, H, L, D) heads, which
     `numpy_views.concat_chunks` then joins as a view."""
     outer = [shape[axis] for axis in layout[:-2]]
-    buffer = np.empty((*outer, 3, *(shape[axis] for axis in layout[-2:])), dtype=dtype)
+    buffer = numpy_buffers.array(dtype, (*outer, 3, *(shape[axis] for axis in layout[-2:])))
     back = np.argsort(layout)
     return [buffer[(slice(None),) * len(outer) + (i,)].transpose(back) for i in range(3)]
 
