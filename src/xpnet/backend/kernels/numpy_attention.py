@@ -12,11 +12,16 @@ OpenBLAS. Timings are CPU milliseconds of one forward at the issue's shapes (flo
   view much more slowly when the summed axis is short: ``K (Q scale)^T`` takes 2.6 ms with
   Q's view, 1.75 ms with (Q scale)^T copied to a contiguous buffer first (0.3 ms; the scaling
   comes free), and backward's ``V g^T`` likewise 2.6 -> 1.6 ms.
-- **Blocks that stay in cache.** The work runs over blocks of the leading batch axis of about
-  1 MiB of scores: each block's product, exp and sum, and the product with V, read the scores
-  from L2 rather than memory (12.2 -> 10.4 ms). Without a backward to keep them for, a block's
-  scores live in a per-thread buffer of the block's size (9.1 -> 7.1 ms: one of the whole
-  batch's size wrote 16 MiB back to memory on every call).
+- **Blocks of the batch.** The work runs over blocks of the leading batch axis of about 4 MiB
+  of scores: each block's product, exp and sum, and the product with V, one after the other.
+  Without a backward to keep them for, a block's scores live in a per-thread buffer of the
+  block's size (9.1 -> 7.1 ms: one of the whole batch's size wrote 16 MiB back to memory on
+  every call). Blocks of 1 MiB, which stay in a 1 MiB L2 cache, were the best on the machine
+  this was first tuned on (12.2 -> 10.4 ms against whole-batch passes); on the Sapphire Rapids
+  VMs (2 MiB of L2 a core) each block's dozen NumPy and numba calls cost more than the cache
+  saves: 4 MiB blocks took the forward 8.2 -> 7.3 ms on one thread and 5.0 -> 4.0 ms on two,
+  forward+backward 23.1-24.2 -> 21.7-22.0 and 13.4-14.4 -> 11.5-12.3 ms (sizes from 256 KiB
+  to 32 MiB timed; 8 MiB was no better, and leaves two threads one block each).
 - **One compiled softmax pass** (numba_softmax.py, with numba): the exponential, the sums over
   the keys and the causal mask in one pass over each block while it is in cache, 0.9 ms where
   NumPy's exp and sum took 2.1 ms, and the rows of the output scaled in another. Without
@@ -65,7 +70,7 @@ from . import numpy_buffers
 from . import register_fast
 from .numpy_threads import run_blocks as _run_blocks
 
-_BLOCK_BYTES = 1 << 20  # scores per block: fits the L2 cache with room for Q, K, V
+_BLOCK_BYTES = 1 << 22  # scores per block (see the module docstring)
 _CAUSAL_TILES = 4  # query tiles of a causal block: fewer waste work, more make small products
 # Below this many queries a tile's products are too small for BLAS and its strided exp slower
 # than the whole block's (L = 128: forward 11.1 -> 13.5 ms, backward 16.0 -> 18.0 ms, tiles of
