@@ -6,6 +6,8 @@ of several, without bias, and only the gradients asked for."""
 
 from __future__ import annotations
 
+import pathlib
+
 import numpy as np
 import pytest
 
@@ -172,3 +174,24 @@ def test_the_benchmark_shapes_take_the_compiled_paths():
         assert numpy_kernels._conv_path(g, np.float32) == path
         g = numpy_kernels._geometry(x_shape, 8, w_shape, (1,) * dims, padding, (1,) * dims, 1)
         assert numpy_kernels._conv_path(g, np.float64) == path.replace("winograd", "offsets")
+
+
+def test_scipy_blas_limit_leaves_numpys_blas_alone_through_a_symlinked_environment(
+        two_threads, tmp_path, monkeypatch):
+    """The convolution loops hold scipy's BLAS at one thread and leave NumPy's, whose count
+    says how many threads they share blocks among. With the environment reached through a
+    symlink (a symlinked venv), NumPy's BLAS was held too, and every block then ran on one
+    thread: a 2-thread conv2d forward+backward took 44-50 ms instead of 25."""
+    pytest.importorskip("threadpoolctl")
+    pytest.importorskip("scipy.linalg")  # loads scipy's own BLAS where it has one
+    from xpnet.backend.kernels import numba_conv, numpy_threads
+
+    real_site = pathlib.Path(np.__file__).resolve().parents[1]
+    link = tmp_path / "site-packages"
+    link.symlink_to(real_site, target_is_directory=True)
+    monkeypatch.setattr(np, "__file__", str(link / "numpy" / "__init__.py"))
+    monkeypatch.setattr(numba_conv, "_scipy_blas", None)  # asked again, through the link
+    before = numpy_threads.thread_count()
+    with numba_conv._scipy_blas_limit():
+        assert numpy_threads.thread_count() == before == 2
+    monkeypatch.setattr(numba_conv, "_scipy_blas", None)  # not kept for later tests

@@ -321,7 +321,10 @@ def _scipy_blas_limit():
             _scipy_blas = False
         else:
             controller = ThreadpoolController().select(user_api="blas")
-            numpy_dir = os.path.dirname(os.path.dirname(np.__file__))
+            # Both sides resolved: threadpoolctl gives the library's real path, and NumPy's
+            # may be reached through a symlink (a symlinked venv), where holding "scipy's"
+            # BLAS held NumPy's too, and every loop then ran on one thread.
+            numpy_dir = os.path.dirname(os.path.dirname(os.path.realpath(np.__file__)))
             controller.lib_controllers = [
                 lib for lib in controller.lib_controllers
                 if not os.path.realpath(lib.filepath).startswith(
