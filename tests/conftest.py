@@ -78,6 +78,27 @@ def two_threads():
         yield
 
 
+@pytest.fixture
+def joins_as_views(monkeypatch):
+    """A list that records, for each call of NumPy's ``concat_chunks`` fast path (a split's
+    backward) during the test, whether the join came back as a view of the first chunk."""
+    from xpnet.backend import kernels
+
+    fast = kernels.get_kernel("concat_chunks", xpnet.backend.load("numpy"), fast_paths=True)
+    views = []
+
+    def spy(xp, arrays, axis):
+        out = fast(xp, arrays, axis)
+        views.append(bool(np.shares_memory(out, arrays[0])))
+        return out
+
+    monkeypatch.setitem(kernels._fast, ("concat_chunks", "numpy"), spy)
+    kernels.forget_resolved()
+    yield views
+    monkeypatch.undo()
+    kernels.forget_resolved()
+
+
 @pytest.fixture(autouse=True)
 def _seed_and_defaults():
     """Every test starts from the same seed, default dtype float32 and fast paths as configured."""
