@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import register_fast
+from . import numpy_buffers, register_fast
 from .numba_jit import compiled, parallel
 from .numpy_threads import block_bounds, run_compiled, thread_count
 
@@ -120,7 +120,7 @@ if numba is not None:
         rows = np.ascontiguousarray(rows)
         n, width = rows.shape
         dtype = rows.dtype
-        out = np.empty_like(rows)
+        out = numpy_buffers.empty(dtype, rows.shape)
         mean = np.empty((n, 1), dtype=dtype)
         rstd = np.empty((n, 1), dtype=dtype)
         w = np.ascontiguousarray(_ones_if_none(weight, width, dtype, 1))
@@ -135,7 +135,8 @@ if numba is not None:
         n, width = rows.shape
         dtype = rows.dtype
         w = np.ascontiguousarray(_ones_if_none(weight, width, dtype, 1))
-        grad_x = np.empty_like(rows) if need[0] else np.empty((0, width), dtype=dtype)
+        grad_x = numpy_buffers.empty(dtype, rows.shape) if need[0] else np.empty((0, width),
+                                                                                 dtype=dtype)
         blocks = _blocks(n)
         partial_w = np.zeros((len(blocks), width), dtype=dtype)
         partial_b = np.zeros((len(blocks), width), dtype=dtype)

@@ -99,20 +99,13 @@ def _fits(layout, shape):
     return layout is not None and sorted(layout) == list(range(len(shape)))
 
 
-def _large(shape, dtype):
-    """``np.empty(shape)``, from numpy_buffers' reused memory when it is large: the scores
-    kept for backward, 16 MB at the benchmark's shapes, faulted ~2,500 fresh pages a
-    forward+backward (of 35 ms, one thread) when glibc had handed the last call's back."""
-    out = numpy_buffers.large(dtype, shape)
-    return np.empty(shape, dtype=dtype) if out is None else out
-
-
 def _laid_out(shape, dtype, layout):
     """``np.empty(shape)`` whose ``transpose(layout)`` is C-contiguous (the caller's hint), or
     plain when there is no hint or it does not fit the shape."""
     if not _fits(layout, shape):
-        return np.empty(shape, dtype=dtype)
-    return np.empty([shape[axis] for axis in layout], dtype=dtype).transpose(np.argsort(layout))
+        return numpy_buffers.empty(dtype, shape)
+    return numpy_buffers.empty(dtype, [shape[axis] for axis in layout]).transpose(
+        np.argsort(layout))
 
 
 def _packed(shape, dtype, layout):
@@ -237,7 +230,7 @@ def attention_forward(xp, query, key, value, mask, keep, *, scale, drop_scale, e
         for name, a in (("query", query), ("key", key), ("value", value)):
             if not a.flags.c_contiguous:
                 sources[name] = a
-        query, key, value = (np.empty(a.shape, a.dtype) if name in sources else a
+        query, key, value = (numpy_buffers.empty(a.dtype, a.shape) if name in sources else a
                              for name, a in (("query", query), ("key", key), ("value", value)))
     elif strided:
         query, key, value = (np.ascontiguousarray(a) for a in (query, key, value))
@@ -268,7 +261,7 @@ def attention_forward(xp, query, key, value, mask, keep, *, scale, drop_scale, e
     # Kept for backward; without one, each block's scores live in a per-thread buffer of
     # the block's size, which stays in cache.
     kept = save or need_weights
-    e_t = _large((*batch, source, length), dtype) if kept else None
+    e_t = numpy_buffers.empty(dtype, (*batch, source, length)) if kept else None
     total = np.empty((*batch, 1, length), dtype=dtype)  # row sums, then their reciprocals
     out = _laid_out((*batch, length, value.shape[-1]), dtype, layout)
     factor = dtype.type(drop_scale) if keep_t is not None else 1

@@ -60,6 +60,15 @@ def large(dtype, shape):
     return array(dtype, shape)
 
 
+def empty(dtype, shape):
+    """``np.empty(shape, dtype)``, from reused memory when it is large (`large`): for arrays a
+    kernel returns or keeps for backward, whose fresh pages would otherwise fault whenever
+    glibc has handed the last call's back (in the asv process, a Transformer encoder layer's
+    step faulted ~3,000 pages in attention's and LayerNorm's outputs)."""
+    out = large(dtype, shape)
+    return np.empty(shape, dtype=dtype) if out is None else out
+
+
 def _used():
     """Whether each kept block still has arrays carved out of it (each holds a reference),
     against a probe referenced as an unused block is: exact counts vary with the version."""

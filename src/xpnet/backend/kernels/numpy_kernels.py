@@ -528,9 +528,7 @@ def add(xp, a, b):
 
 
 def _large_add(a, b):
-    out = numpy_buffers.large(a.dtype, a.shape)
-    if out is None:
-        out = np.empty_like(a)
+    out = numpy_buffers.empty(a.dtype, a.shape)
     threads = numpy_threads.thread_count()
     if threads <= 1:
         return np.add(a, b, out=out)
