@@ -114,7 +114,7 @@ def _packed(shape, dtype, layout):
     its last axis: (L, N, 3, H, D) for MultiheadAttention's (N, H, L, D) heads, which
     `numpy_views.concat_chunks` then joins as a view."""
     outer = [shape[axis] for axis in layout[:-2]]
-    buffer = numpy_buffers.array(dtype, (*outer, 3, *(shape[axis] for axis in layout[-2:])))
+    buffer = numpy_buffers.empty(dtype, (*outer, 3, *(shape[axis] for axis in layout[-2:])))
     back = np.argsort(layout)
     return [buffer[(slice(None),) * len(outer) + (i,)].transpose(back) for i in range(3)]
 
