@@ -1,4 +1,5 @@
-"""The fused recurrent kernels ``rnn_forward`` / ``rnn_backward``: the NumPy fast path
+"""The fused recurrent kernels ``rnn_forward`` / ``rnn_backward`` (and ``*_directions``, both
+directions of a layer at once): the NumPy fast path
 (backend/kernels/numpy_recurrent.py, which hands float32 to backend/kernels/numba_recurrent.py)
 against the standard-only twins of ops/recurrent.py, for LSTM, GRU and both RNNs, with and
 without padding, the loop over time compiled (BLAS called from numba) and in Python, the
@@ -14,7 +15,7 @@ import pytest
 import xpnet
 from xpnet import nn
 from xpnet.backend.kernels import (get_kernel, numba_atomics, numba_gemm, numba_recurrent,
-                                   numpy_blas, numpy_buffers)
+                                   numpy_blas, numpy_buffers, numpy_recurrent)
 from xpnet.ops import recurrent as twin
 
 needs_numba = pytest.mark.skipif(numba_recurrent.numba is None,
@@ -145,6 +146,73 @@ def test_registered_fast_path_matches_the_twin(mode, dtype, lengths):
     compiled = dtype == "float32" and numba_recurrent.numba is not None
     assert isinstance(saved[0], numba_recurrent.Tape) == compiled
     _assert_all_close(got, want, **_tolerance(dtype))
+
+
+def _directions(forward, backward, mode, a, mask, seeds=(0, 1)):
+    """Both directions of a layer through ``rnn_forward_directions``/``_backward_directions``
+    kernels: the second on the steps flipped, with weights, states and gradients of its own
+    (case ``seeds[1]``). Returns each direction's outputs and gradients as `_run` does."""
+    other, _ = _case(mode, a["x"].dtype, None, seed=seeds[1], steps=a["x"].shape[0],
+                     batch=a["x"].shape[1], features=a["x"].shape[2], hidden=a["h0"].shape[1])
+    other["x"] = a["x"][::-1]
+    cases = [(a, mask), (other, None if mask is None else mask[::-1])]
+    names = ("x", "h0", "c0", "w_ih", "w_hh", "b_ih", "b_hh")
+    results = forward(np, mode, [(*(c[k] for k in names), m) for c, m in cases], device=None)
+    grads = backward(np, mode, [(saved, c["g_out"], c["g_hn"], c["g_cn"], c["x"], c["w_ih"],
+                                 c["w_hh"], m, True, True)
+                                for (c, m), (*_, saved) in zip(cases, results)])
+    return [[*result[:3], *grad] for result, grad in zip(results, grads)]
+
+
+@pytest.mark.parametrize("mode", list(GATES))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("lengths", list(LENGTHS))
+@pytest.mark.parametrize("sizes", [dict(), dict(batch=48, hidden=32, features=20)],
+                         ids=["blas", "tiles"])
+def test_directions_at_once_match_the_twin(mode, dtype, lengths, sizes, two_threads,
+                                           monkeypatch):
+    """A bidirectional layer's two directions through the numpy backend's kernels at two
+    threads: in float32 with numba they run at once, one on each thread of the kernel team
+    (`numpy_threads.run_blocks`), each then on one thread; they match the twins, and each
+    direction gives the same bits as when it runs alone on one thread."""
+    backend = xpnet.backend.load("numpy")
+    fast = [get_kernel(f"rnn_{half}_directions", backend, fast_paths=True)
+            for half in ("forward", "backward")]
+    assert fast[0] is not twin.rnn_forward_directions
+    runs = []
+    real_run_blocks = numpy_recurrent.numpy_threads.run_blocks
+
+    def spy(work, blocks):
+        runs.append(list(blocks))
+        return real_run_blocks(work, blocks)
+
+    monkeypatch.setattr(numpy_recurrent.numpy_threads, "run_blocks", spy)
+    ragged = LENGTHS[lengths] and (LENGTHS[lengths] * 10)[:sizes.get("batch", 5)]
+    arrays, mask = _case(mode, dtype, ragged, **sizes)
+    reference, _ = _case(mode, "float64", ragged, **sizes)
+    got = _directions(*fast, mode, arrays, mask)
+    want = _directions(twin.rnn_forward_directions, twin.rnn_backward_directions, mode,
+                       reference, mask)
+    compiled = dtype == "float32" and numba_recurrent.numba is not None
+    assert runs == ([[0, 1], [0, 1]] if compiled else [])
+    for g, w in zip(got, want):
+        for name, g_k, w_k in zip(["out", "h_n", "c_n", "dx", "dh0", "dc0", "dw_ih", "dw_hh",
+                                   "db_ih", "db_hh"], g, w):
+            assert (g_k is None) == (w_k is None), name
+            if g_k is not None:
+                assert g_k.dtype == dtype
+                scale = max(1, np.abs(w_k).max()) if dtype == "float32" else 1
+                np.testing.assert_allclose(g_k, w_k, rtol=_tolerance(dtype)["rtol"],
+                                           atol=_tolerance(dtype)["atol"] * scale,
+                                           err_msg=name)
+    if compiled:
+        threadpoolctl = pytest.importorskip("threadpoolctl")
+        with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
+            alone = _directions(*fast, mode, arrays, mask)
+        for g, a in zip(got, alone):
+            for g_k, a_k in zip(g, a):
+                if g_k is not None:
+                    np.testing.assert_array_equal(g_k, a_k)
 
 
 @pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])

@@ -1,7 +1,7 @@
 """Recurrent layers and cells as functions: stacked, bidirectional, variable-length.
 
-Each layer and direction is one `xpnet.ops.recurrent.RecurrentLayer` node over the whole
-sequence. The arguments mirror what ``torch.nn.LSTM`` passes to its kernel: a flat list of
+Each layer (both its directions) is one `xpnet.ops.recurrent.RecurrentLayer` node over the
+whole sequence. The arguments mirror what ``torch.nn.LSTM`` passes to its kernel: a flat list of
 weights in PyTorch's order (``w_ih, w_hh[, b_ih, b_hh]`` per layer, the reverse direction's
 after the forward one's).
 """
@@ -51,19 +51,20 @@ def _recurrent(mode, input, hx, params, has_biases, num_layers, dropout, trainin
     h0, c0 = _initial_states(op, mode, hx, num_layers * directions, batch, hidden, x, unbatched)
     finals_h, finals_c = [], []
     layer_input = x
+    per_output = 3 if mode == "lstm" else 2  # (output, h_n[, c_n]) per direction
     for layer in range(num_layers):
-        outputs = []
+        arguments = []
         for direction in range(directions):
             k = layer * directions + direction
             w = params[k * per_layer:(k + 1) * per_layer]
             b_ih, b_hh = (w[2], w[3]) if has_biases else (None, None)
-            results = RecurrentLayer.apply(
-                layer_input, h0[k], None if c0 is None else c0[k], w[0], w[1], b_ih, b_hh,
-                mask, mode=mode, reverse=direction == 1)
-            outputs.append(results[0])
-            finals_h.append(results[1])
-            if mode == "lstm":
-                finals_c.append(results[2])
+            arguments += [h0[k], None if c0 is None else c0[k], w[0], w[1], b_ih, b_hh]
+        results = RecurrentLayer.apply(layer_input, mask, *arguments, mode=mode,
+                                       reverse=(False, True)[:directions])
+        outputs = results[::per_output]
+        finals_h += results[1::per_output]
+        if mode == "lstm":
+            finals_c += results[2::per_output]
         layer_input = outputs[0] if directions == 1 else ops.concat(outputs, axis=2)
         if dropout and training and layer < num_layers - 1:
             layer_input = _dropout(layer_input, dropout, training=True)
@@ -197,9 +198,9 @@ def _cell(mode, input, hx, w_ih, w_hh, b_ih, b_hh):
                 got = tuple(s.shape) if isinstance(s, Tensor) else type(s).__name__
                 raise ValueError(f"{op}: expected {name} of shape {want}, got {got}")
             states.append(s.unsqueeze(0) if unbatched else s)
-    results = RecurrentLayer.apply(x.unsqueeze(0), states[0],
+    results = RecurrentLayer.apply(x.unsqueeze(0), None, states[0],
                                    states[1] if mode == "lstm" else None, w_ih, w_hh, b_ih, b_hh,
-                                   None, mode=mode, reverse=False)
+                                   mode=mode, reverse=(False,))
     finals = results[1:]
     if unbatched:
         finals = tuple(f.squeeze(0) for f in finals)

@@ -1,10 +1,11 @@
-"""One recurrent layer, one direction, over a whole sequence: a single autograd node.
+"""One recurrent layer over a whole sequence, in one direction or both: a single autograd node.
 
 Forward projects the inputs of every time step with one matmul, then loops over time doing only
 the recurrent matmul and the gate math. Backward is one loop back through time (BPTT) that
 collects the gate gradients of every step; the weight, bias and input gradients then come from
 a few whole-sequence matmuls after it. The maths lives in the kernels ``rnn_forward`` and
-``rnn_backward`` (generic twins here; fast paths in `xpnet.backend.kernels`).
+``rnn_backward`` (generic twins here; fast paths in `xpnet.backend.kernels`), which the node
+calls for each direction through ``rnn_forward_directions`` and ``rnn_backward_directions``.
 
 Equations and gate order are PyTorch's (``torch.nn.RNN``/``GRU``/``LSTM``), with the hidden
 size H and the weights ``w_ih`` (G*H, I), ``w_hh`` (G*H, H):
@@ -31,46 +32,69 @@ GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
 
 
 class RecurrentLayer(Function):
-    """``(output, h_n)`` or, for LSTM, ``(output, h_n, c_n)`` of one layer and direction.
+    """One layer over the whole sequence, in one direction or in both: ``(output, h_n)`` or,
+    for LSTM, ``(output, h_n, c_n)``, for each direction in turn.
 
-    Arrays: x (T, B, I), h0 and c0 (B, H) (c0 None unless LSTM), weights and biases as PyTorch
-    names them (biases may be None), mask (T, B, 1) bool or None. ``reverse`` runs from the last
-    step to the first.
+    Arrays: x (T, B, I) and mask (T, B, 1) bool or None, then for each direction h0 and c0
+    (B, H) (c0 None unless LSTM) and the weights and biases as PyTorch names them, ``w_ih,
+    w_hh, b_ih, b_hh`` (biases may be None). ``reverse`` holds a bool per direction: true
+    where it runs from the last step to the first. One node for both directions of a
+    bidirectional layer, as they depend on nothing of each other's and the kernels
+    (``rnn_forward_directions``, ``rnn_backward_directions``) may run them at once.
     """
 
     @staticmethod
-    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask, *, mode, reverse):
+    def forward(ctx, x, mask, *params, mode, reverse):
         xp = ctx.xp
-        if reverse:
-            x = xp.flip(x, axis=0)
-            mask = None if mask is None else xp.flip(mask, axis=0)
         # Both halves from the same place, even if fast paths are switched before backward.
-        ctx.backward_kernel = get_kernel("rnn_backward", ctx.backend)
-        out, h_n, c_n, saved = get_kernel("rnn_forward", ctx.backend)(
-            xp, mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask, device=ctx.backend.device)
-        ctx.save_for_backward(x, w_ih, w_hh, mask, *saved)
-        ctx.mode, ctx.reverse = mode, reverse
-        ctx.has_bias = b_ih is not None
-        if reverse:
-            out = xp.flip(out, axis=0)
-        return (out, h_n) if c_n is None else (out, h_n, c_n)
+        ctx.backward_kernel = get_kernel("rnn_backward_directions", ctx.backend)
+        ctx.mode, ctx.reverse = mode, tuple(reverse)
+        ctx.has_bias = params[4] is not None
+        calls = []
+        for d, backwards in enumerate(ctx.reverse):
+            h0, c0, w_ih, w_hh, b_ih, b_hh = params[_PER_DIRECTION * d:_PER_DIRECTION * (d + 1)]
+            calls.append((_in_time(xp, x, backwards), h0, c0, w_ih, w_hh, b_ih, b_hh,
+                          _in_time(xp, mask, backwards)))
+        results = get_kernel("rnn_forward_directions", ctx.backend)(
+            xp, mode, calls, device=ctx.backend.device)
+        outputs, kept = [], []
+        for call, backwards, (out, h_n, c_n, saved) in zip(calls, ctx.reverse, results):
+            kept.append((call[0], call[3], call[4], call[7], saved))
+            outputs += [_in_time(xp, out, backwards), h_n] + ([] if c_n is None else [c_n])
+        ctx.save_for_backward(*kept)
+        return tuple(outputs)
 
     @staticmethod
-    def backward(ctx, g_out, g_hn, g_cn=None):
+    def backward(ctx, *grads):
         xp = ctx.xp
-        x, w_ih, w_hh, mask, *saved = ctx.saved_tensors
-        if ctx.reverse:
-            g_out = xp.flip(g_out, axis=0)
+        per = len(grads) // len(ctx.reverse)  # (g_out, g_hn) or, for LSTM, (..., g_cn)
         need = ctx.needs_input_grad
-        grads = ctx.backward_kernel(
-            xp, ctx.mode, saved, g_out, g_hn, g_cn, x, w_ih, w_hh, mask,
-            need_input=need[0], need_weights=need[3] or need[4] or need[5] or need[6])
-        dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh = grads
-        if ctx.reverse and dx is not None:
-            dx = xp.flip(dx, axis=0)
-        if not ctx.has_bias:
-            db_ih = db_hh = None
-        return dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh, None
+        calls = []
+        for d, (backwards, (x, w_ih, w_hh, mask, saved)) in enumerate(
+                zip(ctx.reverse, ctx.saved_tensors)):
+            g_out, g_hn, *g_cn = grads[per * d:per * (d + 1)]
+            first = 2 + _PER_DIRECTION * d  # this direction's h0 among forward's arguments
+            calls.append((saved, _in_time(xp, g_out, backwards), g_hn,
+                          g_cn[0] if g_cn else None, x, w_ih, w_hh, mask, need[0],
+                          any(need[first + 2:first + _PER_DIRECTION])))
+        dx, per_direction = None, []
+        for backwards, (dx_d, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh) in zip(
+                ctx.reverse, ctx.backward_kernel(xp, ctx.mode, calls)):
+            if dx_d is not None:
+                dx_d = _in_time(xp, dx_d, backwards)
+                dx = dx_d if dx is None else dx + dx_d
+            if not ctx.has_bias:
+                db_ih = db_hh = None
+            per_direction += [dh0, dc0, dw_ih, dw_hh, db_ih, db_hh]
+        return (dx, None, *per_direction)
+
+
+_PER_DIRECTION = 6  # h0, c0, w_ih, w_hh, b_ih, b_hh
+
+
+def _in_time(xp, a, backwards):
+    """``a`` (time first) in a reversed direction's order of steps: flipped, or as it is."""
+    return xp.flip(a, axis=0) if backwards and a is not None else a
 
 
 # -- the generic twins ---------------------------------------------------------------------------
@@ -217,6 +241,23 @@ def rnn_backward(xp, mode, saved, g_out, g_hn, g_cn, x, w_ih, w_hh, mask, *, nee
     dx, dw_ih, dw_hh, db_ih, db_hh = _sequence_grads(
         xp, x, h0, hs, d_in, d_rec, w_ih, need_input, need_weights)
     return dx, dh, dc, dw_ih, dw_hh, db_ih, db_hh
+
+
+@register_generic("rnn_forward_directions")
+def rnn_forward_directions(xp, mode, calls, *, device):
+    """`rnn_forward` of each call's ``(x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask)``, in order:
+    the directions of one layer, each on its own steps (a reversed direction's come
+    flipped). They depend on nothing of each other's, so that a fast path may run them at
+    once."""
+    return [rnn_forward(xp, mode, *call, device=device) for call in calls]
+
+
+@register_generic("rnn_backward_directions")
+def rnn_backward_directions(xp, mode, calls):
+    """`rnn_backward` of each call's ``(saved, g_out, g_hn, g_cn, x, w_ih, w_hh, mask,
+    need_input, need_weights)``, in order (see `rnn_forward_directions`)."""
+    return [rnn_backward(xp, mode, *call[:8], need_input=call[8], need_weights=call[9])
+            for call in calls]
 
 
 def _sequence_grads(xp, x, h0, hs, d_in, d_rec, w_ih, need_input, need_weights):

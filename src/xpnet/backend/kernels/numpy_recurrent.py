@@ -17,6 +17,13 @@ arranged for OpenBLAS:
   cannot overflow) and tanh(a) for g: 3 elementwise calls per step instead of 9. Halving is
   exact in binary, and the weight gradients are mapped back to PyTorch's i, f, g, o order.
 
+The directions of a bidirectional layer (``rnn_forward_directions``, ``rnn_backward_directions``)
+run at once, one on each of two threads, when their steps are compiled: each direction's loop
+then runs on one thread with nothing to wait for between steps, where one direction's steps
+shared by two threads wait for each other at every step (LSTM, 1 layer, bidirectional, seq 35,
+batch 32, 128 -> 256, float32, two threads: forward 6.7-7.1 -> 5.5-5.6 ms, forward+backward
+24.1 -> 19.1-21.0 ms, the kernels alone).
+
 Padded steps (``mask`` false) are handled with ``where=``/``copyto``: the carried state is
 copied forward, the output is zero, and backward passes the state gradient through untouched.
 """
@@ -25,7 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import numba_recurrent, register_fast
+from . import numba_recurrent, numpy_threads, register_fast
 
 
 def _lstm_order(hidden):
@@ -136,6 +143,34 @@ def rnn_forward(xp, mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask, *, device):
     out = hs if mask is None else np.where(mask_t, hs, np.zeros((), dtype=dtype))
     c_n = None if c is None else c.T
     return out.transpose(0, 2, 1), h.T, c_n, (h0_t, c0_t, hs, acts, extra)
+
+
+@register_fast("rnn_forward_directions", "numpy")
+def rnn_forward_directions(xp, mode, calls, *, device):
+    return _each_direction(calls[0][0].dtype, calls,
+                           lambda call: rnn_forward(xp, mode, *call, device=device))
+
+
+@register_fast("rnn_backward_directions", "numpy")
+def rnn_backward_directions(xp, mode, calls):
+    return _each_direction(calls[0][4].dtype, calls, lambda call: rnn_backward(
+        xp, mode, *call[:8], need_input=call[8], need_weights=call[9]))
+
+
+def _each_direction(dtype, calls, run):
+    """[run(call) for call in calls], the calls shared among the kernel team's threads
+    (`numpy_threads.run_blocks`, the BLAS held at one thread meanwhile, so that each call's
+    loop and products run on one) when there are several and their loops are compiled: the
+    Python loop's many small NumPy calls would contend for the GIL."""
+    if len(calls) < 2 or not _compiled_steps(dtype):
+        return [run(call) for call in calls]
+    results = [None] * len(calls)
+
+    def work(i):
+        results[i] = run(calls[i])
+
+    numpy_threads.run_blocks(work, list(range(len(calls))))
+    return results
 
 
 @register_fast("rnn_backward", "numpy")
