@@ -105,6 +105,36 @@ def test_max_fast_path_matches_the_twin(family, case, padding, dtype, threads, m
     np.testing.assert_array_equal(np.asarray(winner)[rows], np.asarray(want_winner)[rows])
 
 
+@pytest.mark.parametrize("threads", [2, 3, 8])
+@pytest.mark.parametrize("case", list(BAGS)[:2] + ["one long bag", "zipf"])
+def test_bag_blocks_cut_by_entries_without_splitting_a_bag(threads, case):
+    """The threads' blocks of contiguous bags: cut at the first bag starting at or after
+    each k/threads of the entries, never at bag 0 or past the last, a repeated cut once;
+    numbered in order, covering every bag."""
+    numba_embedding_bag = pytest.importorskip("xpnet.backend.kernels.numba_embedding_bag")
+    if numba_embedding_bag.numba is None:
+        pytest.skip("numba not installed (the fast extra)")
+    if case == "one long bag":
+        starts, entries = np.array([0, 1, 2, 3, 100]), 101
+    elif case == "zipf":
+        rng = np.random.default_rng(0)
+        starts = np.concatenate(([0], np.sort(rng.choice(np.arange(1, 8192), 511,
+                                                         replace=False))))
+        entries = 8192
+    else:
+        starts = BAGS[case][1]
+        entries = BAGS[case][0].size
+    bounds = numba_embedding_bag._bag_bounds(starts.astype(np.int64), entries, threads)
+    cuts = []
+    for k in range(1, threads):
+        cut = int(np.argmax(np.append(starts, entries + 1) >= entries * k // threads))
+        if 0 < cut < starts.size and cut not in cuts:
+            cuts.append(cut)
+    edges = [0, *cuts, starts.size]
+    want = [(edges[k], edges[k + 1], k) for k in range(len(edges) - 1)]
+    assert bounds.tolist() == [list(row) for row in want]
+
+
 @pytest.mark.parametrize("mode", ["sum", "mean", "max"])
 @pytest.mark.parametrize("options", [{}, {"padding_idx": 3}, {"sparse": True},
                                      {"per_sample_weights": True}])
