@@ -353,6 +353,19 @@ def test_tiled_product_matches_numpy(shape, accumulate):
     np.testing.assert_allclose(c, want, rtol=1e-5, atol=1e-5 * np.sqrt(depth))
 
 
+@needs_numba
+@pytest.mark.parametrize("shape", [(1024, 256), (64, 20), (8, 3), (24, 1)])
+@pytest.mark.parametrize("layout", ["C", "transposed view", "Fortran"])
+def test_pack_interleaves_each_tiles_rows(shape, layout):
+    """pack: rows in 8 x 8 blocks of shuffles where they are unit-strided (K past the last
+    full block element by element), element by element otherwise."""
+    a = np.random.default_rng(4).standard_normal(shape).astype(np.float32)
+    want = a.reshape(shape[0] // 8, 8, shape[1]).transpose(0, 2, 1)
+    given = {"C": a, "transposed view": np.ascontiguousarray(a.T).T,
+             "Fortran": np.asfortranarray(a)}[layout]
+    np.testing.assert_array_equal(numba_gemm.pack(given), want)
+
+
 @needs_tiles
 def test_tiled_product_of_no_depth_is_zero():
     c = np.ones((8, 16), dtype=np.float32)

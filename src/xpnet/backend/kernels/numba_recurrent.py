@@ -271,36 +271,51 @@ if numba is not None:
         numba_transpose.transpose(d_out, d)
 
     @_compiled
-    def _lstm_unit_gradient(j, gates, c_prev, c_new, dh, dc, d_gates, tc, mask, masked):
-        """Hidden unit j of an LSTM step going back: its four gate gradients (all columns,
-        padded ones too) and its cell gradient carried to the step before (kept in padded
-        columns); tc is (2, batch) scratch. The one-thread step and the shared rows both
-        call it."""
+    def _lstm_units_gradient(start, stop, gates, c_prev, c_new, dh, dc, d_gates, scratch,
+                             mask, masked):
+        """Hidden units start..stop-1 of an LSTM step going back: their four gate gradients
+        (all columns, padded ones too) and their cell gradient carried to the step before
+        (kept in padded columns); scratch is (2, (stop - start) * batch). The one-thread step
+        and the shared rows both call it.
+
+        Each pass runs over the units' rows of one array as one flat range, through views
+        indexed from 0: LLVM then vectorises it (with the (row, column) indices of a loop
+        per unit, whose negative-index checks it cannot rule out, the passes stayed scalar:
+        31 against 9.3 us for the 256 units of a step at batch 32, float32)."""
         hidden, batch = dh.shape
+        plane = hidden * batch
+        first, last = start * batch, stop * batch
+        size = last - first
+        flat, d_flat = gates.reshape(-1), d_gates.reshape(-1)
+        i_, f_ = flat[first:last], flat[plane + first:plane + last]
+        g_, o_ = flat[2 * plane + first:2 * plane + last], flat[3 * plane + first:3 * plane + last]
+        di, df = d_flat[first:last], d_flat[plane + first:plane + last]
+        dg = d_flat[2 * plane + first:2 * plane + last]
+        do = d_flat[3 * plane + first:3 * plane + last]
+        cp, cn = c_prev.reshape(-1)[first:last], c_new.reshape(-1)[first:last]
+        dh_, dc_ = dh.reshape(-1)[first:last], dc.reshape(-1)[first:last]
+        tanh_c, dc_all = scratch[0, :size], scratch[1, :size]  # the cell's whole gradient
         one = dh.dtype.type(1)
-        for b in range(batch):
-            tc[0, b] = _tanh(c_new[j, b])
-        for b in range(batch):  # the cell's whole gradient
-            o, tanh_c = gates[3 * hidden + j, b], tc[0, b]
-            tc[1, b] = dc[j, b] + dh[j, b] * o * (one - tanh_c * tanh_c)
-        for b in range(batch):
-            i = gates[j, b]
-            d_gates[j, b] = tc[1, b] * gates[2 * hidden + j, b] * i * (one - i)
-        for b in range(batch):
-            f = gates[hidden + j, b]
-            d_gates[hidden + j, b] = tc[1, b] * c_prev[j, b] * f * (one - f)
-        for b in range(batch):
-            g = gates[2 * hidden + j, b]
-            d_gates[2 * hidden + j, b] = tc[1, b] * gates[j, b] * (one - g * g)
-        for b in range(batch):
-            o = gates[3 * hidden + j, b]
-            d_gates[3 * hidden + j, b] = dh[j, b] * tc[0, b] * o * (one - o)
-        if masked:
+        for k in range(size):
+            tanh_c[k] = _tanh(cn[k])
+        for k in range(size):
+            dc_all[k] = dc_[k] + dh_[k] * o_[k] * (one - tanh_c[k] * tanh_c[k])
+        for k in range(size):
+            di[k] = dc_all[k] * g_[k] * i_[k] * (one - i_[k])
+        for k in range(size):
+            df[k] = dc_all[k] * cp[k] * f_[k] * (one - f_[k])
+        for k in range(size):
+            dg[k] = dc_all[k] * i_[k] * (one - g_[k] * g_[k])
+        for k in range(size):
+            do[k] = dh_[k] * tanh_c[k] * o_[k] * (one - o_[k])
+        if not masked:
+            for k in range(size):
+                dc_[k] = dc_all[k] * f_[k]
+            return
+        for j in range(stop - start):
             for b in range(batch):
-                dc[j, b] = tc[1, b] * gates[hidden + j, b] if mask[b] else dc[j, b]
-        else:
-            for b in range(batch):
-                dc[j, b] = tc[1, b] * gates[hidden + j, b]
+                k = j * batch + b
+                dc_[k] = dc_all[k] * f_[k] if mask[b] else dc_[k]
 
     @_compiled
     def _lstm_backward_step(gates, c_prev, c_new, g_out, rec, carry, dc, d_gates, d_out,
@@ -308,8 +323,7 @@ if numba is not None:
         hidden, batch = dh.shape
         _state_gradient(dh, rec, carry, g_out, mask, masked)
         zero = dh.dtype.type(0)
-        for j in range(hidden):
-            _lstm_unit_gradient(j, gates, c_prev, c_new, dh, dc, d_gates, tc, mask, masked)
+        _lstm_units_gradient(0, hidden, gates, c_prev, c_new, dh, dc, d_gates, tc, mask, masked)
         if masked:
             _padded_backward(d_gates, dh, carry, mask)
         for j in range(hidden):  # padded columns were set above
@@ -331,8 +345,9 @@ if numba is not None:
             if mask[b] or not masked:
                 for j in range(start, stop):
                     dh[j, b] += g_out[b, j]
+        _lstm_units_gradient(start, stop, gates, c_prev, c_new, dh, dc, d_gates, tc, mask,
+                             masked)
         for j in range(start, stop):
-            _lstm_unit_gradient(j, gates, c_prev, c_new, dh, dc, d_gates, tc, mask, masked)
             if masked:  # padded columns: no gate gradient, the state gradients pass through
                 for b in range(batch):
                     carry[j, b] = zero if mask[b] else dh[j, b]
@@ -741,7 +756,7 @@ def backward(tape, g_out, g_hn, g_cn, x, w_ih, w_hh, *, need_input, need_weights
     d_gates, d_out, d_rec, d_rec_out, dh, tc = numpy_buffers.arrays(
         dtype, (gate_rows, batch), (steps, batch, gate_rows),
         (gate_rows, batch) if gru else (0, 0), (steps, batch, hidden) if gru else (0, 0, 0),
-        (hidden, batch), (2, batch))
+        (hidden, batch), (2, hidden * batch))
     d_bias = np.zeros(gate_rows, dtype=dtype)
     d_bias_n = np.zeros(hidden if gru else 0, dtype=dtype)
     carry = np.array(g_hn.T, dtype=dtype, order="C")
@@ -760,7 +775,7 @@ def backward(tape, g_out, g_hn, g_cn, x, w_ih, w_hh, *, need_input, need_weights
     if shared:
         packed, d_slots, tcs = numpy_buffers.arrays(
             dtype, (hidden // numba_gemm.ROWS, gate_rows, numba_gemm.ROWS),
-            (2, gate_rows, batch), (hidden // group, 2, batch))
+            (2, gate_rows, batch), (hidden // group, 2, group * batch))
         numba_gemm.pack(w_hh.T, packed)
         counters = np.zeros(numba_atomics.ROUND * (steps + 1), dtype=np.int64)
         args = (packed, gates, tape.cells, g_out, rec, carry, dc, d_slots, d_out, d_bias, dh,

@@ -26,17 +26,17 @@ except ImportError:  # the library works without the fast extra
 _LANES = 16  # float32 lanes of a 512-bit vector: a block is _LANES x _LANES
 
 
-def _round_masks(s):
-    """The two shuffles of round ``s`` for rows i and i + s (i's bit s clear): lanes in
-    groups of 2s, where the first row keeps the first s lanes of each group of both rows
-    and the second row the last s (indices of ``shufflevector(row_i, row_i+s)``: 16 and up
-    are row i+s's)."""
+def _round_masks(s, lanes=16):
+    """The two shuffles of round ``s`` for rows i and i + s (i's bit s clear) of a block of
+    ``lanes``: lanes in groups of 2s, where the first row keeps the first s lanes of each
+    group of both rows and the second row the last s (indices of ``shufflevector(row_i,
+    row_i+s)``: ``lanes`` and up are row i+s's)."""
     first, second = [], []
-    for lane in range(_LANES):
+    for lane in range(lanes):
         group, p = divmod(lane, 2 * s)
         base = group * 2 * s
-        first.append(base + p if p < s else _LANES + base + p - s)
-        second.append(base + s + p if p < s else _LANES + base + p)
+        first.append(base + p if p < s else lanes + base + p - s)
+        second.append(base + s + p if p < s else lanes + base + p)
     return first, second
 
 
@@ -51,44 +51,54 @@ def block_in_python(a, row, column, out):
 
 if numba is not None:
     _F32 = ir.FloatType()
-    _VECTOR = ir.VectorType(_F32, _LANES)
-    _MASK = ir.VectorType(ir.IntType(32), _LANES)
 
-    @intrinsic
-    def _shuffled_block(typingctx, a, a_at, lda, out, out_at, ldo):
-        """out (16 rows from out_at, row stride ldo) = the transpose of a's 16 x 16 block
-        at a_at (row stride lda); offsets and strides in elements, rows unit-strided."""
-        for array in (a, out):
-            if not isinstance(array, types.Array) or array.dtype != types.float32:
-                return None
-        sig = types.void(a, types.intp, types.intp, out, types.intp, types.intp)
+    def _shuffled_block_intrinsic(lanes):
+        """An intrinsic ``(a, a_at, lda, out, out_at, ldo)``: out (``lanes`` rows from out_at,
+        row stride ldo) = the transpose of a's ``lanes`` x ``lanes`` float32 block at a_at (row
+        stride lda); offsets and strides in elements, rows unit-strided."""
+        vector = ir.VectorType(_F32, lanes)
+        mask = ir.VectorType(ir.IntType(32), lanes)
+        rounds = [lanes >> k for k in range(1, lanes.bit_length())]  # 16: 8, 4, 2, 1
 
-        def codegen(context, builder, signature, args):
-            a, a_at, lda, out, out_at, ldo = args
-            a_p = builder.gep(context.make_array(signature.args[0])(context, builder, a).data,
-                              [a_at])
-            o_p = builder.gep(context.make_array(signature.args[3])(context, builder, out).data,
-                              [out_at])
-            index, vector_p = a_at.type, _VECTOR.as_pointer()
+        @intrinsic
+        def shuffled_block(typingctx, a, a_at, lda, out, out_at, ldo):
+            for array in (a, out):
+                if not isinstance(array, types.Array) or array.dtype != types.float32:
+                    return None
+            sig = types.void(a, types.intp, types.intp, out, types.intp, types.intp)
 
-            def row(pointer, i, stride):
-                at = builder.gep(pointer, [builder.mul(ir.Constant(index, i), stride)])
-                return builder.bitcast(at, vector_p)
+            def codegen(context, builder, signature, args):
+                a, a_at, lda, out, out_at, ldo = args
+                a_p = builder.gep(
+                    context.make_array(signature.args[0])(context, builder, a).data, [a_at])
+                o_p = builder.gep(
+                    context.make_array(signature.args[3])(context, builder, out).data, [out_at])
+                index, vector_p = a_at.type, vector.as_pointer()
 
-            rows = [builder.load(row(a_p, i, lda), align=4) for i in range(_LANES)]
-            for s in (8, 4, 2, 1):
-                first, second = (ir.Constant(_MASK, m) for m in _round_masks(s))
-                new = list(rows)
-                for i in range(_LANES):
-                    if not i & s:
-                        new[i] = builder.shuffle_vector(rows[i], rows[i + s], first)
-                        new[i + s] = builder.shuffle_vector(rows[i], rows[i + s], second)
-                rows = new
-            for j in range(_LANES):
-                builder.store(rows[j], row(o_p, j, ldo), align=4)
-            return context.get_dummy_value()
+                def row(pointer, i, stride):
+                    at = builder.gep(pointer, [builder.mul(ir.Constant(index, i), stride)])
+                    return builder.bitcast(at, vector_p)
 
-        return sig, codegen
+                rows = [builder.load(row(a_p, i, lda), align=4) for i in range(lanes)]
+                for s in rounds:
+                    first, second = (ir.Constant(mask, m) for m in _round_masks(s, lanes))
+                    new = list(rows)
+                    for i in range(lanes):
+                        if not i & s:
+                            new[i] = builder.shuffle_vector(rows[i], rows[i + s], first)
+                            new[i + s] = builder.shuffle_vector(rows[i], rows[i + s], second)
+                    rows = new
+                for j in range(lanes):
+                    builder.store(rows[j], row(o_p, j, ldo), align=4)
+                return context.get_dummy_value()
+
+            return sig, codegen
+
+        return shuffled_block
+
+    _shuffled_block = _shuffled_block_intrinsic(_LANES)
+    # 8 x 8 (8-lane vectors): numba_gemm's packing, whose tiles are 8 rows wide.
+    shuffled_block_8 = _shuffled_block_intrinsic(8)
 
     _elementwise = compiled(block_in_python)
 
