@@ -406,6 +406,26 @@ def test_tiled_steps_match_the_twin(mode, lengths, threads):
                 np.testing.assert_array_equal(g, a)
 
 
+@needs_tiles
+@pytest.mark.parametrize("mode", list(GATES))
+@pytest.mark.parametrize("threads", [1, 2])
+def test_forward_without_save_gives_the_same_outputs(mode, threads):
+    """``save=False`` (no_grad: no backward will run): the same output and final states to
+    the bit, the tiled LSTM keeping one step's gates instead of every step's."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    arrays, mask = _case(mode, "float32", [7, 2, 5, 1, 6, 7] * 8, batch=48, hidden=32,
+                         features=20)
+    args = [arrays[k] for k in ("x", "h0", "c0", "w_ih", "w_hh", "b_ih", "b_hh")]
+    with threadpoolctl.threadpool_limits(limits=threads, user_api="blas"):
+        kept = numba_recurrent.forward(mode, *args, mask)
+        light = numba_recurrent.forward(mode, *args, mask, save=False)
+    for k, l in zip(kept[:3], light[:3]):
+        if k is not None:
+            np.testing.assert_array_equal(l, k)
+    assert light[3].gates.shape[0] == (1 if mode == "lstm" else 7)
+    assert kept[3].gates.shape[0] == 7
+
+
 @needs_numba
 def test_claims_take_each_block_once_from_either_end():
     """numba_atomics.claim: the front end counts up, the back end down, each block once, then

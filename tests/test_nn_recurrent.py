@@ -379,3 +379,22 @@ def test_bad_input_names_expected_and_received(call, message):
 def test_bad_construction_and_cell_input(make, message):
     with pytest.raises((ValueError, TypeError, NotImplementedError), match=re.escape(message)):
         make()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_no_grad_forward_equals_the_recorded_one_and_torch(kind):
+    """Under no_grad the kernels keep nothing for backward (the tiled LSTM one step's gates):
+    the same numbers as a forward that records, and as torch's, float32, both directions."""
+    ours, theirs = _modules(kind, 20, 32, num_layers=2, bidirectional=True, dtype="float32")
+    x_np = np.random.default_rng(5).standard_normal((9, 16, 20)).astype(np.float32)
+    x = xpnet.tensor(x_np)
+    recorded, h_recorded = ours(x)
+    with xpnet.no_grad():
+        out, h = ours(x)
+    assert not out.requires_grad
+    for a, b in zip((out, *_states(h)), (recorded, *_states(h_recorded))):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    with torch.no_grad():
+        want, h_want = theirs(torch.from_numpy(x_np))
+    for a, b in zip((out, *_states(h)), (want, *_states(h_want))):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-5)

@@ -23,6 +23,7 @@ last step.
 
 from __future__ import annotations
 
+from xpnet.autograd import grad_mode
 from xpnet.autograd.function import Function
 from xpnet.backend.kernels import get_kernel, register_generic
 
@@ -55,13 +56,16 @@ class RecurrentLayer(Function):
             h0, c0, w_ih, w_hh, b_ih, b_hh = params[_PER_DIRECTION * d:_PER_DIRECTION * (d + 1)]
             calls.append((_in_time(xp, x, backwards), h0, c0, w_ih, w_hh, b_ih, b_hh,
                           _in_time(xp, mask, backwards)))
+        # Without a graph to record, a kernel need not keep every step's gates.
+        save = grad_mode.is_grad_enabled() and True in ctx.needs_input_grad
         results = get_kernel("rnn_forward_directions", ctx.backend)(
-            xp, mode, calls, device=ctx.backend.device)
+            xp, mode, calls, device=ctx.backend.device, save=save)
         outputs, kept = [], []
         for call, backwards, (out, h_n, c_n, saved) in zip(calls, ctx.reverse, results):
             kept.append((call[0], call[3], call[4], call[7], saved))
             outputs += [_in_time(xp, out, backwards), h_n] + ([] if c_n is None else [c_n])
-        ctx.save_for_backward(*kept)
+        if save:
+            ctx.save_for_backward(*kept)
         return tuple(outputs)
 
     @staticmethod
@@ -124,11 +128,12 @@ def _input_projection(xp, x, w_ih, b_ih):
 
 
 @register_generic("rnn_forward")
-def rnn_forward(xp, mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask, *, device):
+def rnn_forward(xp, mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask, *, device, save=True):
     """Run the layer forward in time. Returns ``(output, h_n, c_n, saved)``; ``c_n`` is None
     unless LSTM and ``saved`` is what `rnn_backward` needs, per step in time order:
     the carried states ``hs`` (T, B, H) and the activated gates (LSTM: also ``cs``; GRU: also
-    the recurrent part of the candidate, ``h W_hn^T + b_hn``)."""
+    the recurrent part of the candidate, ``h W_hn^T + b_hn``). With ``save`` false no backward
+    will run, and a fast path may keep less (the twin keeps its lists either way)."""
     hidden = w_hh.shape[1]
     proj = _input_projection(xp, x, w_ih, b_ih)
     w_hh_t = xp.matrix_transpose(w_hh)
@@ -244,12 +249,12 @@ def rnn_backward(xp, mode, saved, g_out, g_hn, g_cn, x, w_ih, w_hh, mask, *, nee
 
 
 @register_generic("rnn_forward_directions")
-def rnn_forward_directions(xp, mode, calls, *, device):
+def rnn_forward_directions(xp, mode, calls, *, device, save=True):
     """`rnn_forward` of each call's ``(x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask)``, in order:
     the directions of one layer, each on its own steps (a reversed direction's come
     flipped). They depend on nothing of each other's, so that a fast path may run them at
     once."""
-    return [rnn_forward(xp, mode, *call, device=device) for call in calls]
+    return [rnn_forward(xp, mode, *call, device=device, save=save) for call in calls]
 
 
 @register_generic("rnn_backward_directions")

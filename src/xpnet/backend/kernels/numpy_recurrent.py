@@ -62,10 +62,10 @@ def _compiled_steps(dtype):
 
 
 @register_fast("rnn_forward", "numpy")
-def rnn_forward(xp, mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask, *, device):
+def rnn_forward(xp, mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask, *, device, save=True):
     if _compiled_steps(x.dtype):
         out, h_n, c_n, tape = numba_recurrent.forward(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh,
-                                                      mask)
+                                                      mask, save=save)
         return out, h_n, c_n, (tape,)
     steps, batch = x.shape[0], x.shape[1]
     hidden = w_hh.shape[1]
@@ -146,9 +146,9 @@ def rnn_forward(xp, mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask, *, device):
 
 
 @register_fast("rnn_forward_directions", "numpy")
-def rnn_forward_directions(xp, mode, calls, *, device):
+def rnn_forward_directions(xp, mode, calls, *, device, save=True):
     return _each_direction(calls[0][0].dtype, calls,
-                           lambda call: rnn_forward(xp, mode, *call, device=device))
+                           lambda call: rnn_forward(xp, mode, *call, device=device, save=save))
 
 
 @register_fast("rnn_backward_directions", "numpy")
