@@ -60,11 +60,15 @@ _STRIDE = 8  # int64 counters 64 bytes apart: each on a cache line of its own
 # on, on par), and an MLP's step (784-512-512-10, batch 128) took 4.4-5.0 ms with them against
 # 6.6-7.1 on the team; above this size the products are long enough for the spin after them to
 # cost more than the split. Each block keeps at least _MATMUL_MIN_SIDE rows (or columns), for
-# the BLAS kernels' register tiles, and each thread gets two blocks, so that a helper that
-# starts late evens out.
+# the BLAS kernels' register tiles. One block a thread: each block's BLAS call packs the whole
+# of the other operand again, and with two a thread (so that a helper that starts late would
+# even out) the Transformer encoder layer's products took 2-4% longer alone (4096 x 256 x 2048:
+# 13.1 against 12.9 ms, 4096 x 2048 x 256: 14.2-14.9 against 13.8-14.2), its forward at 2
+# threads in attention_vs_torch.py 50.9-51.3 against 49.7-49.9 ms, forward+backward 158-161
+# against 152-157, and a 2-layer LSTM's forward+backward 32.5-33.5 against 30.7-32.1.
 _MATMUL_SPLIT_FROM = 1 << 28
 _MATMUL_MIN_SIDE = 32
-_MATMUL_BLOCKS_PER_THREAD = 2
+_MATMUL_BLOCKS_PER_THREAD = 1
 
 _blas_controller = None
 _blas_threads = None
