@@ -127,6 +127,49 @@ def test_gather_scale_scatter_add_fast_paths_match_the_twin(monkeypatch, family,
     assert_close(want, expected, rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("case", list(GATHER_SCATTER_CASES))
+def test_compiled_scatters_give_scipys_bits(monkeypatch, threads, dtype, case):
+    """Large outputs take numba_embedding_bag.scatter_rows (here every output, in blocks of
+    the table's rows at two threads): the same bits as SciPy's products, which sum each row
+    in the same order, for scatter_add and gather_scale_scatter_add; an output still held is
+    never handed out again."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from xpnet.backend.kernels import numba_embedding_bag, numpy_kernels
+
+    if numba_embedding_bag.numba is None:
+        pytest.skip("numba not installed (the fast extra)")
+    gather, scatter, rows, size = GATHER_SCATTER_CASES[case]
+    rng = np.random.default_rng(9)
+    source = rng.standard_normal((rows, 3)).astype(dtype)
+    scale = rng.uniform(-2, 2, gather.shape[0]).astype(dtype)
+    values = source[gather]
+
+    def both():
+        return (numpy_kernels.scatter_add(np, scatter, values, size),
+                numpy_kernels.gather_scale_scatter_add(np, source, gather, scatter, scale, size))
+
+    monkeypatch.setattr(numpy_kernels, "_COMPILED_SCATTER_FROM", 1 << 62)
+    want = both()
+    monkeypatch.setattr(numpy_kernels, "_COMPILED_SCATTER_FROM", 0)
+    monkeypatch.setattr(numba_embedding_bag, "_PARALLEL_FROM", 0)
+    monkeypatch.setattr(numba_embedding_bag, "_NUMBA_PARALLEL_FROM", 0)
+    calls = []
+    real = numba_embedding_bag.scatter_rows
+    monkeypatch.setattr(numba_embedding_bag, "scatter_rows",
+                        lambda *args: calls.append(1) or real(*args))
+    with threadpoolctl.threadpool_limits(limits=threads, user_api="blas"):
+        got = both()
+        kept = [g.copy() for g in got]
+        again = both()
+    assert len(calls) == 4
+    for g, w, k, a in zip(got, want, kept, again):
+        assert g.dtype == w.dtype and g.shape == w.shape
+        assert g.tobytes() == w.tobytes() == a.tobytes()
+        assert g.tobytes() == k.tobytes() and not np.shares_memory(g, a)
+
+
 @settings(max_examples=40, deadline=None)
 @given(size=st.integers(1, 40), n=st.integers(0, 60), width=st.integers(1, 5),
        seed=st.integers(0, 2**16), float32=st.booleans())

@@ -1,8 +1,8 @@
 """Recurrent layers (RNN, GRU, LSTM: stacked, bidirectional, variable length) and their cells.
 
 Parameter names, shapes, order and initialisation are PyTorch's, so a ``torch.nn.LSTM`` state
-dict loads directly and gives the same results. Each layer and direction runs as one autograd
-node over the whole sequence (see `xpnet.ops.recurrent`).
+dict loads directly and gives the same results. Each layer, both its directions, runs as one
+autograd node over the whole sequence (see `xpnet.ops.recurrent`).
 """
 
 from __future__ import annotations

@@ -4,10 +4,11 @@ float32 in 16 x 16 blocks of LLVM vector shuffles, any other dtype element by el
 Why: each step of a recurrent layer's loop writes its state (H, B) transposed into the output
 (B, H), and each step back its gate gradients (G*H, B) into the (T*B, G*H) operand of the
 weight gradients. numba's loop over elements reads one column at a time and stays scalar:
-16-17 us for a (1024, 32) float32 block, 30% of an LSTM step back at the recurrent
+15.5-17 us for a (1024, 32) float32 block, 30% of an LSTM step back at the recurrent
 benchmark's shapes. A block of 16 rows is loaded as 16 vectors, transposed in registers by
 four rounds of two-vector shuffles (round s swaps the off-diagonal s x s blocks of each 2s x
-2s block), and stored as 16 vectors: 4.4-4.7 us (a plain copy of the same bytes: 2.7 us).
+2s block), and stored as 16 vectors: 4.4-8.8 us, as the machine's load varied (a plain copy
+of the same bytes: 2.7 us).
 The shuffles are generic LLVM IR, lowered to whatever vector instructions the CPU has.
 """
 
@@ -41,9 +42,9 @@ def _round_masks(s, lanes=16):
 
 
 def block_in_python(a, row, column, out):
-    """What a block of `blocks` does: out[column:column + 16, row:row + 16] = the transpose of
-    a[row:row + 16, column:column + 16] (numba compiles `block` from this for dtypes other
-    than float32, and the tests compare the two)."""
+    """What each block of `blocks` does: out[column:column + 16, row:row + 16] = the transpose
+    of a[row:row + 16, column:column + 16] (compiled, it serves dtypes other than float32 and
+    strided rows; the tests compare it with the shuffles)."""
     for i in range(_LANES):
         for j in range(_LANES):
             out[column + j, row + i] = a[row + i, column + j]
@@ -103,8 +104,8 @@ if numba is not None:
     _elementwise = compiled(block_in_python)
 
     def blocks(out, a, first, last, columns):
-        """`block` for the blocks of rows first..last-1 and columns 0..columns-1 (multiples of
-        16 apart); compiled only (through the overload below)."""
+        """The 16 x 16 blocks of rows first..last-1 and columns 0..columns-1 (multiples of 16
+        apart), each as `block_in_python` says; compiled only (through the overload below)."""
         raise NotImplementedError("numba_transpose.blocks runs compiled only")
 
     @compiled

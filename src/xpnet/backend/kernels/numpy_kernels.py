@@ -28,11 +28,19 @@ def scatter_add(xp, index, values, size):
         return np.bincount(index, weights=values, minlength=size).astype(values.dtype, copy=False)
     n = index.shape[0]
     rows = values.reshape(n, math.prod(values.shape[1:]))
-    if _scipy_sparse is not None and values.dtype in (np.float32, np.float64):
+    if _numba_embedding_bag.numba is not None and values.dtype in (np.float32, np.float64) \
+            and size * rows.shape[1] >= _COMPILED_SCATTER_FROM:
+        out = _numba_embedding_bag.scatter_rows(rows, index, size)
+    elif _scipy_sparse is not None and values.dtype in (np.float32, np.float64):
         out = _scatter_add_csc(index, rows, size)
     else:
         out = _scatter_add_sorted(index, rows, size)
     return out.reshape((size, *values.shape[1:]))
+
+
+# Outputs of this many elements or more go to numba_embedding_bag.scatter_rows (its zeroing
+# shared among threads, its memory reused); smaller ones to SciPy, whose zeroing is short.
+_COMPILED_SCATTER_FROM = 1 << 20
 
 
 def _scatter_add_csc(index, rows, size):
@@ -63,6 +71,10 @@ def _scatter_add_sorted(index, rows, size):
 
 @register_fast("gather_scale_scatter_add", "numpy")
 def gather_scale_scatter_add(xp, source, gather_index, scatter_index, scale, size):
+    if _numba_embedding_bag.numba is not None and source.dtype in (np.float32, np.float64) \
+            and source.ndim == 2 and size * source.shape[1] >= _COMPILED_SCATTER_FROM:
+        return _numba_embedding_bag.scatter_rows(source, scatter_index, size, gather_index,
+                                                 scale)
     if _scipy_sparse is None or source.dtype not in (np.float32, np.float64):
         return scatter_add(xp, scatter_index, source[gather_index] * scale[:, None], size)
     # The map is the (size, len(source)) matrix with scale[i] at (scatter_index[i],
