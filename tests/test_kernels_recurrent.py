@@ -292,6 +292,7 @@ def test_arrays_in_use_are_never_handed_out_again(monkeypatch):
     """The blocks the loops carve their arrays from come back only once no array of theirs
     is alive: an output kept from one call is not overwritten by the next."""
     monkeypatch.setattr(numpy_buffers, "_BLOCKS", [])
+    monkeypatch.setattr(numpy_buffers, "_STARTS", [])
     arrays, _ = _case("lstm", "float32", None)
     args = [arrays[k] for k in ("x", "h0", "c0", "w_ih", "w_hh", "b_ih", "b_hh")]
     out, h_n, c_n, tape = numba_recurrent.forward("lstm", *args, None)

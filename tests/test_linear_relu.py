@@ -191,6 +191,7 @@ def test_large_products_reuse_memory_only_once_free(monkeypatch):
     from xpnet.backend.kernels import numpy_buffers
 
     monkeypatch.setattr(numpy_buffers, "_BLOCKS", [])
+    monkeypatch.setattr(numpy_buffers, "_STARTS", [])
     monkeypatch.setattr(numpy_buffers, "_LARGE_BYTES", 64)
     rng = np.random.default_rng(2)
     x, weight = (xpnet.tensor(rng.standard_normal(s)) for s in ((9, 4), (7, 4)))

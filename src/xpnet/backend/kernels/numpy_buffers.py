@@ -19,6 +19,7 @@ import threading
 import numpy as np
 
 _BLOCKS = []
+_STARTS = []  # each kept block's first byte at _ALIGN (asked once: ``.ctypes`` is slow)
 _BLOCKS_KEPT = 32
 _FREE_BYTES_KEPT = 128 << 20  # what the blocks no array uses may hold between calls
 _ALIGN = 64
@@ -30,8 +31,7 @@ def arrays(dtype, *shapes):
     dtype = np.dtype(dtype)
     counts = [math.prod(shape) for shape in shapes]
     sizes = [-(-count * dtype.itemsize // _ALIGN) * _ALIGN for count in counts]
-    block = _block(sum(sizes) + _ALIGN)
-    start = -block.ctypes.data % _ALIGN
+    block, start = _block(sum(sizes) + _ALIGN)
     carved = []
     for shape, count, size in zip(shapes, counts, sizes):
         carved.append(block[start:start + count * dtype.itemsize].view(dtype).reshape(shape))
@@ -40,7 +40,12 @@ def arrays(dtype, *shapes):
 
 
 def array(dtype, shape):
-    return arrays(dtype, shape)[0]
+    """One array of `arrays` (without its lists: these calls often follow a kernel that has
+    flushed the caches, where every Python step costs a few us)."""
+    dtype = np.dtype(dtype)
+    nbytes = math.prod(shape) * dtype.itemsize
+    block, start = _block(-(-nbytes // _ALIGN) * _ALIGN + _ALIGN)
+    return block[start:start + nbytes].view(dtype).reshape(shape)
 
 
 # Arrays of at least this size come from `large` in reused memory; smaller ones from NumPy, as
@@ -69,21 +74,32 @@ def empty(dtype, shape):
     return np.empty(shape, dtype=dtype) if out is None else out
 
 
+_FREE_COUNT = None  # what the count below reads for a block nothing else holds
+
+
 def _used():
     """Whether each kept block still has arrays carved out of it (each holds a reference),
-    against a probe referenced as an unused block is: exact counts vary with the version."""
-    _BLOCKS.append(np.empty(0, dtype=np.uint8))
-    counts = [sys.getrefcount(block) for block in _BLOCKS]
-    _BLOCKS.pop()
-    return [count > counts[-1] for count in counts[:-1]]
+    against a probe referenced as an unused block is, counted once (exact counts vary with
+    the version). Called after a large kernel has flushed the caches, each step here costs
+    a few us: a probe made and counted at every call took 6-9 of a 22 us call."""
+    global _FREE_COUNT
+    if _FREE_COUNT is None:
+        _BLOCKS.append(np.empty(0, dtype=np.uint8))
+        counts = [sys.getrefcount(block) for block in _BLOCKS]
+        _BLOCKS.pop()
+        _FREE_COUNT = counts.pop()
+    else:
+        counts = [sys.getrefcount(block) for block in _BLOCKS]
+    return [count > _FREE_COUNT for count in counts]
 
 
 def _block(nbytes):
+    """(a block of nbytes to 2 * nbytes that no array uses, its first aligned byte)."""
     with _lock:
         used = _used()
-        for block, in_use in zip(_BLOCKS, used):
+        for block, start, in_use in zip(_BLOCKS, _STARTS, used):
             if not in_use and nbytes <= block.nbytes <= 2 * nbytes:
-                return block
+                return block, start
         # Make room by dropping the oldest unused blocks; the new one is kept if it fits.
         free = [i for i, in_use in enumerate(used) if not in_use]
         free_bytes = sum(_BLOCKS[i].nbytes for i in free)
@@ -95,7 +111,10 @@ def _block(nbytes):
             dropped.add(i)
             free_bytes -= _BLOCKS[i].nbytes
         _BLOCKS[:] = [kept for i, kept in enumerate(_BLOCKS) if i not in dropped]
+        _STARTS[:] = [kept for i, kept in enumerate(_STARTS) if i not in dropped]
         block = np.empty(nbytes, dtype=np.uint8)
+        start = -block.ctypes.data % _ALIGN
         if len(_BLOCKS) < _BLOCKS_KEPT and nbytes <= _FREE_BYTES_KEPT:
             _BLOCKS.append(block)
-        return block
+            _STARTS.append(start)
+        return block, start
