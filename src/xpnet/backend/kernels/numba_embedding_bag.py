@@ -387,10 +387,10 @@ if numba is not None:
             _take_rows(table, index, out, bounds[i, 0], bounds[i, 1])
 
     # A dense embedding (or bag) gradient: the (vocabulary, dim) rows zeroed and the looked-up
-    # rows (scaled) summed in, by blocks of the table's rows, one a thread. Each block zeroes its rows and
-    # reads the whole index for the entries that land in it, in order, so that every row sums
-    # in the order SciPy's scatter does (the same bits) while the zeroing, most of the time at
-    # 50,000 x 128 (25.6 MB: 0.95 of 1.3 ms on one thread), is shared.
+    # rows (scaled) summed in, by blocks of the table's rows, one a thread. Each block zeroes
+    # its rows and reads the whole index for the entries that land in it, in order, so that
+    # every row sums in the order SciPy's scatter does (the same bits) while the zeroing, most
+    # of the time at 50,000 x 128 (25.6 MB: 0.95 of 1.3 ms on one thread), is shared.
 
     @compiled
     def _scatter_rows(source, gather, scatter, scale, scaled, out, first, stop):

@@ -187,7 +187,7 @@ if numba is not None:
     def _pack(a, out):
         """Each tile's (8, K) rows transposed to (K, 8): in 8 x 8 blocks of vector shuffles
         (`numba_transpose`) where a's rows are unit-strided (an LSTM's two weights, 128 ->
-        256: 77-121 -> 25 us), else element by element (a transposed view, whose tile rows
+        256: 77 -> 57 us), else element by element (a transposed view, whose tile rows
         are contiguous pieces already)."""
         tiles, depth = out.shape[0], out.shape[1]
         size = a.itemsize
