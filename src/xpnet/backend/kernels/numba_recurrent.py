@@ -538,15 +538,15 @@ if numba is not None:
     # no projection is written and read back.
 
     @_compiled
-    def _lstm_forward_tiled(ih_packed, hh_packed, xt, bias, gates, keep_gates, states, cells,
+    def _lstm_forward_tiled(ih_packed, hh_packed, xt, bias, gates, keep_steps, states, cells,
                             ys, rec, mask, masked):
         hidden = states.shape[1]
         for t in range(xt.shape[0]):
-            _lstm_tiled_rows(ih_packed, hh_packed, xt, bias, gates, keep_gates, states, cells,
+            _lstm_tiled_rows(ih_packed, hh_packed, xt, bias, gates, keep_steps, states, cells,
                              ys, rec, mask, masked, t, 0, hidden)
 
     @_compiled
-    def _lstm_tiled_rows(ih_packed, hh_packed, xt, bias, gates, keep_gates, states, cells, ys,
+    def _lstm_tiled_rows(ih_packed, hh_packed, xt, bias, gates, keep_steps, states, cells, ys,
                          rec, mask, masked, t, start, stop):
         """Step t for hidden units start..stop-1 (multiples of 8): their 4 gates' rows of the
         products, then their activations and states. (Each group of 8 units multiplied and
@@ -554,9 +554,9 @@ if numba is not None:
         were read once per tile then.)"""
         hidden = states.shape[1]
         h_prev, h_new = states[t % 2], states[1 - t % 2]
-        step_gates = gates[t] if keep_gates else gates[0]
+        step_gates = gates[t] if keep_steps else gates[0]
         # (kept for backward: every step's cells; else two slots, used in turn)
-        c_prev, c_new = (cells[t], cells[t + 1]) if keep_gates else (cells[t % 2],
+        c_prev, c_new = (cells[t], cells[t + 1]) if keep_steps else (cells[t % 2],
                                                                      cells[1 - t % 2])
         for gate in range(4):
             first = (gate * hidden + start) // numba_gemm.ROWS
@@ -570,7 +570,7 @@ if numba is not None:
         numba_transpose.transpose(ys[t + 1][:, start:stop], h_new[start:stop])
 
     @_compiled
-    def _lstm_forward_shared(ih_packed, hh_packed, xt, bias, gates, keep_gates, states, cells,
+    def _lstm_forward_shared(ih_packed, hh_packed, xt, bias, gates, keep_steps, states, cells,
                              ys, rec, mask, masked, group, counters, give_way, front):
         """`_lstm_forward_tiled` run by several threads at once: each step's hidden units in
         blocks of ``group``, each done by the thread that claims it (`numba_atomics.claim`:
@@ -585,7 +585,7 @@ if numba is not None:
                 block = numba_atomics.claim(counters, at, groups, front)
                 if block < 0:
                     break
-                _lstm_tiled_rows(ih_packed, hh_packed, xt, bias, gates, keep_gates, states,
+                _lstm_tiled_rows(ih_packed, hh_packed, xt, bias, gates, keep_steps, states,
                                  cells, ys, rec, mask, masked, t, block * group,
                                  (block + 1) * group)
                 numba_atomics.finish(counters, at)
@@ -680,11 +680,13 @@ def forward(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask, save=True):
     # LSTM's backward needs no (H, B) states (ys has them): two slots, used in turn, do.
     # The tiled steps take each step's input as a (features, batch) block and need no
     # projections.
-    keep_gates = save or not tiled
+    # Every step's gates and cells for backward; without one, the tiled LSTM's steps use one
+    # slot of gates and two of cells in turn.
+    keep_steps = save or not tiled
     gates, states, cells, hn, proj, rec, xt, ih_packed, hh_packed = numpy_buffers.arrays(
-        dtype, none if rnn else (steps if keep_gates else 1, gate_rows, batch),
+        dtype, none if rnn else (steps if keep_steps else 1, gate_rows, batch),
         (2, hidden, batch) if mode == "lstm" else state_shape,
-        (state_shape if keep_gates else (2, hidden, batch)) if mode == "lstm" else none,
+        (state_shape if keep_steps else (2, hidden, batch)) if mode == "lstm" else none,
         (steps, hidden, batch) if mode == "gru" else none,
         none if tiled else (gate_rows, chunk, batch),  # proj whole, so that it is C-ordered
         (gate_rows, batch), (steps, features, batch) if tiled else none,
@@ -701,7 +703,7 @@ def forward(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask, save=True):
     if tiled:
         xt[...] = x.transpose(0, 2, 1)  # no copy of a reversed direction's flipped view first
         args = (numba_gemm.pack(w_ih, ih_packed), numba_gemm.pack(w_hh, hh_packed), xt, bias,
-                gates, keep_gates, states, cells, ys, rec, step_mask, masked)
+                gates, keep_steps, states, cells, ys, rec, step_mask, masked)
         threads, group = _sharing(hidden)
         if threads > 1:
             counters = np.zeros(numba_atomics.ROUND * steps, dtype=np.int64)
@@ -717,7 +719,7 @@ def forward(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask, save=True):
         out = np.where(mask, out, np.zeros((), dtype=dtype))
     c_n = None  # (a copy: not a view that holds the block)
     if mode == "lstm":
-        c_n = (cells[steps] if keep_gates else cells[steps % 2]).T.copy()
+        c_n = (cells[steps] if keep_steps else cells[steps % 2]).T.copy()
     return out, ys[steps], c_n, Tape(mode, gates, states, ys, cells, hn, step_mask)
 
 
