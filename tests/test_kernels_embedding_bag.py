@@ -1,7 +1,8 @@
 """The embedding-bag kernels (ops/embedding.py's twins, the numba fast paths in
 backend/kernels/numba_embedding_bag.py): the fast paths against the twins for sum, mean and
-max, per-sample weights, padding, empty bags and bags of every length around the four-row
-groups, float32 and float64, on one and two threads; F.embedding_bag's values and gradients
+max, per-sample weights, padding, empty bags and bags of lengths 0 to 9, rows narrower than a
+vector and rows of whole vectors, single vectors and columns left over (numba_row_sums),
+float32 and float64, on one and two threads; F.embedding_bag's values and gradients
 with fast paths on and off; the sparse backward's rows, the embedding lookup's rows
 (``take_rows``) and the operand checks' kernels."""
 
@@ -16,6 +17,9 @@ from xpnet.backend import load
 from xpnet.backend.kernels import fast_path_families, get_kernel
 
 V, D = 13, 6
+# Row widths for the sums' vectors: 85 float32 columns are 64 + 16 + 5 (four vectors, one,
+# five columns alone), float64 32 + 32 + 16 + 5; 6 is narrower than any vector.
+WIDTHS = [D, 85]
 # name: (flat indices, bag starts); lengths 0 to 9 cover the four-row groups and their tails.
 BAGS = {
     "lengths 0 to 9": (np.array([3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8, 9, 7, 9, 3, 2, 3, 8, 4, 6, 2,
@@ -29,10 +33,10 @@ BAGS = {
 PADDING = {"no padding": None, "padding 9": 9, "padding 3": 3}  # 3 fills whole groups
 
 
-def _operands(b, case, dtype, weights):
+def _operands(b, case, dtype, weights, width=D):
     flat, starts = BAGS[case]
     rng = np.random.default_rng(7)
-    weight = rng.standard_normal((V, D)).astype(dtype)
+    weight = rng.standard_normal((V, width)).astype(dtype)
     psw = rng.uniform(0.5, 2.0, flat.shape[0]).astype(dtype) if weights else None
     return (b.asarray(weight), b.asarray(flat, dtype="int64"), b.asarray(starts, dtype="int64"),
             None if psw is None else b.asarray(psw))
@@ -56,12 +60,13 @@ def _split_work(monkeypatch, family):
 @pytest.mark.parametrize("padding", list(PADDING))
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("width", WIDTHS)
 def test_sum_and_mean_fast_paths_match_the_twin(family, case, mode, padding, dtype, threads,
-                                                monkeypatch):
+                                                width, monkeypatch):
     threadpoolctl = pytest.importorskip("threadpoolctl")
     _split_work(monkeypatch, family)
     b = load(family)
-    weight, flat, starts, psw = _operands(b, case, dtype, mode == "weighted sum")
+    weight, flat, starts, psw = _operands(b, case, dtype, mode == "weighted sum", width)
     options = dict(mean=mode == "mean", padding_idx=PADDING[padding], backend=b)
     fast = get_kernel("embedding_bag_forward", b, fast_paths=True)
     twin = get_kernel("embedding_bag_forward", b, fast_paths=False)

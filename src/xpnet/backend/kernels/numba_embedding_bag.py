@@ -6,9 +6,9 @@ sparse backward's per-entry rows) and the operand checks ``index_range`` / ``fir
 Why compiled: the op used to find each entry's bag with a searchsorted, count the bags with a
 scatter, then sum the rows through SciPy's CSR product (a dozen Python calls to set up), as the
 twin still does with its own scatters; PyTorch (FBGEMM) reads each bag's rows once into its
-output row, and so does this: one pass per bag, four rows at a time, the rows asked for ahead
-of use. The per-entry bag numbers and scales
-the backward needs are written only when a backward will run. Vocabulary 50,000, dim 128, 8,192
+output row, and so does this: one pass per bag, its sums held in vector registers
+(`numba_row_sums`), the rows asked for ahead of use. The per-entry bag numbers and scales the
+backward needs are written only when a backward will run. Vocabulary 50,000, dim 128, 8,192
 Zipf lookups in 512 bags, float32, mean, one thread (asv_benchmarks/embedding_vs_torch.py):
 forward 0.84 -> 0.21 ms (PyTorch 0.25), sparse forward + backward 1.02x -> 0.34x PyTorch's
 time. Max keeps, per bag and column, the first entry holding the largest value (as PyTorch
@@ -88,6 +88,8 @@ if numba is not None:
     from numba.core import cgutils
     from numba.extending import intrinsic
 
+    from .numba_row_sums import sum_rows
+
     @intrinsic
     def _prefetch_row(typingctx, table, row, lines):
         """Ask the cache for the first ``lines`` 64-byte lines of ``table[row]`` (a hint: it
@@ -150,94 +152,27 @@ if numba is not None:
                     mask[i] = share
                     scale[i] = share * psw[i] if has_psw else share
 
-    # The sums read four rows at a time: one read-modify-write of the output row per four
-    # entries instead of one per entry (512 bags, 8,192 Zipf entries, dim 128, float32, one
-    # thread: 0.27 -> 0.10 ms), and ask for the rows _AHEAD entries on while they add (0.10
-    # -> 0.087 ms; PyTorch's whole call took 0.10 ms beside them, and the same loop over one
-    # row repeated, no memory traffic, 0.045 ms). Weighted and unweighted sums are two
-    # functions: a branch on the per-sample weights inside the one loop cost a third more.
-    # A group of four holding a padding entry goes one entry at a time. A mean is divided
-    # once at the end, as PyTorch does, not scaled entry by entry. (Summing the four rows
-    # first rounds differently from one at a time: within float32's 1e-7 of each other.)
+    # Each bag's sums stay in vector registers while its rows add, one entry after the other
+    # (`numba_row_sums`: the kernel's 108-111 us -> 80-82 on Zen 4 at the benchmark's shapes,
+    # one thread, PyTorch's call 100-102), the rows _AHEAD entries on asked for first. A mean
+    # is divided once at the end, as PyTorch does, not scaled entry by entry.
 
     @compiled
-    def _sum_rows(weight, flat, starts, padding_idx, mean, one, out, first, stop):
-        dim = weight.shape[1]
+    def _sum_bags(weight, flat, starts, psw, has_psw, padding_idx, mean, one, out, first,
+                  stop):
         lines = _lines(weight)
         n = flat.shape[0]
         for b in range(first, stop):
-            acc = out[b]
-            acc[:] = 0
-            count = one - one
-            i, end = starts[b], _end(starts, b, flat)
-            while i < end:
-                if i + 4 <= end:
-                    if i + _AHEAD + 4 <= n:
-                        for q in range(i + _AHEAD, i + _AHEAD + 4):
-                            _prefetch_row(weight, flat[q], lines)
-                    k0, k1, k2, k3 = flat[i], flat[i + 1], flat[i + 2], flat[i + 3]
-                    if k0 != padding_idx and k1 != padding_idx and k2 != padding_idx \
-                            and k3 != padding_idx:
-                        r0, r1, r2, r3 = weight[k0], weight[k1], weight[k2], weight[k3]
-                        for j in range(dim):
-                            acc[j] += (r0[j] + r1[j]) + (r2[j] + r3[j])
-                        count += 4 * one
-                        i += 4
-                        continue
-                if i + _AHEAD < n:
-                    _prefetch_row(weight, flat[i + _AHEAD], lines)
-                k0 = flat[i]
-                if k0 != padding_idx:
-                    r0 = weight[k0]
-                    for j in range(dim):
-                        acc[j] += r0[j]
-                    count += one
-                i += 1
-            if mean and count > one:
-                share = one / count  # times the reciprocal, as PyTorch (FBGEMM) does
-                for j in range(dim):
-                    acc[j] *= share
-
-    # Products and sums may fuse (FMA, one rounding instead of two): 0.143 -> 0.136 ms.
-    @compiled(fastmath={"contract"})
-    def _weighted_sum_rows(weight, flat, starts, psw, padding_idx, mean, one, out, first,
-                           stop):
-        dim = weight.shape[1]
-        lines = _lines(weight)
-        n = flat.shape[0]
-        for b in range(first, stop):
-            acc = out[b]
-            acc[:] = 0
-            count = one - one
-            i, end = starts[b], _end(starts, b, flat)
-            while i < end:
-                if i + 4 <= end:
-                    if i + _AHEAD + 4 <= n:
-                        for q in range(i + _AHEAD, i + _AHEAD + 4):
-                            _prefetch_row(weight, flat[q], lines)
-                    k0, k1, k2, k3 = flat[i], flat[i + 1], flat[i + 2], flat[i + 3]
-                    if k0 != padding_idx and k1 != padding_idx and k2 != padding_idx \
-                            and k3 != padding_idx:
-                        r0, r1, r2, r3 = weight[k0], weight[k1], weight[k2], weight[k3]
-                        p0, p1, p2, p3 = psw[i], psw[i + 1], psw[i + 2], psw[i + 3]
-                        for j in range(dim):
-                            acc[j] += (p0 * r0[j] + p1 * r1[j]) + (p2 * r2[j] + p3 * r3[j])
-                        count += 4 * one
-                        i += 4
-                        continue
-                if i + _AHEAD < n:
-                    _prefetch_row(weight, flat[i + _AHEAD], lines)
-                k0 = flat[i]
-                if k0 != padding_idx:
-                    r0, p0 = weight[k0], psw[i]
-                    for j in range(dim):
-                        acc[j] += p0 * r0[j]
-                    count += one
-                i += 1
-            if mean and count > one:
-                share = one / count  # times the reciprocal, as PyTorch (FBGEMM) does
-                for j in range(dim):
-                    acc[j] *= share
+            start, end = starts[b], _end(starts, b, flat)
+            for i in range(start + _AHEAD, min(end + _AHEAD, n)):
+                _prefetch_row(weight, flat[i], lines)
+            count = end - start
+            if padding_idx >= 0:
+                for i in range(start, end):
+                    if flat[i] == padding_idx:
+                        count -= 1
+            share = one / weight.dtype.type(count) if mean and count > 1 else one  # (as FBGEMM)
+            sum_rows(weight, flat, psw, has_psw, padding_idx, start, end, share, out, b)
 
     @compiled
     def _bags(weight, flat, starts, psw, has_psw, save, mean, padding_idx, one, out, bag_of,
@@ -246,11 +181,7 @@ if numba is not None:
         if save:
             _entries(flat, starts, psw, has_psw, mean, padding_idx, one, bag_of, scale, mask,
                      first, stop)
-        if has_psw:
-            _weighted_sum_rows(weight, flat, starts, psw, padding_idx, mean, one, out, first,
-                               stop)
-        else:
-            _sum_rows(weight, flat, starts, padding_idx, mean, one, out, first, stop)
+        _sum_bags(weight, flat, starts, psw, has_psw, padding_idx, mean, one, out, first, stop)
 
     @compiled
     def _max_bags(weight, flat, starts, padding_idx, zero, out, winner, filled, first,
