@@ -38,6 +38,26 @@ def test_forward_and_weight_gradient_match_torch(backend, padding_idx, max_norm)
     assert_close(ours.weight, theirs.weight.detach())  # max_norm renormalised the same rows
 
 
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize("indices", [INDICES, INDICES[0], np.array(4)])
+def test_lookup_without_a_graph_matches_torch(backend, fast, indices):
+    """Under no_grad and with a frozen weight nothing records (Embedding.compute): the same
+    rows and shape as torch's, and as the recorded lookup."""
+    ours, theirs = _pair()
+    want = theirs(torch.from_numpy(indices)).detach()
+    with xpnet.use_fast_paths(fast):
+        with xpnet.no_grad():
+            alone = ours(xpnet.tensor(indices))
+        recorded = ours(xpnet.tensor(indices))
+        frozen = F.embedding(xpnet.tensor(indices), ours.weight.detach())
+    for out in (alone, frozen):
+        assert out.grad_fn is None and not out.requires_grad
+        assert_close(out, want)
+        assert out.shape == recorded.shape == tuple(want.shape)
+        assert_on_backend(out, backend)
+    assert recorded.grad_fn is not None
+
+
 def test_padding_row_starts_at_zero_and_gets_no_gradient():
     emb = Embedding(5, 4, padding_idx=2)
     assert not np.any(emb.weight.numpy()[2])

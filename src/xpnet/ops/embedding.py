@@ -48,6 +48,13 @@ def _weight_grad(ctx, flat, rows, num_embeddings):
 
 class Embedding(Function):
     @staticmethod
+    def compute(backend, weight, indices, padding_idx, scale_grad_by_freq, sparse):
+        # Nothing records (no_grad, or a weight without gradient): the rows alone.
+        xp = backend.xp
+        out = get_kernel("take_rows", backend)(xp, weight, xp.reshape(indices, (-1,)))
+        return xp.reshape(out, (*indices.shape, weight.shape[1]))
+
+    @staticmethod
     def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq, sparse):
         xp = ctx.xp
         flat = xp.reshape(indices, (-1,))

@@ -267,9 +267,13 @@ if numba is not None:
         saved = n if save else 0
         bag_of = np.empty(saved, dtype=np.int64)
         scale, mask = np.empty(saved, dtype=dtype), np.empty(saved, dtype=dtype)
-        run_compiled(_bags_blocks, (weight, flat, starts, psw, has_psw, save, mean, padding, one,
-                                    out, bag_of, scale, mask),
-                     _blocks(starts, n, dim))
+        blocks = _blocks(starts, n, dim)
+        if len(blocks) == 1:  # (not through run_compiled's loop in Python: 2-3 us less)
+            _bags(weight, flat, starts, psw, has_psw, save, mean, padding, one, out, bag_of,
+                  scale, mask, 0, bags)
+        else:
+            run_compiled(_bags_blocks, (weight, flat, starts, psw, has_psw, save, mean, padding,
+                                        one, out, bag_of, scale, mask), blocks)
         return (out, bag_of, scale, mask) if save else (out, None, None, None)
 
     @register_fast("embedding_bag_max_forward", "numpy")
@@ -415,8 +419,10 @@ def take_rows(xp, table, index):
     # mode="clip" (the op has checked the indices) it writes into `out` without a buffer.
     # Where numba's threads serve, a compiled loop on them instead (no GIL hand-off).
     n = index.shape[0]
-    out = np.empty((n, table.shape[1]), dtype=table.dtype)
     blocks = _row_blocks(n, table.shape[1])
+    if len(blocks) == 1:  # one thread: the take alone (a (3,) lookup 5.4 -> 1.6 us)
+        return np.take(table, index, axis=0, mode="clip")
+    out = np.empty((n, table.shape[1]), dtype=table.dtype)
     if len(blocks) > 1 and numba is not None and numba_threads_serve(len(blocks)) \
             and table.ndim == 2 and index.ndim == 1:
         run_compiled(_take_rows_blocks, (table, index, out), blocks)
