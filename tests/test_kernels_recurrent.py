@@ -1,11 +1,11 @@
 """The fused recurrent kernels ``rnn_forward`` / ``rnn_backward`` (and ``*_directions``, both
 directions of a layer at once): the NumPy fast path
-(backend/kernels/numpy_recurrent.py, which hands float32 to backend/kernels/numba_recurrent.py)
-against the standard-only twins of ops/recurrent.py, for LSTM, GRU and both RNNs, with and
-without padding, the loop over time compiled (BLAS called from numba) and in Python, the
-recurrent product whole and in row blocks, the input projections in one chunk and in several;
-the rational tanh against NumPy's; NaN in the data and values in the padding; the reused
-memory (backend/kernels/numpy_buffers.py)."""
+(backend/kernels/numpy_recurrent.py, which hands float32 to backend/kernels/numba_recurrent.py
+and its steps, numba_recurrent_steps.py) against the standard-only twins of ops/recurrent.py,
+for LSTM, GRU and both RNNs, with and without padding, the loop over time compiled (BLAS
+called from numba) and in Python, the recurrent product whole and in row blocks, the input
+projections in one chunk and in several; the rational tanh against NumPy's; NaN in the data
+and values in the padding; the reused memory (backend/kernels/numpy_buffers.py)."""
 
 from __future__ import annotations
 

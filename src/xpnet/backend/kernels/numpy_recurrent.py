@@ -1,10 +1,10 @@
 """NumPy fast paths of the recurrent kernels ``rnn_forward`` / ``rnn_backward``.
 
 Same maths, inputs and results as the twins in `xpnet.ops.recurrent`. In float32, with numba
-installed, `numba_recurrent` runs the layer (fused gate kernels in a compiled loop over time;
-1.6 -> 1.2x PyTorch's LSTM forward, ~1.0-1.08x with `numba_gemm`'s tiled products on
-AVX-512); this module's NumPy loop serves float64, and every dtype without numba. It is
-arranged for OpenBLAS:
+installed, `numba_recurrent` runs the layer (the fused gate kernels of
+`numba_recurrent_steps` in a compiled loop over time; 1.6 -> 1.2x PyTorch's LSTM forward,
+~1.0-1.08x with `numba_gemm`'s tiled products on AVX-512); this module's NumPy loop serves
+float64, and every dtype without numba. It is arranged for OpenBLAS:
 
 - **Transposed state.** Gates and states are kept as (features, batch) blocks, (T, G*H, B) for
   the whole sequence, so the per-step product is ``W_hh @ h`` (M = G*H = 1024, N = B = 32) rather
