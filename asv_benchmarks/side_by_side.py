@@ -11,6 +11,7 @@ runs: ``cpu`` (the default), ``cuda``, or ``auto`` (cuda when the backend is cup
 sees a GPU, else cpu). Work queued on a GPU is waited for before each timer stops.
 """
 
+import math
 import os
 import statistics
 import subprocess
@@ -66,27 +67,35 @@ def synchronizer(backend, device):
     return sync
 
 
-def interleaved_medians(steps, repeat, burst=3, sync=None):
+def interleaved_medians(steps, repeat, burst=3, sync=None, window=2e-3):
     """Median ms per call of every ``steps[name][kind]`` that is not None.
 
     Rounds interleave the implementations, so all see the same machine load; within a round
-    each step runs ``burst`` times after one untimed call, so it is not timed on caches the
-    previous implementation just evicted. ``sync`` (see `synchronizer`) is called before the
-    timer starts and before it stops.
+    each step runs ``burst`` times, or as many more as fill ``window`` seconds (counted on its
+    first untimed call), after one untimed call, so it is not timed on caches the previous
+    implementation just evicted. The window times a 0.1 ms call (an embedding lookup) over
+    some 2 ms rather than 0.3, where one interruption of the machine weighs less. ``sync``
+    (see `synchronizer`) is called before the timer starts and before it stops.
     """
     sync = sync or (lambda: None)
     timings = {(name, kind): [] for name, kinds in steps.items()
                for kind, step in enumerate(kinds) if step is not None}
+    bursts = {}
     for _ in range(repeat):
-        for name, kind in timings:
-            step = steps[name][kind]
+        for key in timings:
+            step = steps[key[0]][key[1]]
+            start = time.perf_counter()
             step()
             sync()
+            if key not in bursts:
+                once = max(time.perf_counter() - start, 1e-7)
+                bursts[key] = max(burst, min(200, math.ceil(window / once)))
+            calls = bursts[key]
             start = time.perf_counter()
-            for _ in range(burst):
+            for _ in range(calls):
                 step()
             sync()
-            timings[name, kind].append((time.perf_counter() - start) / burst)
+            timings[key].append((time.perf_counter() - start) / calls)
     return {key: 1e3 * statistics.median(values) for key, values in timings.items()}
 
 
