@@ -20,7 +20,7 @@ V, D = 13, 6
 # Row widths for the sums' vectors: 85 float32 columns are 64 + 16 + 5 (four vectors, one,
 # five columns alone), float64 32 + 32 + 16 + 5; 6 is narrower than any vector.
 WIDTHS = [D, 85]
-# name: (flat indices, bag starts); lengths 0 to 9 cover the four-row groups and their tails.
+# name: (flat indices, bag starts); bags of every length from 0 to 9.
 BAGS = {
     "lengths 0 to 9": (np.array([3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8, 9, 7, 9, 3, 2, 3, 8, 4, 6, 2,
                                  6, 4, 3, 3, 8, 3, 2, 7, 9, 5, 0, 2, 8, 8, 4, 1, 9, 7, 1, 6, 9, 3,
@@ -30,7 +30,7 @@ BAGS = {
     "no input": (np.array([], dtype=np.int64), np.array([0, 0])),
     "no bags": (np.array([], dtype=np.int64), np.array([], dtype=np.int64)),
 }
-PADDING = {"no padding": None, "padding 9": 9, "padding 3": 3}  # 3 fills whole groups
+PADDING = {"no padding": None, "padding 9": 9, "padding 3": 3}  # 3: several in a bag
 
 
 def _operands(b, case, dtype, weights, width=D):

@@ -314,8 +314,9 @@ if numba is not None:
     @compiled
     def _take_rows(table, index, out, first, stop):
         n = index.shape[0]
-        lines = min((table.shape[1] * table.itemsize + 63) // 64 + 1, 9)  # (rows need not
-        for i in range(first, stop):                                     # start a line)
+        # A row need not start a line (NumPy aligns to 16 bytes): it may reach into one more.
+        lines = min((table.shape[1] * table.itemsize + 63) // 64 + 1, 9)
+        for i in range(first, stop):
             if i + _TAKE_AHEAD < n:
                 _prefetch_row(table, index[i + _TAKE_AHEAD], lines)
             row, dst = table[index[i]], out[i]
