@@ -69,6 +69,29 @@ def test_one_thread_runs_in_the_caller(monkeypatch):
         np.testing.assert_array_equal(owner, 2)
 
 
+def test_one_block_calls_the_row_kernel_directly(monkeypatch):
+    """With ``kernel=``, a single block is ``kernel(*args, start, stop)``, not the loop's
+    Python form; several blocks on one thread still go through the loop."""
+    calls = []
+
+    def kernel(owner, value, start, stop):
+        calls.append((start, stop))
+        _mark_rows(owner, value, start, stop)
+
+    owner = np.zeros(9, dtype=np.int64)
+    monkeypatch.setattr(_mark_blocks, "py_func", None)  # would raise if called
+    numpy_threads.run_compiled(_mark_blocks, (owner, 3), numpy_threads.block_bounds(9, 1),
+                               kernel=kernel)
+    assert calls == [(0, 9)] and all(type(v) is int for v in calls[0])
+    np.testing.assert_array_equal(owner, 3)
+    monkeypatch.undo()
+    with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
+        numpy_threads.run_compiled(_mark_blocks, (owner, 1), numpy_threads.block_bounds(9, 3),
+                                   kernel=kernel)
+    assert calls == [(0, 9)]  # the loop called the compiled rows, not this kernel
+    np.testing.assert_array_equal(owner, 4)
+
+
 def test_a_team_used_in_the_last_20_ms_keeps_the_blocks(two_threads, monkeypatch):
     numpy_threads.run_shared(lambda block: None, [0, 1, 2, 3])  # the team has just run
     assert not numpy_threads.numba_threads_serve(2)

@@ -267,13 +267,9 @@ if numba is not None:
         saved = n if save else 0
         bag_of = np.empty(saved, dtype=np.int64)
         scale, mask = np.empty(saved, dtype=dtype), np.empty(saved, dtype=dtype)
-        blocks = _blocks(starts, n, dim)
-        if len(blocks) == 1:  # (not through run_compiled's loop in Python: 2-3 us less)
-            _bags(weight, flat, starts, psw, has_psw, save, mean, padding, one, out, bag_of,
-                  scale, mask, 0, bags)
-        else:
-            run_compiled(_bags_blocks, (weight, flat, starts, psw, has_psw, save, mean, padding,
-                                        one, out, bag_of, scale, mask), blocks)
+        run_compiled(_bags_blocks, (weight, flat, starts, psw, has_psw, save, mean, padding, one,
+                                    out, bag_of, scale, mask),
+                     _blocks(starts, n, dim), kernel=_bags)
         return (out, bag_of, scale, mask) if save else (out, None, None, None)
 
     @register_fast("embedding_bag_max_forward", "numpy")
@@ -431,10 +427,7 @@ def take_rows(xp, table, index):
     blocks = _row_blocks(n, dim)
     if numba is not None and table.dtype in _FLOATS and table.ndim == 2 and index.ndim == 1:
         out = np.empty((n, dim), dtype=table.dtype)
-        if len(blocks) == 1:
-            _take_rows(table, index, out, 0, n)
-        else:
-            run_compiled(_take_rows_blocks, (table, index, out), blocks)
+        run_compiled(_take_rows_blocks, (table, index, out), blocks, kernel=_take_rows)
         return out
     if len(blocks) == 1:
         return np.take(table, index, axis=0, mode="clip")

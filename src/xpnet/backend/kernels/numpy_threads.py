@@ -218,7 +218,7 @@ def run_shared(work, blocks, threads=None):
         team.busy.release()
 
 
-def run_compiled(parallel, args, bounds):
+def run_compiled(parallel, args, bounds, kernel=None):
     """``parallel(*args, bounds)`` for a numba function compiled with ``parallel=True`` (see
     `numba_jit.parallel`) whose body is ``for i in numba.prange(len(bounds)): ...`` over the
     blocks of ``bounds`` (`block_bounds`), an int64 (blocks, 3) array of (start, stop, block
@@ -234,8 +234,17 @@ def run_compiled(parallel, args, bounds):
     Elsewhere (numba's workqueue layer, whose threads sleep between calls; a forked child of a
     process that used GNU OpenMP, which numba would terminate; ``XPNET_NUMBA_THREADS=0``) each
     block is one `run_shared` block, running the loop's Python form (``parallel.py_func``) over
-    its rows, the inner kernels compiled as before."""
+    its rows, the inner kernels compiled as before.
+
+    ``kernel``, where the loop's body is ``kernel(*args, bounds[i, 0], bounds[i, 1])``: a
+    single block calls it directly rather than through the loop's Python form, whose range and
+    array scalars cost 2-3 us a call after a kernel has flushed the caches (an EmbeddingBag
+    forward of 80 us)."""
     blocks = len(bounds)
+    if blocks == 1 and kernel is not None:
+        start, stop = bounds[0, :2].tolist()
+        kernel(*args, start, stop)
+        return
     threads = min(thread_count(), blocks) if blocks > 1 else 1
     if threads <= 1:
         parallel.py_func(*args, bounds)
