@@ -71,11 +71,13 @@ def interleaved_medians(steps, repeat, burst=3, sync=None, window=2e-3):
     """Median ms per call of every ``steps[name][kind]`` that is not None.
 
     Rounds interleave the implementations, so all see the same machine load; within a round
-    each step runs ``burst`` times, or as many more as fill ``window`` seconds (counted on its
-    first untimed call), after one untimed call, so it is not timed on caches the previous
-    implementation just evicted. The window times a 0.1 ms call (an embedding lookup) over
-    some 2 ms rather than 0.3, where one interruption of the machine weighs less. ``sync``
-    (see `synchronizer`) is called before the timer starts and before it stops.
+    each step runs ``burst`` times, or as many more as fill ``window`` seconds, after one
+    untimed call, so it is not timed on caches the previous implementation just evicted. The
+    window times a 0.1 ms call (an embedding lookup) over some 2 ms rather than 0.3, where one
+    interruption of the machine weighs less. It is counted on a second untimed call of the
+    first round: the first, on cold caches, took 0.5 ms for a 0.1 ms lookup, which made the
+    bursts 4 calls long. ``sync`` (see `synchronizer`) is called before the timer starts and
+    before it stops.
     """
     sync = sync or (lambda: None)
     timings = {(name, kind): [] for name, kinds in steps.items()
@@ -84,10 +86,12 @@ def interleaved_medians(steps, repeat, burst=3, sync=None, window=2e-3):
     for _ in range(repeat):
         for key in timings:
             step = steps[key[0]][key[1]]
-            start = time.perf_counter()
             step()
             sync()
             if key not in bursts:
+                start = time.perf_counter()
+                step()
+                sync()
                 once = max(time.perf_counter() - start, 1e-7)
                 bursts[key] = max(burst, min(200, math.ceil(window / once)))
             calls = bursts[key]
