@@ -351,7 +351,8 @@ def _refuse_reading(monkeypatch):
     # As root chmod stops no one: make the OS refuse instead.
     def refuse(path, *args, **kwargs):
         raise PermissionError(13, "Permission denied", os.fspath(path))
-    monkeypatch.setattr(xpnet.io, "open", refuse, raising=False)
+    for module in (xpnet.io, xpnet.files):  # load's open, and readable_file's
+        monkeypatch.setattr(module, "open", refuse, raising=False)
 
 
 LOADERS = {  # the name each error starts with: the function the user called
@@ -434,7 +435,7 @@ def test_a_live_writers_temporary_file_and_other_targets_debris_are_kept(tmp_pat
     path = tmp_path / "ckpt.safetensors"
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        live = xpnet.io._temporary_name(str(path), sleeper.pid)
+        live = xpnet.files.temporary_name(str(path), sleeper.pid)
         with open(live, "wb") as f:
             f.write(b"in progress")
         xpnet.save({"w": xpnet.ones(2)}, path)
@@ -442,7 +443,7 @@ def test_a_live_writers_temporary_file_and_other_targets_debris_are_kept(tmp_pat
     finally:
         sleeper.kill()
         sleeper.wait()
-    other = xpnet.io._temporary_name(str(tmp_path / "other.safetensors"), sleeper.pid)
+    other = xpnet.files.temporary_name(str(tmp_path / "other.safetensors"), sleeper.pid)
     with open(other, "wb") as f:
         f.write(b"another target's debris")
     xpnet.save({"w": xpnet.ones(2)}, path)
@@ -456,7 +457,7 @@ def test_word2vec_saves_clean_their_debris_too(tmp_path):
     path = tmp_path / "vectors.txt"
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    stale = xpnet.io._temporary_name(str(path), dead.pid)
+    stale = xpnet.files.temporary_name(str(path), dead.pid)
     with open(stale, "wb") as f:
         f.write(b"half a file")
     kv.save_word2vec_format(path)

@@ -337,13 +337,13 @@ def _dead_pid():
 
 
 def test_the_cli_writes_through_the_shared_atomic_writer(tmp_path):
-    from xpnet import io
+    from xpnet import files
 
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("\n".join(" ".join(s) for s in CORPUS * 3) + "\n", encoding="utf-8")
     out = tmp_path / "vectors.txt"
     # What a run killed with SIGKILL while writing leaves behind.
-    stale = io._temporary_name(os.fspath(out), pid=_dead_pid())
+    stale = files.temporary_name(os.fspath(out), pid=_dead_pid())
     with open(stale, "w") as f:
         f.write("3 4\nhalf")
     assert cli.main(["-train", corpus, "-output", out, "-iter", "1", "-size", "4",

@@ -88,7 +88,7 @@ def _check_limit(where, limit):
 
 
 def _existing_file(where, source, param="source"):
-    from xpnet.io import readable_file
+    from xpnet.files import readable_file
     return readable_file(where, source, param)
 
 

@@ -65,14 +65,14 @@ def _compress(name, payload):
 
 def _write(name, payload, append):
     """Write (or append) atomically: the old file stays whole until the new one is complete."""
-    from xpnet.io import _write_atomic
+    from xpnet.files import write_atomic
 
     payload = _compress(name, payload)
     if append and os.path.exists(name):
         # A gzip or bz2 stream may be followed by another; readers concatenate them.
         with open(name, "rb") as f:
             payload = f.read() + payload
-    _write_atomic(name, payload)
+    write_atomic(name, payload)
 
 
 def _float32_little_endian(values: array.array) -> array.array:
@@ -272,7 +272,7 @@ def _decode_error(error, name, line, offset, hint=_DECODE_HINT):
 
 
 def _read_counts(fvocab, unicode_errors):
-    from xpnet.io import readable_file
+    from xpnet.files import readable_file
 
     counts = {}
     name = readable_file("load_word2vec_format", fvocab, "fvocab")
@@ -458,7 +458,7 @@ def load_word2vec_format(cls, fname, fvocab=None, binary=False, encoding="utf8",
     FileNotFoundError, IsADirectoryError, PermissionError
         If ``fname`` (or ``fvocab``) cannot be read; the error keeps the path.
     """
-    from xpnet.io import readable_file
+    from xpnet.files import readable_file
 
     name = readable_file("load_word2vec_format", fname, "fname")
     if no_header and binary:
@@ -582,8 +582,9 @@ def load_native(cls, path, backend=None, mmap=None):
     arrays over the file: see `xpnet.word2vec.storage`)."""
     from xpnet import io
     from xpnet.autograd.tensor import Tensor
+    from xpnet.files import readable_file
 
-    name = io.readable_file("KeyedVectors.load", path)
+    name = readable_file("KeyedVectors.load", path)
     from .storage import load_mapped, mapped_backend, refuse_pickle
     try:
         if mmap is not None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import numbers
 import time
 
@@ -11,9 +10,10 @@ from xpnet import backend as _backends
 from xpnet.backend.random import Generator
 
 from .corpus import check_corpus, resolve_corpus
-from .errors import EmptyVocabularyError, WrongFileError
+from .errors import EmptyVocabularyError
 from .huffman import huffman_codes, padded_paths
 from .sampling import RowSampler
+from .settings import check_callbacks, check_flag, check_float, check_int, got
 from .training import ProgressBar, train_epoch
 from .vocab import (cumulative_table, empty_vocabulary_detail, empty_vocabulary_error,
                     prepare_vocab, scan_vocab, update_vocab)
@@ -22,17 +22,6 @@ __all__ = ["Word2Vec"]
 
 logger = logging.getLogger(__name__)
 
-_FORMAT = "xpnet.word2vec.Word2Vec"
-_FORMAT_VERSION = 1
-# Settings saved with the model and restored by `Word2Vec.load` (trim_rule and callbacks are
-# functions and are not saved).
-_SETTINGS = ("vector_size", "alpha", "window", "min_count", "max_vocab_size", "sample", "seed",
-             "workers", "min_alpha", "sg", "hs", "negative", "ns_exponent", "cbow_mean", "epochs",
-             "null_word", "sorted_vocab", "batch_words", "compute_loss", "shrink_windows",
-             "max_final_vocab")
-
-
-_KV_FORMAT = "xpnet.KeyedVectors"
 
 
 class _class_only:
@@ -64,59 +53,6 @@ def _generators(seed):
     the other streams keep their seeds."""
     names = ("init", "subsample", "windows", "negatives")
     return {name: Generator(seed * len(names) + i) for i, name in enumerate(names)}
-
-
-# Checks of the settings, made once where the user passes them: TypeError for a value of the
-# wrong type (bool is no count), ValueError for one out of range; the message names the call.
-
-def _got(value):
-    return f"{type(value).__name__} {value!r:.80}"
-
-
-def _check_int(name, value, low, allow_none=False, where="Word2Vec", expected=None):
-    if value is None and allow_none:
-        return None
-    expected = expected or f"an int >= {low}{' or None' if allow_none else ''}"
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{where}: expected {name} {expected}, got {_got(value)}")
-    if value < low:
-        raise ValueError(f"{where}: expected {name} {expected}, got {value!r}")
-    return int(value)
-
-
-def _check_float(name, value, low=None, *, strict=False, allow_none=False, where="Word2Vec"):
-    """A finite real number (> low with ``strict``, else >= low; any with low None)."""
-    if value is None and allow_none:
-        return None
-    bound = "" if low is None else f" {'>' if strict else '>='} {low:g}"
-    expected = f"a number{bound}{' or None' if allow_none else ''}"
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{where}: expected {name} {expected}, got {_got(value)}")
-    if not math.isfinite(value):
-        raise ValueError(f"{where}: expected {name} a finite number{bound}, got {value!r}")
-    if low is not None and not (value > low if strict else value >= low):
-        raise ValueError(f"{where}: expected {name} {expected}, got {value!r}")
-    return float(value)
-
-
-def _check_flag(name, value, expected="0 or 1", where="Word2Vec"):
-    """A switch: 0/1 or a bool (NumPy's too); gensim tests only its truth, so that "0" or 2
-    would silently switch it on."""
-    if isinstance(value, numbers.Integral):  # bool and NumPy ints too
-        if value in (0, 1):
-            return int(value)
-        raise ValueError(f"{where}: expected {name} {expected}, got {value!r}")
-    if getattr(value, "shape", None) == () and str(getattr(value, "dtype", "")) == "bool":
-        return int(bool(value))  # a NumPy (or other array library's) bool scalar
-    raise TypeError(f"{where}: expected {name} {expected}, got {_got(value)}")
-
-
-def _check_callbacks(where, callbacks):
-    try:
-        return tuple(callbacks)
-    except TypeError:
-        raise TypeError(f"{where}: expected callbacks a sequence of CallbackAny2Vec, got "
-                        f"{_got(callbacks)}") from None
 
 
 class Word2Vec:
@@ -230,33 +166,33 @@ class Word2Vec:
                  epochs=5, null_word=0, trim_rule=None, sorted_vocab=1, batch_words=10000,
                  compute_loss=False, callbacks=(), shrink_windows=True, max_final_vocab=None, *,
                  backend=None, progress=None):
-        self.vector_size = _check_int("vector_size", vector_size, 1)
-        self.alpha = _check_float("alpha", alpha, 0, strict=True)
-        self.min_alpha = _check_float("min_alpha", min_alpha, 0)
-        self.window = _check_int("window", window, 1)
-        self.min_count = _check_int("min_count", min_count, 0)
-        self.max_vocab_size = _check_int("max_vocab_size", max_vocab_size, 1, allow_none=True)
-        self.sample = _check_float("sample", sample, 0)
-        self.seed = _check_int("seed", seed, 0)
-        self.workers = _check_int("workers", workers, 1)
-        self.sg, self.hs = _check_flag("sg", sg), _check_flag("hs", hs)
-        self.negative = _check_int("negative", negative, 0)
+        self.vector_size = check_int("vector_size", vector_size, 1)
+        self.alpha = check_float("alpha", alpha, 0, strict=True)
+        self.min_alpha = check_float("min_alpha", min_alpha, 0)
+        self.window = check_int("window", window, 1)
+        self.min_count = check_int("min_count", min_count, 0)
+        self.max_vocab_size = check_int("max_vocab_size", max_vocab_size, 1, allow_none=True)
+        self.sample = check_float("sample", sample, 0)
+        self.seed = check_int("seed", seed, 0)
+        self.workers = check_int("workers", workers, 1)
+        self.sg, self.hs = check_flag("sg", sg), check_flag("hs", hs)
+        self.negative = check_int("negative", negative, 0)
         if not self.hs and not self.negative:
             raise ValueError("Word2Vec: hs=0 and negative=0 leave nothing to train; set hs=1 or "
                              "negative > 0")
-        self.ns_exponent = _check_float("ns_exponent", ns_exponent)
-        self.cbow_mean = _check_flag("cbow_mean", cbow_mean)
-        self.epochs = _check_int("epochs", epochs, 0)
-        self.null_word = _check_flag("null_word", null_word)
-        self.sorted_vocab = _check_flag("sorted_vocab", sorted_vocab)
-        self.batch_words = _check_int("batch_words", batch_words, 1)
-        self.compute_loss = bool(_check_flag("compute_loss", compute_loss, "a bool"))
-        self.callbacks = _check_callbacks("Word2Vec", callbacks)
-        self.shrink_windows = bool(_check_flag("shrink_windows", shrink_windows, "a bool"))
-        self.max_final_vocab = _check_int("max_final_vocab", max_final_vocab, 1, allow_none=True)
+        self.ns_exponent = check_float("ns_exponent", ns_exponent)
+        self.cbow_mean = check_flag("cbow_mean", cbow_mean)
+        self.epochs = check_int("epochs", epochs, 0)
+        self.null_word = check_flag("null_word", null_word)
+        self.sorted_vocab = check_flag("sorted_vocab", sorted_vocab)
+        self.batch_words = check_int("batch_words", batch_words, 1)
+        self.compute_loss = bool(check_flag("compute_loss", compute_loss, "a bool"))
+        self.callbacks = check_callbacks("Word2Vec", callbacks)
+        self.shrink_windows = bool(check_flag("shrink_windows", shrink_windows, "a bool"))
+        self.max_final_vocab = check_int("max_final_vocab", max_final_vocab, 1, allow_none=True)
         if trim_rule is not None and not callable(trim_rule):
             raise TypeError(f"Word2Vec: expected trim_rule a callable or None, got "
-                            f"{_got(trim_rule)}")
+                            f"{got(trim_rule)}")
         self.progress = progress
         self._backend = _backends.active() if backend is None else _backends.load(backend)
 
@@ -450,8 +386,8 @@ class Word2Vec:
 
     def _prepare_vocab(self, where, update=False, keep_raw_vocab=False, trim_rule=None,
                        min_count=None, sample=None, dry_run=False):
-        min_count = _check_int("min_count", min_count, 0, allow_none=True, where=where)
-        sample = _check_float("sample", sample, 0, allow_none=True, where=where)
+        min_count = check_int("min_count", min_count, 0, allow_none=True, where=where)
+        sample = check_float("sample", sample, 0, allow_none=True, where=where)
         min_count = min_count or self.min_count
         sample = sample or self.sample
         raw = self.raw_vocab
@@ -502,8 +438,8 @@ class Word2Vec:
             raise TypeError(f"{where}: unexpected keyword arguments {sorted(unknown)}; it passes "
                             f"on only min_count, sample and dry_run (to prepare_vocab)")
         # Checked before the corpus is read (prepare_vocab checks them again, for itself).
-        _check_int("min_count", kwargs.get("min_count"), 0, allow_none=True, where=where)
-        _check_float("sample", kwargs.get("sample"), 0, allow_none=True, where=where)
+        check_int("min_count", kwargs.get("min_count"), 0, allow_none=True, where=where)
+        check_float("sample", kwargs.get("sample"), 0, allow_none=True, where=where)
 
     def _check_can_update(self, where):
         if not self.wv.index_to_key or self.wv.vectors.shape[0] == 0:
@@ -732,21 +668,21 @@ class Word2Vec:
         if epochs is None:  # required, as gensim's ValueError says
             raise ValueError("train: expected epochs a positive int (usually model.epochs), got "
                              "None; the count of passes is required, as in gensim")
-        epochs = _check_int("epochs", epochs, 1, where="train",
+        epochs = check_int("epochs", epochs, 1, where="train",
                             expected="a positive int (usually model.epochs)")
         for name, value in (("total_examples", total_examples), ("total_words", total_words)):
-            _check_int(name, value, 1, allow_none=True, where="train", expected="a positive int")
-        start_alpha = _check_float("start_alpha", start_alpha, 0, strict=True, allow_none=True,
+            check_int(name, value, 1, allow_none=True, where="train", expected="a positive int")
+        start_alpha = check_float("start_alpha", start_alpha, 0, strict=True, allow_none=True,
                                    where="train")
-        end_alpha = _check_float("end_alpha", end_alpha, 0, allow_none=True, where="train")
-        _check_int("queue_factor", queue_factor, 1, where="train", expected="a positive int")
-        callbacks = _check_callbacks("train", callbacks)
+        end_alpha = check_float("end_alpha", end_alpha, 0, allow_none=True, where="train")
+        check_int("queue_factor", queue_factor, 1, where="train", expected="a positive int")
+        callbacks = check_callbacks("train", callbacks)
         check_corpus("train", corpus, passes=epochs)
         self.alpha = start_alpha or self.alpha
         self.min_alpha = end_alpha or self.min_alpha
         self._log_training_warnings()
         self.epochs = int(epochs)
-        self.compute_loss = bool(_check_flag("compute_loss", compute_loss, "a bool", "train"))
+        self.compute_loss = bool(check_flag("compute_loss", compute_loss, "a bool", "train"))
         self.running_training_loss = 0.0
         sampler = self._row_sampler()
         start = time.perf_counter()
@@ -850,30 +786,8 @@ class Word2Vec:
         where `load` can memory-map it, so gensim's ``separately``, ``sep_limit``, ``ignore``
         and ``pickle_protocol`` are accepted and have nothing to do.
         """
-        from xpnet.autograd.tensor import Tensor
-        from xpnet.io import save
-
-        wrap = lambda a: None if a is None else Tensor._make(a, self._backend)  # noqa: E731
-        lockf = self.wv.vectors_lockf
-        state = {
-            "format": _FORMAT, "version": _FORMAT_VERSION,
-            "settings": {name: getattr(self, name) for name in _SETTINGS},
-            "index_to_key": list(self.wv.index_to_key), "counts": list(self._counts),
-            "sample_int": list(self._sample_int),
-            "vectors": wrap(self.wv.vectors), "syn1neg": wrap(self.syn1neg),
-            "syn1": wrap(self.syn1),
-            "vectors_lockf": wrap(lockf),
-            "generators": {name: g.get_state() for name, g in self._generators.items()},
-            "counters": {"corpus_count": self.corpus_count,
-                         "corpus_total_words": self.corpus_total_words,
-                         "effective_min_count": self.effective_min_count,
-                         "min_alpha_yet_reached": self.min_alpha_yet_reached,
-                         "running_training_loss": self.running_training_loss,
-                         "train_count": self.train_count,
-                         "total_train_time": self.total_train_time},
-            "empty_vocabulary": self._empty_vocabulary,
-        }
-        save(state, path)
+        from .model_file import save_model
+        save_model(self, path)
 
     @_class_only
     def load(cls, path, mmap=None, *, backend=None):
@@ -902,51 +816,8 @@ class Word2Vec:
         ValueError
             If the file is damaged, or ``mmap`` is asked for with another backend.
         """
-        from xpnet.io import load, readable_file
-
-        path = readable_file("Word2Vec.load", path)
-        from .storage import load_mapped, mapped_backend, refuse_pickle
-        try:
-            if mmap is not None:
-                backend = mapped_backend("Word2Vec.load", mmap, backend).name
-                state = load_mapped(path, mmap, "Word2Vec.load")
-            else:
-                state = load(path, backend=backend)
-        except ValueError:
-            refuse_pickle(path, "Word2Vec.load")
-            raise
-        found = state.get("format") if isinstance(state, dict) else type(state).__name__
-        if found != _FORMAT:
-            hint = ("; it holds KeyedVectors: use KeyedVectors.load" if found == _KV_FORMAT
-                    else "")
-            raise WrongFileError(f"Word2Vec.load: {path} holds no Word2Vec model (format "
-                                 f"{found!r}){hint}")
-        if state.get("version") != _FORMAT_VERSION:
-            raise ValueError(f"Word2Vec.load: {path} has model format version "
-                             f"{state.get('version')!r}; this xpnet reads {_FORMAT_VERSION}")
-        settings = state["settings"]
-        model = cls(**settings, backend=backend)
-        model._install_vocab(state["index_to_key"], state["counts"], state["sample_int"])
-        n = len(state["index_to_key"])
-        arrays = {name: _raw_array(state.get(name)) for name in ("vectors", "syn1neg", "syn1",
-                                                                 "vectors_lockf")}
-        for name in ("vectors", "syn1neg", "syn1"):
-            array = arrays[name]
-            if array is not None and tuple(array.shape) != (n, model.vector_size):
-                raise ValueError(f"Word2Vec.load: {path} is damaged: {name} has shape "
-                                 f"{tuple(array.shape)}, expected {(n, model.vector_size)}")
-        model.wv.vectors = arrays["vectors"]
-        model.syn1neg, model.syn1 = arrays["syn1neg"], arrays["syn1"]
-        xp = model._backend.xp
-        model.wv.vectors_lockf = (arrays["vectors_lockf"] if arrays["vectors_lockf"] is not None
-                                  else xp.ones((n,), dtype=xp.float32,
-                                               device=model._backend.device))
-        for name, generator_state in state["generators"].items():
-            model._generators[name].set_state(generator_state)
-        for name, value in state["counters"].items():
-            setattr(model, name, value)
-        model._empty_vocabulary = state.get("empty_vocabulary")
-        return model
+        from .model_file import load_model
+        return load_model(cls, path, mmap, backend)
 
     def __str__(self):
         return (f"Word2Vec<vocab={len(self.wv.index_to_key)}, vector_size={self.vector_size}, "
@@ -954,8 +825,3 @@ class Word2Vec:
 
     __repr__ = __str__
 
-
-def _raw_array(value):
-    """A loaded Tensor's backend array (mapped loads give arrays already)."""
-    from xpnet.autograd.tensor import Tensor
-    return value.array if isinstance(value, Tensor) else value
