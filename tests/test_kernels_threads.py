@@ -143,3 +143,26 @@ def test_matmul_inside_a_block_runs_as_numpys(two_threads, split_small_products)
                              [0, 1, 2])
     for i in range(3):
         np.testing.assert_array_equal(results[i], a @ b)
+
+
+def test_thread_count_follows_every_way_of_setting_the_blas_threads():
+    import xpnet
+
+    blas = numpy_threads._blas()  # the libraries it found (a BLAS loaded later is not asked)
+    if blas is None or not blas.lib_controllers:
+        pytest.skip("threadpoolctl finds no BLAS in this process")
+
+    def threadpoolctls_own():
+        return max(lib.get_num_threads() or 1 for lib in blas.lib_controllers)
+
+    start = numpy_threads.thread_count()
+    assert start == threadpoolctls_own()
+    with threadpoolctl.threadpool_limits(1, user_api="blas"):
+        assert numpy_threads.thread_count() == threadpoolctls_own() == 1
+    assert numpy_threads.thread_count() == start
+    before = xpnet.get_num_threads()
+    try:
+        xpnet.set_num_threads(2)
+        assert numpy_threads.thread_count() == threadpoolctls_own() == 2
+    finally:
+        xpnet.set_num_threads(before)
