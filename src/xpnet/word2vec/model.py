@@ -23,7 +23,6 @@ __all__ = ["Word2Vec"]
 logger = logging.getLogger(__name__)
 
 
-
 class _class_only:
     """A classmethod that refuses to run on an instance, as gensim's ``call_on_class_only``:
     ``Word2Vec.load(path)`` returns a new model, so ``model.load(path)`` (which would leave
@@ -824,4 +823,3 @@ class Word2Vec:
                 f"alpha={self.alpha}>")
 
     __repr__ = __str__
-
