@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import logging
 import numbers
-import time
 
 from xpnet import backend as _backends
-from xpnet.backend.random import Generator
 
 from .corpus import check_corpus, resolve_corpus
 from .errors import EmptyVocabularyError
 from .huffman import huffman_codes, padded_paths
 from .sampling import RowSampler
 from .settings import check_callbacks, check_flag, check_float, check_int, got
-from .training import ProgressBar, train_epoch
+from .training import train_epochs
+from .weights import generators, grow_weights, init_weights
 from .vocab import (cumulative_table, empty_vocabulary_detail, empty_vocabulary_error,
                     prepare_vocab, scan_vocab, update_vocab)
 
@@ -43,15 +42,6 @@ class _class_only:
             raise AttributeError(f"{name}: call it on the class ({name}(path)); it returns a new "
                                  f"model and does not change this one")
         return refuse
-
-
-def _generators(seed):
-    """Independent random streams, one per purpose, all determined by ``seed`` (see
-    `xpnet.word2vec.sampling` for why they are separate). The initial vectors come from
-    ``Generator(seed)`` itself, as gensim's (`Word2Vec.init_weights`); "init" keeps its place so
-    the other streams keep their seeds."""
-    names = ("init", "subsample", "windows", "negatives")
-    return {name: Generator(seed * len(names) + i) for i, name in enumerate(names)}
 
 
 class Word2Vec:
@@ -209,7 +199,7 @@ class Word2Vec:
         self.min_alpha_yet_reached = self.alpha
         self.train_count = 0
         self.total_train_time = 0.0
-        self._generators = _generators(self.seed)
+        self._generators = generators(self.seed)
         self._sampler = None
 
         if sentences is not None or corpus_file is not None:
@@ -483,19 +473,7 @@ class Word2Vec:
         """Fresh weights for the present vocabulary, exactly gensim's for the same seed: input
         vectors ``(u * 2 - 1) / vector_size`` in float32 for ``u`` uniform in [0, 1) from
         ``numpy.random.default_rng(seed)``, output layers zero, ``wv.vectors_lockf`` ones."""
-        xp, n = self._backend.xp, len(self.wv.index_to_key)
-        self.wv.vectors = xp.zeros((0, self.vector_size), dtype=xp.float32,
-                                   device=self._backend.device)
-        self.wv.vectors_lockf = None
-        self.wv.resize_vectors(seed=self.seed)
-        self.wv.vectors_lockf = xp.ones((n,), dtype=xp.float32, device=self._backend.device)
-        # Every fresh start restarts the random streams, so training after it is reproducible.
-        self._generators = _generators(self.seed)
-        zeros = lambda: xp.zeros((n, self.layer1_size), dtype=xp.float32,  # noqa: E731
-                                 device=self._backend.device)
-        self.syn1 = zeros() if self.hs else None
-        self.syn1neg = zeros() if self.negative else None
-        self._sampler = None
+        init_weights(self)
 
     def update_weights(self):
         """Rows for the words `prepare_vocab(update=True)` added: as gensim, a new input row
@@ -511,19 +489,7 @@ class Word2Vec:
         xpnet.word2vec.errors.EmptyVocabularyError
             If the model had no weights yet (a RuntimeError, as gensim's).
         """
-        if self.wv.vectors.shape[0] == 0:
-            raise EmptyVocabularyError(
-                "update_weights: cannot grow the weights of a model that has none; build the "
-                "vocabulary with build_vocab(corpus) (without update) first")
-        xp = self._backend.xp
-        before = self.wv.vectors.shape[0]
-        self.wv.resize_vectors(seed=self.seed)
-        gained = self.wv.vectors.shape[0] - before
-        pad = lambda a: None if a is None else xp.concat(  # noqa: E731
-            [a, xp.zeros((gained, a.shape[1]), dtype=a.dtype, device=self._backend.device)],
-            axis=0)
-        self.syn1, self.syn1neg = pad(self.syn1), pad(self.syn1neg)
-        self._sampler = None
+        grow_weights(self)
 
     def estimate_memory(self, vocab_size=None, report=None):
         """gensim's estimate of the memory a model of ``vocab_size`` words needs, in bytes.
@@ -606,12 +572,6 @@ class Word2Vec:
         if self.alpha > self.min_alpha_yet_reached:
             logger.warning("Effective 'alpha' higher than previous training cycles")
 
-    def _log_empty_corpus(self, raw_words):
-        """gensim's warning after a first `train` call that found no sentence at all."""
-        if raw_words == 0 and self.train_count == 0:
-            logger.warning("train() called with an empty iterator (if not intended, be sure to "
-                           "provide a corpus that offers restartable iteration = an iterable).")
-
     # -- training -------------------------------------------------------------------------------
     def _alpha_at(self, progress_in_epoch, epoch):
         progress = (epoch + progress_in_epoch) / self.epochs
@@ -682,35 +642,9 @@ class Word2Vec:
         self._log_training_warnings()
         self.epochs = int(epochs)
         self.compute_loss = bool(check_flag("compute_loss", compute_loss, "a bool", "train"))
-        self.running_training_loss = 0.0
-        sampler = self._row_sampler()
-        start = time.perf_counter()
-        trained = raw = 0
-        progress = ProgressBar(self.progress, (total_words or self.corpus_total_words or 0)
-                               * self.epochs, self.epochs)
-        try:
-            for callback in callbacks:
-                callback.on_train_begin(self)
-            for epoch in range(self.epochs):
-                for callback in callbacks:
-                    callback.on_epoch_begin(self)
-                # Each job's seed comes from the 'subsample' stream, in corpus order (the job's
-                # own generator then makes all its draws: see xpnet.word2vec.sampling).
-                done, seen = train_epoch(self, corpus, epoch, total_examples=total_examples,
-                                         total_words=total_words, sampler=sampler,
-                                         progress=progress, seeds=self._generators["subsample"],
-                                         queue_factor=queue_factor)
-                trained, raw = trained + done, raw + seen
-                for callback in callbacks:
-                    callback.on_epoch_end(self)
-        finally:
-            progress.close()
-        self._log_empty_corpus(raw)
-        self.train_count += 1
-        self.total_train_time += time.perf_counter() - start
-        for callback in callbacks:
-            callback.on_train_end(self)
-        return trained, raw
+        return train_epochs(self, corpus, total_examples=total_examples,
+                            total_words=total_words, callbacks=callbacks,
+                            queue_factor=queue_factor)
 
     def get_latest_training_loss(self):
         """The loss summed over the rows of the latest `train` call with ``compute_loss=True``

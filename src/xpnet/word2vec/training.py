@@ -25,16 +25,20 @@ from __future__ import annotations
 
 import functools
 import itertools
+import logging
 import queue
 import sys
 import threading
+import time
 from dataclasses import dataclass
 
 from xpnet.backend.kernels import get_kernel, register_generic
 
 from .corpus import MAX_WORDS_IN_BATCH, checked_sentences
 
-__all__ = ["train_epoch", "train_job_generic", "train_rows_generic"]
+__all__ = ["train_epoch", "train_epochs", "train_job_generic", "train_rows_generic"]
+
+logger = logging.getLogger(__name__)
 
 # The generic twin updates GENERIC_BATCH_ROWS rows at once (CBOW_BATCH_ROWS for CBOW, whose
 # rows each touch up to 2 * window input vectors). A syn0 or syn1 row used by n rows
@@ -343,6 +347,48 @@ def train_epoch(model, corpus, epoch, *, total_examples, total_words, sampler, p
         model.wv.vectors, model.syn1neg, model.syn1 = (weights["syn0"], weights["syn1neg"],
                                                        weights["syn1"])
     return done["trained"], done["raw"]
+
+
+def train_epochs(model, corpus, *, total_examples, total_words, callbacks, queue_factor):
+    """`Word2Vec.train` once its arguments are checked: ``model.epochs`` passes of
+    `train_epoch` with the callbacks around them and a progress bar; returns ``(trained
+    words, raw words)``."""
+    model.running_training_loss = 0.0
+    sampler = model._row_sampler()
+    start = time.perf_counter()
+    trained = raw = 0
+    progress = ProgressBar(model.progress, (total_words or model.corpus_total_words or 0)
+                           * model.epochs, model.epochs)
+    try:
+        for callback in callbacks:
+            callback.on_train_begin(model)
+        for epoch in range(model.epochs):
+            for callback in callbacks:
+                callback.on_epoch_begin(model)
+            # Each job's seed comes from the 'subsample' stream, in corpus order (the job's
+            # own generator then makes all its draws: see xpnet.word2vec.sampling).
+            done, seen = train_epoch(model, corpus, epoch, total_examples=total_examples,
+                                     total_words=total_words, sampler=sampler,
+                                     progress=progress, seeds=model._generators["subsample"],
+                                     queue_factor=queue_factor)
+            trained, raw = trained + done, raw + seen
+            for callback in callbacks:
+                callback.on_epoch_end(model)
+    finally:
+        progress.close()
+    _log_empty_corpus(model, raw)
+    model.train_count += 1
+    model.total_train_time += time.perf_counter() - start
+    for callback in callbacks:
+        callback.on_train_end(model)
+    return trained, raw
+
+
+def _log_empty_corpus(model, raw_words):
+    """gensim's warning after a first `train` call that found no sentence at all."""
+    if raw_words == 0 and model.train_count == 0:
+        logger.warning("train() called with an empty iterator (if not intended, be sure to "
+                       "provide a corpus that offers restartable iteration = an iterable).")
 
 
 def _train_threaded(job_iterator, train, workers, queue_factor):
